@@ -1,0 +1,10 @@
+/* cmd: entry points of the subcommands, each `int cmd_X(argc, argv)` with
+ * argv[0] the subcommand name; returns the process exit status. */
+#ifndef CMD_H
+#define CMD_H
+
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,2 @@
+/* spec: stub, being written. */
+#include "spec.h"

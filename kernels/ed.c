@@ -1,0 +1,2 @@
+/* ed: stub, being written. */
+#include "ed.h"

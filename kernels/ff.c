@@ -1,0 +1,2 @@
+/* ff: stub, being written. */
+#include "ff.h"

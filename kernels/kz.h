@@ -1,0 +1,39 @@
+/* kz: the few things every kernel module shares -- the complex type, status
+ * codes and the caller-owned error message.  Every public kernel function
+ * returns an int status (KZ_OK or a negative KZ_E*) and, on error, writes a
+ * one-line message into `err` (a buffer of KZ_ERRLEN chars, may be NULL). */
+#ifndef KZ_H
+#define KZ_H
+
+#include <complex.h>
+#include <stddef.h>
+
+typedef double complex kz_cplx;
+
+#define KZ_ERRLEN 512
+
+enum {
+	KZ_OK = 0,
+	KZ_EINVAL = -1,  /* bad argument from the caller */
+	KZ_ENOMEM = -2,  /* allocation failed */
+	KZ_ELAPACK = -3, /* a LAPACK routine reported failure */
+	KZ_ENUM = -4,    /* numerical breakdown: NaN, norm loss, no convergence */
+};
+
+/* Write a printf-style message into err (if not NULL) and return code. */
+int kz_err(char *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* malloc/realloc that grow a buffer to at least `need` elements of `size`
+ * bytes, geometrically, so that repeated calls at saturation allocate
+ * nothing.  Returns 0 or KZ_ENOMEM (the old buffer is kept on failure). */
+int kz_reserve(void **buf, size_t *cap, size_t need, size_t size);
+
+/* Monotonic wall clock in seconds. */
+double kz_wtime(void);
+
+/* Threads: the kernel's own OpenMP threads over gates.  BLAS is always called
+ * single-threaded from inside those regions (see tebd.c). */
+int kz_max_threads(void);
+
+#endif

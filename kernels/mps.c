@@ -1,0 +1,2 @@
+/* mps: stub, being written. */
+#include "mps.h"

@@ -1,0 +1,2 @@
+/* obs: stub, being written. */
+#include "obs.h"

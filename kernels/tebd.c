@@ -1,0 +1,2 @@
+/* tebd: stub, being written. */
+#include "tebd.h"

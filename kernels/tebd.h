@@ -1,0 +1,73 @@
+/* tebd: real-time evolution exp(-i H t) of an MPS by time-evolving block
+ * decimation with a symmetric split H = H_even + H_odd (bonds i even / odd).
+ *
+ * Schemes (all symmetric, so the half-layers at both ends of consecutive
+ * steps merge into one; see tebd.c for coefficients and references):
+ *   TEBD_TROTTER2  second-order Strang splitting, 2 layers/step (merged)
+ *   TEBD_SUZUKI4   Suzuki's five-stage fractal, 10 layers/step (merged)
+ *   TEBD_OMELYAN4  Omelyan-Mryglod-Folk fourth order, 8 layers/step (merged)
+ * Order 4 means TEBD_OMELYAN4 (the shipped scheme: smaller error than the
+ * Suzuki scheme with fewer layers).
+ *
+ * Every two-site update is truncated to chi_max Schmidt values, dropping
+ * those below `cutoff` (absolute, on the normalised spectrum), and the state
+ * is renormalised.  The weight discarded is accumulated per bond.
+ *
+ * Threads: gates of one layer commute and touch disjoint tensors, so they run
+ * in parallel over `threads` OpenMP threads, each with its own workspace and
+ * single-threaded BLAS. */
+#ifndef TEBD_H
+#define TEBD_H
+
+#include "chain.h"
+#include "kz.h"
+#include "mps.h"
+
+typedef enum {
+	TEBD_TROTTER2 = 0,
+	TEBD_SUZUKI4 = 1,
+	TEBD_OMELYAN4 = 2,
+} tebd_scheme_t;
+
+typedef struct {
+	tebd_scheme_t scheme;
+	double dt;       /* > 0, finite */
+	int chi_max;     /* >= 1 */
+	double cutoff;   /* >= 0 */
+	int threads;     /* >= 1: OpenMP threads over gates */
+} tebd_params_t;
+
+/* Fills p with the defaults: order 4, dt = 0.02, chi_max = 64, cutoff 1e-10,
+ * 1 thread. */
+void tebd_params_default(tebd_params_t *p);
+/* Scheme for a Trotter order (2 or 4); error otherwise. */
+int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err);
+const char *tebd_scheme_name(tebd_scheme_t s);
+int tebd_scheme_layers(tebd_scheme_t s);   /* layers per step when merged */
+
+typedef struct tebd_s tebd_t;
+
+/* The chain is borrowed and must outlive t. */
+int tebd_create(tebd_t **t, const chain_t *c, const tebd_params_t *p,
+		char *err);
+void tebd_destroy(tebd_t **t);
+
+/* Advance m by nsteps steps of dt.  m must have the chain's length. */
+int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err);
+
+/* Discarded weight: summed over all updates so far, per kernel bond
+ * ([L-1], summed), and the largest single-update discard. */
+double tebd_discarded_total(const tebd_t *t);
+const double *tebd_discarded_bond(const tebd_t *t);
+double tebd_discarded_max(const tebd_t *t);
+
+/* Where the time went, seconds summed over threads since creation:
+ * SVDs, matrix products, the rest of the updates; and counted flops. */
+typedef struct {
+	double svd_s, gemm_s, other_s, wall_s;
+	double gemm_flops, svd_flops;   /* svd_flops: standard estimate */
+	long gates;
+} tebd_stats_t;
+void tebd_stats(const tebd_t *t, tebd_stats_t *s);
+
+#endif

@@ -1,0 +1,43 @@
+/* check: the tiny assertion layer of the C tests.  A test program calls
+ * CHECK/CHECK_CLOSE as often as it likes, every failure is printed with its
+ * location, and check_done() turns the count into the exit status (0 = all
+ * passed).  Tolerances are always explicit. */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+
+static int check_failures = 0;
+static int check_count = 0;
+
+#define CHECK(cond, ...)                                                    \
+	do {                                                                \
+		check_count++;                                              \
+		if (!(cond)) {                                              \
+			check_failures++;                                   \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, \
+				__LINE__, #cond);                           \
+			fprintf(stderr, __VA_ARGS__);                       \
+			fprintf(stderr, "\n");                              \
+		}                                                           \
+	} while (0)
+
+/* |a - b| <= tol, NaN fails */
+#define CHECK_CLOSE(a, b, tol, what)                                        \
+	do {                                                                \
+		double check_a_ = (a), check_b_ = (b);                      \
+		CHECK(fabs(check_a_ - check_b_) <= (tol),                   \
+		      "%s: %.12g vs %.12g (diff %.3g > %.3g)", (what),      \
+		      check_a_, check_b_, fabs(check_a_ - check_b_),        \
+		      (double)(tol));                                       \
+	} while (0)
+
+static inline int check_done(const char *name)
+{
+	printf("%s: %d checks, %d failed\n", name, check_count,
+	       check_failures);
+	return check_failures ? 1 : 0;
+}
+
+#endif
