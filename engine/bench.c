@@ -1,3 +1,181 @@
-/* bench: stub, being written. */
+/* bench: `kapitza bench`, the kernel's reference workload (issue 2): L = 140
+ * junction, Delta_right = cos(pi/4), domain wall, dt = 0.02, singular values
+ * below 1e-10 dropped, truncation to chi, from t = 0 to t_end.  Prints
+ * figures; it never judges them. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
 #include "cmd.h"
-int cmd_bench(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+#include "mps.h"
+#include "tebd.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void bench_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kapitza bench [--chi N] [--threads T] [--t-end T] "
+		"[--order 2|4] [--scheme NAME] [--length L]\n"
+		"  Reference TEBD workload: L=140 XX/XXZ junction, "
+		"Delta_right=cos(pi/4),\n"
+		"  domain wall, dt=0.02, cutoff 1e-10.  Defaults: --chi 128 "
+		"--threads 1\n"
+		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
+		"overrides --order.\n"
+		"  Prints progress to stderr and one final line of figures.\n");
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	int chi = 128, threads = 1, order = 4, L = 140, rc = 1;
+	double t_end = 20, dt = 0.02;
+	const char *scheme_name = NULL;
+	static const struct option opts[] = {
+		{"chi", required_argument, 0, 'c'},
+		{"threads", required_argument, 0, 'T'},
+		{"t-end", required_argument, 0, 't'},
+		{"order", required_argument, 0, 'o'},
+		{"scheme", required_argument, 0, 's'},
+		{"length", required_argument, 0, 'L'},
+		{"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
+	};
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		char *end = NULL;
+		switch (ch) {
+		case 'c': chi = (int)strtol(optarg, &end, 10); break;
+		case 'T': threads = (int)strtol(optarg, &end, 10); break;
+		case 't': t_end = strtod(optarg, &end); break;
+		case 'o': order = (int)strtol(optarg, &end, 10); break;
+		case 'L': L = (int)strtol(optarg, &end, 10); break;
+		case 's': scheme_name = optarg; end = optarg + strlen(optarg); break;
+		case 'h': bench_usage(stdout); return 0;
+		default: bench_usage(stderr); return 2;
+		}
+		if (!end || *end) {
+			fprintf(stderr, "kapitza bench: bad number '%s'\n",
+				optarg);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kapitza bench: unexpected argument '%s'\n",
+			argv[optind]);
+		return 2;
+	}
+	if (!(t_end >= 0) || !isfinite(t_end)) {
+		fprintf(stderr, "kapitza bench: --t-end must be >= 0\n");
+		return 2;
+	}
+	char err[KZ_ERRLEN] = "";
+	chain_t *c = NULL;
+	mps_t *m = NULL;
+	tebd_t *t = NULL;
+	int *up = NULL;
+	double *step_s = NULL;
+	tebd_params_t p;
+	tebd_params_default(&p);
+	p.dt = dt;
+	p.chi_max = chi;
+	p.threads = threads;
+	p.cutoff = 1e-10;
+	if (scheme_name) {
+		int found = 0;
+		for (int s = TEBD_TROTTER2; s <= TEBD_OMELYAN4; s++)
+			if (!strcmp(scheme_name, tebd_scheme_name(s))) {
+				p.scheme = (tebd_scheme_t)s;
+				found = 1;
+			}
+		if (!found) {
+			fprintf(stderr, "kapitza bench: unknown scheme '%s'\n",
+				scheme_name);
+			return 2;
+		}
+	} else if (tebd_scheme_for_order(order, &p.scheme, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		return 2;
+	}
+	int nsteps = (int)lround(t_end / dt);
+	up = malloc((size_t)(L > 0 ? L : 1) * sizeof(int));
+	step_s = malloc((size_t)(nsteps + 1) * sizeof(double));
+	if (!up || !step_s) {
+		fprintf(stderr, "kapitza bench: out of memory\n");
+		goto out;
+	}
+	for (int i = 0; i < L; i++)
+		up[i] = i < L / 2;
+	if (chain_create_junction(&c, L, 1.0, 0.0, cos(M_PI / 4), err) ||
+	    mps_create_product(&m, L, up, err) || tebd_create(&t, c, &p, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr,
+		"bench: L=%d chi=%d threads=%d scheme=%s (%d layers/step) "
+		"dt=%g steps=%d\n",
+		L, chi, threads, tebd_scheme_name(p.scheme),
+		tebd_scheme_layers(p.scheme), dt, nsteps);
+	double w0 = kz_wtime(), last_print = w0;
+	for (int s = 0; s < nsteps; s++) {
+		double a = kz_wtime();
+		if (tebd_run(t, m, 1, err)) {
+			fprintf(stderr, "kapitza bench: step %d: %s\n", s, err);
+			goto out;
+		}
+		double b = kz_wtime();
+		step_s[s] = b - a;
+		if (b - last_print > 5 || s == nsteps - 1) {
+			fprintf(stderr,
+				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
+				"step=%.4fs  elapsed=%.1fs\n",
+				(s + 1) * dt, mps_max_bond_dim(m),
+				tebd_discarded_total(t), step_s[s], b - w0);
+			last_print = b;
+		}
+	}
+	double wall = kz_wtime() - w0;
+	int nlast = nsteps < 30 ? nsteps : 30;
+	double med = 0;
+	if (nlast) {
+		qsort(step_s + nsteps - nlast, (size_t)nlast, sizeof(double),
+		      cmp_d);
+		med = step_s[nsteps - nlast + nlast / 2];
+	}
+	int at_chi = 0;
+	for (int b = 1; b < L; b++)
+		at_chi += mps_bond_dim(m, b) >= chi;
+	tebd_stats_t st;
+	tebd_stats(t, &st);
+	double flops = st.gemm_flops + st.svd_flops;
+	fprintf(stderr,
+		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
+		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
+		"%.3g\n",
+		st.svd_s, st.gemm_s, st.other_s, st.gates,
+		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
+			 : 0,
+		st.gemm_flops, st.svd_flops);
+	printf("bench L=%d chi=%d threads=%d order=%d t_end=%g wall_s=%.2f "
+	       "s_per_step_last30=%.4f bonds_at_chi=%d max_bond=%d "
+	       "discarded=%.4e gflops=%.2f\n",
+	       L, chi, threads, p.scheme == TEBD_TROTTER2 ? 2 : 4, t_end, wall,
+	       med, at_chi, mps_max_bond_dim(m), tebd_discarded_total(t),
+	       wall > 0 ? flops / wall / 1e9 : 0);
+	rc = 0;
+out:
+	tebd_destroy(&t);
+	mps_destroy(&m);
+	chain_destroy(&c);
+	free(up);
+	free(step_s);
+	return rc;
+}

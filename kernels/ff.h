@@ -24,6 +24,13 @@ int ff_set_product(ff_t *f, const int *up, char *err);
  * hopping matrix); *energy its energy.  Error if the nup-th and (nup+1)-th
  * single-particle levels are degenerate within 1e-10. */
 int ff_set_ground_state(ff_t *f, int nup, double *energy, char *err);
+/* The same, for the hopping matrix of another chain c0 (borrowed; same L,
+ * Delta = 0): the initial state of a quench evolved under f's chain, e.g.
+ * |Psi1> = ground state of H' = sum lambda_n h_n.  *energy is its energy
+ * under c0.  Product states are useless there: for them <h_i> and j_b vanish
+ * identically (bipartite gauge), so only this exercises the energy flow. */
+int ff_set_ground_state_of(ff_t *f, const chain_t *c0, int nup,
+			   double *energy, char *err);
 /* Exact evolution of the current state by time t. */
 int ff_evolve(ff_t *f, double t, char *err);
 

@@ -1,2 +1,696 @@
-/* mps: stub, being written. */
-#include "mps.h"
+/* mps: U(1)-symmetric matrix-product states of spin-1/2 chains in the
+ * Vidal/Hastings form described in mps.h; storage in mps_impl.h.
+ * Construction (product states, exact states from vectors), copies,
+ * amplitudes, norms and reduced density matrices. */
+#include "mps_impl.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const kz_cplx one = 1.0, zero = 0.0;
+
+/* ---- layout ------------------------------------------------------------ */
+
+static int popcount_ul(unsigned long x) { return __builtin_popcountl(x); }
+
+static long binom(int n, int k)
+{
+	if (k < 0 || k > n)
+		return 0;
+	long r = 1;
+	for (int j = 1; j <= k; j++)
+		r = r * (n - k + j) / j;
+	return r;
+}
+
+/* Allocates the bond and site arrays with every sector empty. */
+static int mps_alloc(mps_t **out, int L, int nup, char *err)
+{
+	int rc = KZ_OK;
+	mps_t *m = calloc(1, sizeof *m);
+	if (!m)
+		return kz_err(err, KZ_ENOMEM, "mps: out of memory");
+	m->L = L;
+	m->nup = nup;
+	m->bond = calloc((size_t)L + 1, sizeof *m->bond);
+	m->site = calloc((size_t)L, sizeof *m->site);
+	if (!m->bond || !m->site) {
+		rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		goto out;
+	}
+	for (int b = 0; b <= L; b++) {
+		mps_bond_t *bd = &m->bond[b];
+		int lo = nup - (L - b) > 0 ? nup - (L - b) : 0;
+		int hi = b < nup ? b : nup;
+		bd->qlo = lo;
+		bd->nq = hi - lo + 1;
+		bd->dim = calloc((size_t)bd->nq, sizeof(int));
+		bd->off = calloc((size_t)bd->nq, sizeof(size_t));
+		if (!bd->dim || !bd->off) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+	}
+	for (int i = 0; i < L; i++) {
+		m->site[i].off =
+			calloc(2 * (size_t)m->bond[i].nq, sizeof(size_t));
+		if (!m->site[i].off) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+	}
+out:
+	if (rc)
+		mps_destroy(&m);
+	*out = m;
+	return rc;
+}
+
+int mps_bond_resize(mps_t *m, int b, const int *dims)
+{
+	mps_bond_t *bd = &m->bond[b];
+	size_t tot = 0;
+	for (int k = 0; k < bd->nq; k++) {
+		bd->dim[k] = dims[k];
+		bd->off[k] = tot;
+		tot += (size_t)dims[k];
+	}
+	bd->total = (int)tot;
+	return kz_reserve((void **)&bd->lam, &bd->cap, tot ? tot : 1,
+			  sizeof(double));
+}
+
+int mps_site_layout(mps_t *m, int i)
+{
+	const mps_bond_t *l = &m->bond[i], *r = &m->bond[i + 1];
+	mps_site_t *st = &m->site[i];
+	size_t tot = 0;
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < l->nq; k++) {
+			int q = l->qlo + k;
+			st->off[s * l->nq + k] = tot;
+			tot += (size_t)l->dim[k] * (size_t)mps_qdim(r, q + s);
+		}
+	st->size = tot;
+	return kz_reserve((void **)&st->data, &st->cap, tot ? tot : 1,
+			  sizeof(kz_cplx));
+}
+
+static int check_L(int L, char *err)
+{
+	if (L < 4 || L % 2)
+		return kz_err(err, KZ_EINVAL,
+			      "mps: length L=%d: expected an even number >= 4",
+			      L);
+	return KZ_OK;
+}
+
+/* ---- construction ------------------------------------------------------ */
+
+int mps_create_product(mps_t **out, int L, const int *up, char *err)
+{
+	*out = NULL;
+	int rc = check_L(L, err);
+	if (rc)
+		return rc;
+	if (!up)
+		return kz_err(err, KZ_EINVAL, "mps: NULL product state");
+	int nup = 0;
+	for (int i = 0; i < L; i++) {
+		if (up[i] != 0 && up[i] != 1)
+			return kz_err(err, KZ_EINVAL,
+				      "mps: site %d: spin %d, expected 0 "
+				      "(down) or 1 (up)",
+				      i, up[i]);
+		nup += up[i];
+	}
+	mps_t *m = NULL;
+	int *dims = NULL;
+	if ((rc = mps_alloc(&m, L, nup, err)))
+		goto out;
+	dims = calloc((size_t)L + 2, sizeof(int));
+	if (!dims) {
+		rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		goto out;
+	}
+	/* bond b holds the single state of charge (ups left of b) */
+	for (int b = 0, q = 0; b <= L; b++) {
+		mps_bond_t *bd = &m->bond[b];
+		memset(dims, 0, (size_t)bd->nq * sizeof(int));
+		dims[q - bd->qlo] = 1;
+		if (mps_bond_resize(m, b, dims)) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		bd->lam[0] = 1.0;
+		if (b < L)
+			q += up[b];
+	}
+	for (int i = 0, q = 0; i < L; i++) {
+		if (mps_site_layout(m, i)) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		*mps_block(m, i, up[i], q) = 1.0;
+		q += up[i];
+	}
+out:
+	free(dims);
+	if (rc)
+		mps_destroy(&m);
+	*out = m;
+	return rc;
+}
+
+/* Exact MPS by successive SVDs from the right.  Psi_b[q] is the matrix
+ * (configurations of sites 0..b-1 with q ups) x (right Schmidt states of
+ * charge q on bond b); splitting off site b-1 and an SVD per charge gives
+ * right-orthonormal B_{b-1} (rows of V^dag) and the Schmidt values of bond
+ * b-1, since the right states are orthonormal by induction. */
+int mps_create_from_vector(mps_t **out, int L, int nup, size_t n,
+			   const unsigned long *bits, const kz_cplx *amp,
+			   char *err)
+{
+	*out = NULL;
+	int rc = check_L(L, err);
+	if (rc)
+		return rc;
+	if (L > 24)
+		return kz_err(err, KZ_EINVAL,
+			      "mps_create_from_vector: L=%d too large (<= 24)",
+			      L);
+	if (nup < 0 || nup > L)
+		return kz_err(err, KZ_EINVAL, "mps: nup=%d outside [0, %d]",
+			      nup, L);
+	mps_t *m = NULL;
+	size_t nconf = (size_t)1 << L;
+	long *row = NULL;              /* row index of a prefix pattern */
+	kz_cplx **psi = NULL, **npsi = NULL; /* per charge of bond b */
+	int *dims = NULL;
+	kz_cplx *M = NULL, *U = NULL, *VT = NULL;
+	double *S = NULL;
+	if ((rc = mps_alloc(&m, L, nup, err)))
+		goto out;
+	row = malloc(nconf * sizeof(long));
+	psi = calloc((size_t)L + 2, sizeof *psi);
+	npsi = calloc((size_t)L + 2, sizeof *npsi);
+	dims = calloc((size_t)L + 2, sizeof(int));
+	if (!row || !psi || !npsi || !dims) {
+		rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		goto out;
+	}
+	/* rows of prefix patterns of b sites: rank among patterns with the same
+	 * popcount, in increasing order (recomputed per b). */
+#define RANK_PREFIXES(b)                                                    \
+	do {                                                                \
+		long cnt_[64] = {0};                                        \
+		for (unsigned long p_ = 0; p_ < ((unsigned long)1 << (b)); p_++) \
+			row[p_] = cnt_[popcount_ul(p_)]++;                  \
+	} while (0)
+
+	/* Psi_L: column vector over full configurations with nup ups */
+	RANK_PREFIXES(L);
+	{
+		size_t nrows = 0;
+		for (unsigned long p = 0; p < nconf; p++)
+			if (popcount_ul(p) == nup)
+				nrows++;
+		psi[nup] = calloc(nrows, sizeof(kz_cplx));
+		if (!psi[nup]) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		double nrm = 0;
+		for (size_t k = 0; k < n; k++) {
+			if (bits[k] >= nconf || popcount_ul(bits[k]) != nup) {
+				rc = kz_err(err, KZ_EINVAL,
+					    "mps_create_from_vector: entry %zu: "
+					    "pattern %#lx is not in the sector "
+					    "of %d ups on %d sites",
+					    k, bits[k], nup, L);
+				goto out;
+			}
+			psi[nup][row[bits[k]]] += amp[k];
+			nrm += creal(amp[k] * conj(amp[k]));
+		}
+		if (!(nrm > 0) || !isfinite(nrm)) {
+			rc = kz_err(err, KZ_EINVAL,
+				    "mps_create_from_vector: zero or non-finite "
+				    "vector");
+			goto out;
+		}
+		memset(dims, 0, sizeof(int) * (size_t)m->bond[L].nq);
+		dims[0] = 1;
+		if (mps_bond_resize(m, L, dims)) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		m->bond[L].lam[0] = 1.0;
+		/* normalise */
+		for (size_t k = 0; k < nrows; k++)
+			psi[nup][k] /= sqrt(nrm);
+	}
+	for (int b = L; b >= 1; b--) {
+		/* split site b-1 off Psi_b; prefixes of b-1 sites */
+		const mps_bond_t *rb = &m->bond[b];
+		mps_bond_t *lb = &m->bond[b - 1];
+		int site = b - 1;
+		RANK_PREFIXES(b);
+		/* number of prefixes of b-1 sites with q ups = C(b-1, q) */
+		long cnt[64] = {0};
+		for (unsigned long p = 0; p < ((unsigned long)1 << (b - 1)); p++)
+			cnt[popcount_ul(p)]++;
+		int *kdim = calloc((size_t)lb->nq, sizeof(int));
+		kz_cplx **vt = calloc((size_t)lb->nq, sizeof *vt);
+		if (!kdim || !vt) {
+			free(kdim);
+			free(vt);
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		double **sv = calloc((size_t)lb->nq, sizeof *sv);
+		for (int k = 0; sv && k < lb->nq; k++) {
+			int q = lb->qlo + k;
+			int mr = (int)cnt[q];
+			int c0 = mps_qdim(rb, q), c1 = mps_qdim(rb, q + 1);
+			int nc = c0 + c1;
+			if (mr == 0 || nc == 0)
+				continue;
+			M = calloc((size_t)mr * nc, sizeof(kz_cplx));
+			int mn = mr < nc ? mr : nc;
+			U = malloc((size_t)mr * mn * sizeof(kz_cplx));
+			VT = malloc((size_t)mn * nc * sizeof(kz_cplx));
+			S = malloc((size_t)mn * sizeof(double));
+			if (!M || !U || !VT || !S) {
+				rc = kz_err(err, KZ_ENOMEM,
+					    "mps: out of memory");
+				break;
+			}
+			/* M[prefix, (s, alpha)] = Psi_b[q+s][prefix + s<<site] */
+			for (unsigned long p = 0;
+			     p < ((unsigned long)1 << site); p++) {
+				if (popcount_ul(p) != q)
+					continue;
+				long r = row[p]; /* rank among b-1 prefixes:
+						    same as among b prefixes
+						    without the top bit */
+				for (int s = 0; s < 2; s++) {
+					int d = s ? c1 : c0;
+					if (!d)
+						continue;
+					unsigned long pp =
+						p | ((unsigned long)s << site);
+					long rr = row[pp];
+					kz_cplx *src = psi[q + s];
+					/* Psi_b[q+s] has C(b, q+s) rows */
+					long ldp = binom(b, q + s);
+					for (int a = 0; a < d; a++)
+						M[r + (long)mr *
+							      (a + (s ? c0 : 0))] =
+							src[rr + ldp * a];
+				}
+			}
+			int info = LAPACKE_zgesdd(LAPACK_COL_MAJOR, 'S', mr,
+						  nc, M, mr, S, U, mr, VT, mn);
+			if (info) {
+				rc = kz_err(err, KZ_ELAPACK,
+					    "mps: zgesdd failed (info %d)",
+					    info);
+				break;
+			}
+			int keep = 0;
+			while (keep < mn && S[keep] > 1e-14 * S[0])
+				keep++;
+			kdim[k] = keep;
+			/* Psi_{b-1}[q] = U S (mr x keep) */
+			npsi[q] = malloc((size_t)mr * (keep ? keep : 1) *
+					 sizeof(kz_cplx));
+			vt[k] = malloc((size_t)keep * nc * sizeof(kz_cplx) +
+				       1);
+			sv[k] = malloc((size_t)(keep ? keep : 1) *
+				       sizeof(double));
+			if (!npsi[q] || !vt[k] || !sv[k]) {
+				rc = kz_err(err, KZ_ENOMEM,
+					    "mps: out of memory");
+				break;
+			}
+			for (int a = 0; a < keep; a++) {
+				sv[k][a] = S[a];
+				for (int r = 0; r < mr; r++)
+					npsi[q][r + (long)mr * a] =
+						U[r + (long)mr * a] * S[a];
+				for (int c = 0; c < nc; c++)
+					vt[k][a + (long)keep * c] =
+						VT[a + (long)mn * c];
+			}
+			free(M), free(U), free(VT), free(S);
+			M = U = VT = NULL, S = NULL;
+		}
+		if (!sv && !rc)
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		if (!rc && mps_bond_resize(m, b - 1, kdim))
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		if (!rc && mps_site_layout(m, site))
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+		for (int k = 0; !rc && k < lb->nq; k++) {
+			int q = lb->qlo + k, keep = kdim[k];
+			if (!keep)
+				continue;
+			int c0 = mps_qdim(rb, q), c1 = mps_qdim(rb, q + 1);
+			memcpy(mps_qlam(lb, q), sv[k],
+			       (size_t)keep * sizeof(double));
+			if (c0)
+				memcpy(mps_block(m, site, 0, q), vt[k],
+				       (size_t)keep * c0 * sizeof(kz_cplx));
+			if (c1)
+				memcpy(mps_block(m, site, 1, q),
+				       vt[k] + (size_t)keep * c0,
+				       (size_t)keep * c1 * sizeof(kz_cplx));
+		}
+		for (int k = 0; k < lb->nq; k++) {
+			free(vt[k]);
+			if (sv)
+				free(sv[k]);
+		}
+		free(vt);
+		free(sv);
+		free(kdim);
+		for (int q = 0; q <= L; q++) {
+			free(psi[q]);
+			psi[q] = npsi[q];
+			npsi[q] = NULL;
+		}
+		if (rc)
+			goto out;
+	}
+	/* bond 0: Psi_0 = U S is 1x1 = the global phase (norm 1); absorb the
+	 * phase into B_0 and set Lambda_0 = 1. */
+	{
+		kz_cplx ph = psi[0][0];
+		double a = cabs(ph);
+		ph = a > 0 ? ph / a : 1.0;
+		for (int s = 0; s < 2; s++) {
+			int c = mps_qdim(&m->bond[1], s);
+			kz_cplx *blk = mps_block(m, 0, s, 0);
+			for (int k = 0; k < c; k++)
+				blk[k] *= ph;
+		}
+		m->bond[0].lam[0] = 1.0;
+	}
+#undef RANK_PREFIXES
+out:
+	free(M), free(U), free(VT), free(S);
+	if (psi)
+		for (int q = 0; q <= L; q++)
+			free(psi[q]);
+	if (npsi)
+		for (int q = 0; q <= L; q++)
+			free(npsi[q]);
+	free(psi);
+	free(npsi);
+	free(row);
+	free(dims);
+	if (rc)
+		mps_destroy(&m);
+	*out = m;
+	return rc;
+}
+
+int mps_copy(mps_t **dst, const mps_t *src, char *err)
+{
+	*dst = NULL;
+	mps_t *m = NULL;
+	int rc = mps_alloc(&m, src->L, src->nup, err);
+	if (rc)
+		return rc;
+	for (int b = 0; b <= src->L; b++) {
+		if (mps_bond_resize(m, b, src->bond[b].dim)) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		memcpy(m->bond[b].lam, src->bond[b].lam,
+		       (size_t)src->bond[b].total * sizeof(double));
+	}
+	for (int i = 0; i < src->L; i++) {
+		if (mps_site_layout(m, i)) {
+			rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
+			goto out;
+		}
+		memcpy(m->site[i].data, src->site[i].data,
+		       src->site[i].size * sizeof(kz_cplx));
+	}
+out:
+	if (rc)
+		mps_destroy(&m);
+	*dst = m;
+	return rc;
+}
+
+void mps_destroy(mps_t **pm)
+{
+	if (!pm || !*pm)
+		return;
+	mps_t *m = *pm;
+	if (m->bond)
+		for (int b = 0; b <= m->L; b++) {
+			free(m->bond[b].dim);
+			free(m->bond[b].off);
+			free(m->bond[b].lam);
+		}
+	if (m->site)
+		for (int i = 0; i < m->L; i++) {
+			free(m->site[i].off);
+			free(m->site[i].data);
+		}
+	free(m->bond);
+	free(m->site);
+	free(m);
+	*pm = NULL;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+int mps_length(const mps_t *m) { return m->L; }
+int mps_nup(const mps_t *m) { return m->nup; }
+
+int mps_bond_dim(const mps_t *m, int b)
+{
+	return (b < 0 || b > m->L) ? 0 : m->bond[b].total;
+}
+
+int mps_max_bond_dim(const mps_t *m)
+{
+	int mx = 0;
+	for (int b = 0; b <= m->L; b++)
+		if (m->bond[b].total > mx)
+			mx = m->bond[b].total;
+	return mx;
+}
+
+int mps_schmidt_values(const mps_t *m, int b, double *lam)
+{
+	if (b < 0 || b > m->L)
+		return 0;
+	memcpy(lam, m->bond[b].lam, (size_t)m->bond[b].total * sizeof(double));
+	return m->bond[b].total;
+}
+
+double mps_entropy(const mps_t *m, int i)
+{
+	if (i < 0 || i > m->L - 2)
+		return NAN;
+	const mps_bond_t *b = &m->bond[i + 1];
+	double s = 0;
+	for (int k = 0; k < b->total; k++) {
+		double p = b->lam[k] * b->lam[k];
+		if (p > 0)
+			s -= p * log(p);
+	}
+	return s;
+}
+
+size_t mps_bytes(const mps_t *m)
+{
+	size_t t = 0;
+	for (int i = 0; i < m->L; i++)
+		t += m->site[i].cap * sizeof(kz_cplx);
+	for (int b = 0; b <= m->L; b++)
+		t += m->bond[b].cap * sizeof(double);
+	return t;
+}
+
+kz_cplx mps_amplitude(const mps_t *m, unsigned long bits)
+{
+	if (popcount_ul(bits) != m->nup ||
+	    (m->L < 64 && (bits >> m->L) != 0))
+		return 0;
+	int mx = mps_max_bond_dim(m);
+	kz_cplx *v = malloc(2 * (size_t)(mx ? mx : 1) * sizeof(kz_cplx));
+	if (!v)
+		return NAN;
+	kz_cplx *w = v + mx;
+	v[0] = 1.0;
+	int q = 0;
+	for (int i = 0; i < m->L; i++) {
+		int s = (int)((bits >> i) & 1);
+		int dl = mps_qdim(&m->bond[i], q);
+		int dr = mps_qdim(&m->bond[i + 1], q + s);
+		if (!dl || !dr) {
+			free(v);
+			return 0;
+		}
+		/* w = v^T B (row vector times matrix) */
+		cblas_zgemv(CblasColMajor, CblasTrans, dl, dr, &one,
+			    mps_block(m, i, s, q), dl, v, 1, &zero, w, 1);
+		memcpy(v, w, (size_t)dr * sizeof(kz_cplx));
+		q += s;
+	}
+	kz_cplx a = v[0];
+	free(v);
+	return a;
+}
+
+/* <psi|psi> = E_L with E_0 = 1, E_{i+1}[q+s] = sum_s B^s[q]^dag E_i[q]
+ * B^s[q]: the honest norm, independent of the canonical form. */
+int mps_norm(const mps_t *m, double *norm, char *err)
+{
+	int rc = KZ_OK;
+	int mx = mps_max_bond_dim(m);
+	size_t n2 = (size_t)mx * mx;
+	kz_cplx *E = calloc(n2 * (size_t)(m->nup + 2), sizeof(kz_cplx));
+	kz_cplx *F = calloc(n2 * (size_t)(m->nup + 2), sizeof(kz_cplx));
+	kz_cplx *T = malloc(n2 * sizeof(kz_cplx) + 1);
+	if (!E || !F || !T) {
+		rc = kz_err(err, KZ_ENOMEM, "mps_norm: out of memory");
+		goto out;
+	}
+	/* E[q] stored at E + n2*q with leading dimension = dim of q */
+	E[0] = 1.0;
+	for (int i = 0; i < m->L; i++) {
+		const mps_bond_t *l = &m->bond[i], *r = &m->bond[i + 1];
+		for (int k = 0; k < r->nq; k++)
+			memset(F + n2 * (size_t)(r->qlo + k), 0,
+			       n2 * sizeof(kz_cplx));
+		for (int k = 0; k < l->nq; k++) {
+			int q = l->qlo + k, dl = l->dim[k];
+			if (!dl)
+				continue;
+			for (int s = 0; s < 2; s++) {
+				int dr = mps_qdim(r, q + s);
+				if (!dr)
+					continue;
+				const kz_cplx *B = mps_block(m, i, s, q);
+				/* T = E[q] B ; F[q+s] += B^dag T */
+				cblas_zgemm(CblasColMajor, CblasNoTrans,
+					    CblasNoTrans, dl, dr, dl, &one,
+					    E + n2 * (size_t)q, dl, B, dl,
+					    &zero, T, dl);
+				cblas_zgemm(CblasColMajor, CblasConjTrans,
+					    CblasNoTrans, dr, dr, dl, &one, B,
+					    dl, T, dl, &one,
+					    F + n2 * (size_t)(q + s), dr);
+			}
+		}
+		kz_cplx *x = E;
+		E = F;
+		F = x;
+	}
+	*norm = sqrt(fabs(creal(E[n2 * (size_t)m->nup])));
+	if (!isfinite(*norm))
+		rc = kz_err(err, KZ_ENUM, "mps_norm: not finite");
+out:
+	free(E);
+	free(F);
+	free(T);
+	return rc;
+}
+
+/* ---- reduced density matrices ------------------------------------------ */
+
+/* X[sigma] = Lambda_i B_i^{s1} ... B_{i+k-1}^{sk} for left charge q, then
+ * rho_{ab} = sum_q <X[b], X[a]>_F (the outer bonds are Schmidt bases). */
+static int rho_k(const mps_t *m, int i, int k, kz_cplx *rho, char *err)
+{
+	int d = 1 << k;
+	if (i < 0 || i + k > m->L)
+		return kz_err(err, KZ_EINVAL,
+			      "mps_rho%d: site %d out of range [0, %d]", k, i,
+			      m->L - k);
+	int rc = KZ_OK;
+	int mx = mps_max_bond_dim(m);
+	size_t n2 = (size_t)mx * mx;
+	/* level j holds 2^j matrices of at most mx x mx */
+	kz_cplx *X = malloc(n2 * (size_t)(2 * d) * sizeof(kz_cplx) + 1);
+	int *cols = malloc((size_t)(2 * d) * sizeof(int));
+	memset(rho, 0, (size_t)d * d * sizeof(kz_cplx));
+	if (!X || !cols) {
+		rc = kz_err(err, KZ_ENOMEM, "mps_rho: out of memory");
+		goto out;
+	}
+	const mps_bond_t *lb = &m->bond[i];
+	for (int kq = 0; kq < lb->nq; kq++) {
+		int q = lb->qlo + kq, dl = lb->dim[kq];
+		if (!dl)
+			continue;
+		/* node index: level j, pattern p (j bits) -> slot (1<<j)+p */
+		kz_cplx *root = X + n2 * 1;
+		memset(root, 0, (size_t)dl * dl * sizeof(kz_cplx));
+		const double *lam = mps_qlam(lb, q);
+		for (int a = 0; a < dl; a++)
+			root[a + (size_t)dl * a] = lam[a];
+		cols[1] = dl;
+		for (int j = 0; j < k; j++) {
+			for (int p = 0; p < (1 << j); p++) {
+				int slot = (1 << j) + p;
+				int qq = q + popcount_ul((unsigned long)p);
+				for (int s = 0; s < 2; s++) {
+					int ns = (1 << (j + 1)) + 2 * p + s;
+					int din = cols[slot];
+					int dout = mps_qdim(&m->bond[i + j + 1],
+							    qq + s);
+					/* an empty path stays empty */
+					cols[ns] = din ? dout : 0;
+					if (!din || !dout)
+						continue;
+					cblas_zgemm(CblasColMajor,
+						    CblasNoTrans, CblasNoTrans,
+						    dl, dout, din, &one,
+						    X + n2 * slot, dl,
+						    mps_block(m, i + j, s, qq),
+						    din, &zero, X + n2 * ns, dl);
+				}
+			}
+		}
+		for (int a = 0; a < d; a++)
+			for (int b = 0; b < d; b++) {
+				int sa = d + a, sb = d + b;
+				/* pattern bit order: first site is the most
+				 * significant bit, as in the basis index */
+				if (popcount_ul((unsigned long)a) !=
+					    popcount_ul((unsigned long)b) ||
+				    !cols[sa])
+					continue;
+				kz_cplx dot;
+				cblas_zdotc_sub(dl * cols[sa], X + n2 * sb, 1,
+						X + n2 * sa, 1, &dot);
+				rho[a + d * b] += dot;
+			}
+	}
+out:
+	free(X);
+	free(cols);
+	return rc;
+}
+
+int mps_rho2(const mps_t *m, int i, kz_cplx rho[16], char *err)
+{
+	return rho_k(m, i, 2, rho, err);
+}
+
+int mps_rho3(const mps_t *m, int i, kz_cplx rho[64], char *err)
+{
+	return rho_k(m, i, 3, rho, err);
+}

@@ -1,0 +1,1064 @@
+/* archive: the sweep's parallel-HDF5 file.  Layout and the reasons for it are
+ * in archive.h and engine/ARCHIVE.md; this file keeps them in one place:
+ *
+ *   /                      attributes: format, format_version,
+ *                          kapitza_version, sweep, spec_text, spec_hash,
+ *                          created, npoints, units
+ *   /points_table[np]      compound: id, hash, every parameter, cost
+ *   /status[np]            compound: state (enum), attempt, rank, rows,
+ *                          t_reached, wall_s, max_discarded, max_bond_dim,
+ *                          message
+ *   /provenance[np]        compound: who ran the point, where, with what
+ *   /points/<id>/          attributes: the point's parameters
+ *        time[n] sz[n][L] energy[n][L-1] energy_current[n][L-1]
+ *        spin_current[n][L-1] energy_flow[n][L] entropy[n][L-1]
+ *        bond_dim[n][L-1] norm[n] discarded[n] discarded_max[n]
+ *
+ * Every dataset is contiguous with space allocated and filled (NaN, -1) at
+ * creation, so after the collective archive_create() no write ever touches
+ * HDF5 metadata: writes are independent (H5FD_MPIO_INDEPENDENT) and go
+ * straight through MPI-IO into the file.  That is also why no H5Fflush is
+ * needed after a status write for readers to see it (H5Fflush is collective
+ * under the mpio driver, so rank 0 could not call it alone anyway): the
+ * mpio driver keeps no raw-data cache, and the metadata on disk is complete
+ * from the flush at the end of archive_create(). */
+#include "archive.h"
+
+#include <hdf5.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "version.h"
+
+/* The per-point datasets, in the order of the table below. */
+enum {
+	DS_TIME,
+	DS_SZ,
+	DS_ENERGY,
+	DS_ENERGY_CURRENT,
+	DS_SPIN_CURRENT,
+	DS_ENERGY_FLOW,
+	DS_ENTROPY,
+	DS_BOND_DIM,
+	DS_NORM,
+	DS_DISCARDED,
+	DS_DISCARDED_MAX,
+	DS_RHO3,
+	NDS
+};
+
+/* cols: 0 = one value per row, 1 = L (sites), 2 = L-1 (bonds), 3 = L-2
+ * three-site windows of 8x8 complex matrices.  mask: the SPEC_M_* flag that
+ * asks for the dataset (0: always there). */
+static const struct {
+	const char *name;
+	int cols;
+	int is_int;
+	unsigned mask;
+	const char *units;
+} dsinfo[NDS] = {
+	{"time", 0, 0, 0, "hbar/J (J = 1, hbar = 1)"},
+	{"sz", 1, 0, SPEC_M_MAGNETIZATION,
+	 "hbar (J = 1, hbar = 1); <S^z_n> in [-1/2, 1/2]"},
+	{"energy", 2, 0, SPEC_M_ENERGY, "J (J = 1, hbar = 1); E_n = <h_n>"},
+	{"energy_current", 2, 0, SPEC_M_ENERGY_CURRENT,
+	 "J^2/hbar (J = 1, hbar = 1); J^E_n = (j_n + j_{n+1})/2, positive "
+	 "towards larger n"},
+	{"spin_current", 2, 0, SPEC_M_SPIN_CURRENT,
+	 "J (J = 1, hbar = 1); J^M_n = J <Sx_n Sy_{n+1} - Sy_n Sx_{n+1}>, "
+	 "positive towards larger n"},
+	{"energy_flow", 1, 0, SPEC_M_ENERGY_CURRENT,
+	 "J^2/hbar (J = 1, hbar = 1); j_n = i<[h_{n-1}, h_n]>, energy flowing "
+	 "from bond n-1 into bond n through site n; 0 at both ends"},
+	{"entropy", 2, 0, SPEC_M_ENTROPY, "nats (natural log); von Neumann entropy of the cut "
+			  "at bond n"},
+	{"bond_dim", 2, 1, 0, "dimensionless; MPS bond dimension at bond n"},
+	{"norm", 0, 0, 0, "dimensionless; sqrt<psi|psi> by full contraction"},
+	{"discarded", 0, 0, 0,
+	 "dimensionless; truncated weight summed over all updates since t = 0"},
+	{"discarded_max", 0, 0, 0,
+	 "dimensionless; largest weight discarded by a single update since "
+	 "t = 0"},
+	{"rho3", 3, 0, SPEC_M_RHO3,
+	 "dimensionless; rho3[k, w, a, b] = <a|rho|b> of sites w, w+1, w+2 "
+	 "(trace 1), basis a = 4 s_w + 2 s_{w+1} + s_{w+2}, s = 1 for up"},
+};
+
+struct archive_s {
+	MPI_Comm comm;
+	int rank, size;
+	int npoints;
+	hid_t file, dxpl;
+	hid_t status_ds, prov_ds, table_ds;
+	hid_t status_t, prov_t, table_t; /* memory = file compound types */
+	hid_t cplx_t;                    /* {r, i} doubles */
+	unsigned *measure;               /* per point: SPEC_M_* mask */
+	int *L, *nmeas;                  /* per point, for bounds checks */
+	hid_t *ds;                       /* [npoints * NDS] */
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static int aerr(char *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int aerr(char *err, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, ARCHIVE_ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
+{
+	/* innermost first (H5E_WALK_UPWARD): keep the first description */
+	char *buf = data;
+	if (n == 0 && e->desc)
+		snprintf(buf, 256, "%s", e->desc);
+	return 0;
+}
+
+/* The innermost message of the current HDF5 error stack ("" if none). */
+static void h5why(char *buf)
+{
+	buf[0] = 0;
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, buf);
+}
+
+static int h5err(char *err, const char *what)
+{
+	char why[256];
+	h5why(why);
+	return aerr(err, "%s%s%s", what, why[0] ? ": " : "", why);
+}
+
+/* Ranks agree: returns the smallest rc over comm (0 if all ok); when this
+ * rank was fine but another was not, err says so. */
+static int agree(MPI_Comm comm, int rc, char *err)
+{
+	int all = rc;
+	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+	if (all && !rc)
+		aerr(err, "archive: another rank failed while creating the "
+			  "archive");
+	return all;
+}
+
+const char *archive_state_name(int state)
+{
+	static const char *names[ARCHIVE_NSTATES] = {
+		"pending", "running", "done", "failed", "interrupted"};
+	return state >= 0 && state < ARCHIVE_NSTATES ? names[state] : "?";
+}
+
+void archive_status_init(archive_status_t *st)
+{
+	memset(st, 0, sizeof *st);
+	st->state = ARCHIVE_PENDING;
+	st->attempt = 0;
+	st->rank = -1;
+	st->rows = 0;
+	st->t_reached = NAN;
+	st->wall_s = NAN;
+	st->max_discarded = NAN;
+	st->max_bond_dim = -1;
+}
+
+/* ---- types ------------------------------------------------------------- */
+
+static hid_t str_type(size_t n)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	if (t < 0)
+		return t;
+	if (H5Tset_size(t, n ? n : 1) < 0 ||
+	    H5Tset_strpad(t, H5T_STR_NULLTERM) < 0) {
+		H5Tclose(t);
+		return -1;
+	}
+	return t;
+}
+
+static hid_t state_enum_type(void)
+{
+	hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+	if (t < 0)
+		return t;
+	for (int8_t k = 0; k < ARCHIVE_NSTATES; k++)
+		if (H5Tenum_insert(t, archive_state_name(k), &k) < 0) {
+			H5Tclose(t);
+			return -1;
+		}
+	return t;
+}
+
+static hid_t spec_state_enum_type(void)
+{
+	hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+	int8_t g = SPEC_STATE_GROUND, d = SPEC_STATE_DOMAIN_WALL;
+	if (t < 0)
+		return t;
+	if (H5Tenum_insert(t, "ground_state", &g) < 0 ||
+	    H5Tenum_insert(t, "domain_wall", &d) < 0) {
+		H5Tclose(t);
+		return -1;
+	}
+	return t;
+}
+
+/* Inserting members: a failed H5Tinsert makes the whole type invalid. */
+#define INS(t, ok, S, f, mt) \
+	ok = ok && H5Tinsert(t, #f, HOFFSET(S, f), mt) >= 0
+
+static hid_t status_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_status_t));
+	hid_t e = state_enum_type(), s = str_type(ARCHIVE_MSGLEN);
+	int ok = t >= 0 && e >= 0 && s >= 0;
+	if (ok) {
+		INS(t, ok, archive_status_t, state, e);
+		INS(t, ok, archive_status_t, attempt, H5T_NATIVE_INT32);
+		INS(t, ok, archive_status_t, rank, H5T_NATIVE_INT32);
+		INS(t, ok, archive_status_t, rows, H5T_NATIVE_INT32);
+		INS(t, ok, archive_status_t, t_reached, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_status_t, wall_s, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_status_t, max_discarded, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_status_t, max_bond_dim, H5T_NATIVE_INT32);
+		INS(t, ok, archive_status_t, message, s);
+	}
+	if (e >= 0)
+		H5Tclose(e);
+	if (s >= 0)
+		H5Tclose(s);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t table_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_point_row_t));
+	hid_t e = spec_state_enum_type(), s = str_type(17);
+	int ok = t >= 0 && e >= 0 && s >= 0;
+	if (ok) {
+		INS(t, ok, archive_point_row_t, id, H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, hash, s);
+		INS(t, ok, archive_point_row_t, L, H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, J, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, delta_left, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, delta_right, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, gamma_right, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, state, e);
+		INS(t, ok, archive_point_row_t, dt, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, t_max, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, measure_every,
+		    H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, order, H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, chi_max, H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, cutoff, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_point_row_t, n_measure, H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, steps_per_measure,
+		    H5T_NATIVE_INT32);
+		INS(t, ok, archive_point_row_t, measure, H5T_NATIVE_UINT32);
+		INS(t, ok, archive_point_row_t, cost, H5T_NATIVE_DOUBLE);
+	}
+	if (e >= 0)
+		H5Tclose(e);
+	if (s >= 0)
+		H5Tclose(s);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t prov_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_prov_t));
+	int ok = t >= 0;
+#define INSS(f)                                                          \
+	do {                                                             \
+		hid_t s_ = str_type(sizeof(((archive_prov_t *)0)->f));   \
+		ok = ok && s_ >= 0 &&                                    \
+		     H5Tinsert(t, #f, HOFFSET(archive_prov_t, f), s_) >= 0; \
+		if (s_ >= 0)                                             \
+			H5Tclose(s_);                                    \
+	} while (0)
+	INS(t, ok, archive_prov_t, attempt, H5T_NATIVE_INT32);
+	INS(t, ok, archive_prov_t, mpi_size, H5T_NATIVE_INT32);
+	INS(t, ok, archive_prov_t, rank, H5T_NATIVE_INT32);
+	INS(t, ok, archive_prov_t, threads, H5T_NATIVE_INT32);
+	INSS(host);
+	INSS(omp_num_threads);
+	INSS(openblas_num_threads);
+	INSS(slurm_job_id);
+	INSS(slurm_array_task_id);
+	INSS(start_time);
+	INSS(end_time);
+	INS(t, ok, archive_prov_t, wall_s, H5T_NATIVE_DOUBLE);
+	INSS(version);
+	INSS(compiler);
+#undef INSS
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+/* ---- attributes (collective when the file is parallel) --------------- */
+
+static int attr_str(hid_t obj, const char *name, const char *val)
+{
+	hid_t t = str_type(strlen(val) + 1), sp = H5Screate(H5S_SCALAR), a = -1;
+	int rc = -1;
+	if (t < 0 || sp < 0)
+		goto out;
+	a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || H5Awrite(a, t, val) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (a >= 0)
+		H5Aclose(a);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (t >= 0)
+		H5Tclose(t);
+	return rc;
+}
+
+static int attr_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
+		    const void *val)
+{
+	hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+	int rc = -1;
+	if (sp < 0)
+		goto out;
+	a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0 || H5Awrite(a, mtype, val) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (a >= 0)
+		H5Aclose(a);
+	if (sp >= 0)
+		H5Sclose(sp);
+	return rc;
+}
+
+static int attr_int(hid_t obj, const char *name, int v)
+{
+	int32_t x = v;
+	return attr_num(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &x);
+}
+
+static int attr_dbl(hid_t obj, const char *name, double v)
+{
+	return attr_num(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static void row_from_point(archive_point_row_t *r, const spec_point_t *p)
+{
+	memset(r, 0, sizeof *r);
+	r->id = p->id;
+	memcpy(r->hash, p->hash_hex, 17);
+	r->hash[16] = 0;
+	r->L = p->L;
+	r->J = p->J;
+	r->delta_left = p->delta_left;
+	r->delta_right = p->delta_right;
+	r->gamma_right = p->gamma_right;
+	r->state = (int8_t)p->state;
+	r->dt = p->dt;
+	r->t_max = p->t_max;
+	r->measure_every = p->measure_every;
+	r->order = p->order;
+	r->chi_max = p->chi_max;
+	r->cutoff = p->cutoff;
+	r->n_measure = p->n_measure;
+	r->steps_per_measure = p->steps_per_measure;
+	r->measure = p->measure;
+	r->cost = spec_point_cost(p);
+}
+
+/* A 1-D table dataset of n rows of compound type t, filled with fill. */
+static hid_t create_table(hid_t file, const char *name, hid_t t, hsize_t n,
+			  const void *fill)
+{
+	hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	hid_t d = -1;
+	if (sp < 0 || dcpl < 0)
+		goto out;
+	if (H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
+	    H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
+	    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC) < 0 ||
+	    (fill && H5Pset_fill_value(dcpl, t, fill) < 0))
+		goto out;
+	d = H5Dcreate2(file, name, t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+out:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	return d;
+}
+
+static const char *site_index0 =
+	"index 0 is site n = -L/2+1 (paper labels: index i is site "
+	"n = i - L/2 + 1; the junction is between sites n = 0 and n = 1)";
+static const char *bond_index0 =
+	"index 0 is bond n = -L/2+1 (bond n joins sites n and n+1; index i is "
+	"bond n = i - L/2 + 1; the junction is bond n = 0, index L/2-1)";
+
+/* Group /points/<id> with its attributes and datasets; ids into ds[NDS]. */
+/* The complex type h5py and numpy read as complex128: {r, i}. */
+static hid_t complex_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+	if (t < 0)
+		return t;
+	if (H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE) < 0 ||
+	    H5Tinsert(t, "i", sizeof(double), H5T_NATIVE_DOUBLE) < 0) {
+		H5Tclose(t);
+		return -1;
+	}
+	return t;
+}
+
+/* Group /points/<id> with its attributes and datasets; ids into ds[NDS]
+ * (-1 for the observables the spec did not ask for). */
+static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
+			hid_t *ds, char *err)
+{
+	char name[32], canon[1024];
+	hid_t g = -1, dcpl[3] = {-1, -1, -1}, sp = -1;
+	const double nan = NAN, cnan[2] = {NAN, NAN};
+	const int32_t minus1 = -1;
+	int rc = -1;
+	for (int k = 0; k < NDS; k++)
+		ds[k] = -1;
+	snprintf(name, sizeof name, "%d", p->id);
+	g = H5Gcreate2(points, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0) {
+		h5err(err, "archive: creating group /points/<id>");
+		goto out;
+	}
+	spec_point_canonical(p, canon, sizeof canon);
+	if (attr_int(g, "id", p->id) || attr_str(g, "hash", p->hash_hex) ||
+	    attr_str(g, "canonical", canon) || attr_int(g, "L", p->L) ||
+	    attr_dbl(g, "J", p->J) ||
+	    attr_dbl(g, "delta_left", p->delta_left) ||
+	    attr_dbl(g, "delta_right", p->delta_right) ||
+	    attr_dbl(g, "gamma_right", p->gamma_right) ||
+	    attr_str(g, "state", p->state == SPEC_STATE_GROUND
+					 ? "ground_state"
+					 : "domain_wall") ||
+	    attr_dbl(g, "dt", p->dt) || attr_dbl(g, "t_max", p->t_max) ||
+	    attr_dbl(g, "measure_every", p->measure_every) ||
+	    attr_int(g, "order", p->order) ||
+	    attr_int(g, "chi_max", p->chi_max) ||
+	    attr_dbl(g, "cutoff", p->cutoff) ||
+	    attr_int(g, "n_measure", p->n_measure) ||
+	    attr_int(g, "first_site_n", -p->L / 2 + 1)) {
+		h5err(err, "archive: writing point attributes");
+		goto out;
+	}
+	/* dcpl[0] doubles, [1] integers, [2] complex; NaN (-1 for integers)
+	 * marks rows not yet written */
+	for (int k = 0; k < 3; k++) {
+		dcpl[k] = H5Pcreate(H5P_DATASET_CREATE);
+		if (dcpl[k] < 0 || H5Pset_layout(dcpl[k], H5D_CONTIGUOUS) < 0 ||
+		    H5Pset_alloc_time(dcpl[k], H5D_ALLOC_TIME_EARLY) < 0 ||
+		    H5Pset_fill_time(dcpl[k], H5D_FILL_TIME_ALLOC) < 0)
+			goto h5fail;
+	}
+	if (H5Pset_fill_value(dcpl[0], H5T_NATIVE_DOUBLE, &nan) < 0 ||
+	    H5Pset_fill_value(dcpl[1], H5T_NATIVE_INT32, &minus1) < 0 ||
+	    H5Pset_fill_value(dcpl[2], cplx, cnan) < 0)
+		goto h5fail;
+	for (int k = 0; k < NDS; k++) {
+		hsize_t dims[4] = {(hsize_t)p->n_measure, 0, 8, 8};
+		int rank = 1, kind = dsinfo[k].is_int ? 1 : 0;
+		hid_t ftype = dsinfo[k].is_int ? H5T_STD_I32LE : H5T_IEEE_F64LE;
+		const char *idx0 =
+			"row k is measurement k at t = time[k] = k * "
+			"measure_every";
+		if (dsinfo[k].mask && !(p->measure & dsinfo[k].mask))
+			continue;
+		if (dsinfo[k].cols == 1 || dsinfo[k].cols == 2) {
+			rank = 2;
+			dims[1] = (hsize_t)(dsinfo[k].cols == 1 ? p->L
+								: p->L - 1);
+			idx0 = dsinfo[k].cols == 1 ? site_index0 : bond_index0;
+		} else if (dsinfo[k].cols == 3) {
+			rank = 4;
+			dims[1] = (hsize_t)(p->L - 2);
+			kind = 2;
+			ftype = cplx;
+			idx0 = "index 0 of axis 1 is the window of sites n = "
+			       "-L/2+1, -L/2+2, -L/2+3 (window w starts at "
+			       "site n = w - L/2 + 1)";
+		}
+		sp = H5Screate_simple(rank, dims, NULL);
+		if (sp < 0)
+			goto h5fail;
+		ds[k] = H5Dcreate2(g, dsinfo[k].name, ftype, sp, H5P_DEFAULT,
+				   dcpl[kind], H5P_DEFAULT);
+		H5Sclose(sp);
+		sp = -1;
+		if (ds[k] < 0)
+			goto h5fail;
+		if (attr_str(ds[k], "units", dsinfo[k].units) ||
+		    attr_str(ds[k], "index0", idx0))
+			goto h5fail;
+	}
+	rc = 0;
+	goto out;
+h5fail:
+	h5err(err, "archive: creating a point's datasets");
+out:
+	if (rc)
+		for (int k = 0; k < NDS; k++)
+			if (ds[k] >= 0) {
+				H5Dclose(ds[k]);
+				ds[k] = -1;
+			}
+	if (sp >= 0)
+		H5Sclose(sp);
+	for (int k = 0; k < 3; k++)
+		if (dcpl[k] >= 0)
+			H5Pclose(dcpl[k]);
+	if (g >= 0)
+		H5Gclose(g);
+	return rc;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int root_attrs(hid_t file, const spec_t *s, const char *created)
+{
+	/* The default (earliest) file format keeps attributes in the object
+	 * header, 64 KiB at most; the spec text is checked in archive_create */
+	return attr_str(file, "format", ARCHIVE_FORMAT) ||
+	       attr_int(file, "format_version", ARCHIVE_FORMAT_VERSION) ||
+	       attr_str(file, "kapitza_version", KAPITZA_VERSION) ||
+	       attr_str(file, "sweep", s->name ? s->name : "") ||
+	       attr_str(file, "spec_text", s->text ? s->text : "") ||
+	       attr_str(file, "spec_hash", s->hash_hex) ||
+	       attr_str(file, "created", created) ||
+	       attr_int(file, "npoints", s->npoints) ||
+	       attr_str(file, "units",
+			"J = 1, hbar = 1: energies in J, times in hbar/J") ||
+	       attr_str(file, "site_labels",
+			"arrays over sites start at site n = -L/2+1, arrays "
+			"over bonds at bond n = -L/2+1 (bond n joins sites n "
+			"and n+1); the junction is bond n = 0");
+}
+
+int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
+		   const spec_t *s, int force, char *err)
+{
+	archive_t *a = NULL;
+	hid_t fapl = -1, points = -1;
+	char created[32] = "";
+	int rc = 0;
+
+	*ap = NULL;
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	a = calloc(1, sizeof *a);
+	if (a) {
+		a->file = a->dxpl = -1;
+		a->status_ds = a->prov_ds = a->table_ds = -1;
+		a->status_t = a->prov_t = a->table_t = a->cplx_t = -1;
+		a->comm = comm;
+		a->npoints = s->npoints;
+		a->L = calloc((size_t)s->npoints + 1, sizeof *a->L);
+		a->nmeas = calloc((size_t)s->npoints + 1, sizeof *a->nmeas);
+		a->measure = calloc((size_t)s->npoints + 1,
+				    sizeof *a->measure);
+		a->ds = malloc(((size_t)s->npoints * NDS + 1) * sizeof *a->ds);
+	}
+	if (!a || !a->L || !a->nmeas || !a->measure || !a->ds) {
+		rc = aerr(err, "archive: out of memory");
+	} else {
+		MPI_Comm_rank(comm, &a->rank);
+		MPI_Comm_size(comm, &a->size);
+		for (size_t k = 0; k < (size_t)s->npoints * NDS; k++)
+			a->ds[k] = -1;
+		for (int i = 0; i < s->npoints; i++) {
+			a->L[i] = s->points[i].L;
+			a->nmeas[i] = s->points[i].n_measure;
+			a->measure[i] = s->points[i].measure;
+		}
+		if (s->text && strlen(s->text) > 60000)
+			rc = aerr(err, "archive: the spec text is %zu bytes; "
+				       "at most 60000 fit in an attribute",
+				  strlen(s->text));
+	}
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	/* identical attribute values on every rank: rank 0's clock */
+	if (a->rank == 0)
+		utc_now(created, sizeof created);
+	MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
+
+	a->status_t = status_type();
+	a->prov_t = prov_type();
+	a->table_t = table_type();
+	a->cplx_t = complex_type();
+	a->dxpl = H5Pcreate(H5P_DATASET_XFER);
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (a->status_t < 0 || a->prov_t < 0 || a->table_t < 0 ||
+	    a->cplx_t < 0 || a->dxpl < 0 || fapl < 0 ||
+	    H5Pset_dxpl_mpio(a->dxpl, H5FD_MPIO_INDEPENDENT) < 0 ||
+	    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
+		rc = h5err(err, "archive: setting up HDF5 types and properties");
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	a->file = H5Fcreate(path, force ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
+			    H5P_DEFAULT, fapl);
+	if (a->file < 0) {
+		char why[256];
+		h5why(why);
+		rc = aerr(err, "cannot create archive '%s'%s%s%s", path,
+			  why[0] ? ": " : "", why,
+			  force ? "" : " (an existing archive is only "
+				       "replaced with --force)");
+	}
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	if (root_attrs(a->file, s, created))
+		rc = h5err(err, "archive: writing root attributes");
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	{
+		archive_status_t fill;
+		archive_prov_t pfill;
+		archive_status_init(&fill);
+		memset(&pfill, 0, sizeof pfill);
+		pfill.rank = -1;
+		a->table_ds = create_table(a->file, "points_table", a->table_t,
+					   (hsize_t)s->npoints, NULL);
+		a->status_ds = create_table(a->file, "status", a->status_t,
+					    (hsize_t)s->npoints, &fill);
+		a->prov_ds = create_table(a->file, "provenance", a->prov_t,
+					  (hsize_t)s->npoints, &pfill);
+		if (a->table_ds < 0 || a->status_ds < 0 || a->prov_ds < 0)
+			rc = h5err(err, "archive: creating the tables");
+		else if (attr_str(a->status_ds, "state_values",
+				  "0 pending, 1 running, 2 done, 3 failed, "
+				  "4 interrupted") ||
+			 attr_str(a->status_ds, "index0",
+				  "row k is point id k"))
+			rc = h5err(err, "archive: writing table attributes");
+	}
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	points = H5Gcreate2(a->file, "points", H5P_DEFAULT, H5P_DEFAULT,
+			    H5P_DEFAULT);
+	if (points < 0)
+		rc = h5err(err, "archive: creating /points");
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+	for (int i = 0; i < s->npoints; i++) {
+		rc = create_point(points, &s->points[i], a->cplx_t,
+				  a->ds + (size_t)i * NDS, err);
+		if ((rc = agree(comm, rc, err)))
+			goto out;
+	}
+
+	/* all metadata on disk now; from here on it never changes */
+	if (H5Fflush(a->file, H5F_SCOPE_GLOBAL) < 0)
+		rc = h5err(err, "archive: flushing the new archive");
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	if (a->rank == 0) {
+		archive_point_row_t *rows = calloc((size_t)s->npoints + 1,
+						   sizeof *rows);
+		if (!rows) {
+			rc = aerr(err, "archive: out of memory");
+		} else {
+			for (int i = 0; i < s->npoints; i++)
+				row_from_point(&rows[i], &s->points[i]);
+			if (H5Dwrite(a->table_ds, a->table_t, H5S_ALL, H5S_ALL,
+				     a->dxpl, rows) < 0)
+				rc = h5err(err, "archive: writing the points "
+						"table");
+			free(rows);
+		}
+	}
+	rc = agree(comm, rc, err);
+out:
+	if (points >= 0)
+		H5Gclose(points);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc) {
+		archive_destroy(&a, NULL);
+		return rc;
+	}
+	*ap = a;
+	return 0;
+}
+
+int archive_destroy(archive_t **ap, char *err)
+{
+	archive_t *a = ap ? *ap : NULL;
+	int rc = 0;
+	if (!a)
+		return 0;
+	if (a->ds)
+		for (size_t k = 0; k < (size_t)a->npoints * NDS; k++)
+			if (a->ds[k] >= 0)
+				H5Dclose(a->ds[k]);
+	if (a->table_ds >= 0)
+		H5Dclose(a->table_ds);
+	if (a->status_ds >= 0)
+		H5Dclose(a->status_ds);
+	if (a->prov_ds >= 0)
+		H5Dclose(a->prov_ds);
+	if (a->status_t >= 0)
+		H5Tclose(a->status_t);
+	if (a->prov_t >= 0)
+		H5Tclose(a->prov_t);
+	if (a->table_t >= 0)
+		H5Tclose(a->table_t);
+	if (a->cplx_t >= 0)
+		H5Tclose(a->cplx_t);
+	if (a->dxpl >= 0)
+		H5Pclose(a->dxpl);
+	if (a->file >= 0 && H5Fclose(a->file) < 0)
+		rc = h5err(err, "archive: closing the archive");
+	free(a->ds);
+	free(a->L);
+	free(a->nmeas);
+	free(a->measure);
+	free(a);
+	*ap = NULL;
+	return rc;
+}
+
+/* ---- independent writes ------------------------------------------------ */
+
+/* Write `row` of a per-point dataset d (of `cols` columns, 0 = 1-D). */
+static int write_row(archive_t *a, hid_t d, int row, int cols, hid_t mtype,
+		     const void *buf)
+{
+	hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {1, (hsize_t)cols};
+	hsize_t mcount = cols ? (hsize_t)cols : 1;
+	hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &mcount, NULL);
+	int rc = -1;
+	if (fs < 0 || ms < 0)
+		goto out;
+	if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
+				NULL) < 0)
+		goto out;
+	if (H5Dwrite(d, mtype, ms, fs, a->dxpl, buf) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (ms >= 0)
+		H5Sclose(ms);
+	return rc;
+}
+
+int archive_write_row(archive_t *a, int point, int row, double t,
+		      const obs_t *o, double discarded_total,
+		      double discarded_max, char *err)
+{
+	if (point < 0 || point >= a->npoints || row < 0 ||
+	    row >= a->nmeas[point] || o->L != a->L[point])
+		return aerr(err,
+			    "archive: row %d of point %d (L = %d) out of "
+			    "range",
+			    row, point, o->L);
+	const hid_t *ds = a->ds + (size_t)point * NDS;
+	const int L = o->L;
+	const struct {
+		int k;
+		int cols;
+		hid_t mt;
+		const void *buf;
+	} w[DS_RHO3] = {
+		{DS_TIME, 0, H5T_NATIVE_DOUBLE, &t},
+		{DS_SZ, L, H5T_NATIVE_DOUBLE, o->sz},
+		{DS_ENERGY, L - 1, H5T_NATIVE_DOUBLE, o->energy},
+		{DS_ENERGY_CURRENT, L - 1, H5T_NATIVE_DOUBLE,
+		 o->energy_current},
+		{DS_SPIN_CURRENT, L - 1, H5T_NATIVE_DOUBLE, o->spin_current},
+		{DS_ENERGY_FLOW, L, H5T_NATIVE_DOUBLE, o->energy_flow},
+		{DS_ENTROPY, L - 1, H5T_NATIVE_DOUBLE, o->entropy},
+		{DS_BOND_DIM, L - 1, H5T_NATIVE_INT, o->bond_dim},
+		{DS_NORM, 0, H5T_NATIVE_DOUBLE, &o->norm},
+		{DS_DISCARDED, 0, H5T_NATIVE_DOUBLE, &discarded_total},
+		{DS_DISCARDED_MAX, 0, H5T_NATIVE_DOUBLE, &discarded_max},
+	};
+	/* time last: a reader that sees time[row] sees the whole row */
+	for (int j = DS_RHO3 - 1; j >= 0; j--)
+		if (ds[w[j].k] >= 0 &&
+		    write_row(a, ds[w[j].k], row, w[j].cols, w[j].mt,
+			      w[j].buf))
+			return h5err(err, "archive: writing a measurement row");
+	return 0;
+}
+
+int archive_wants_rho3(const archive_t *a, int point)
+{
+	return point >= 0 && point < a->npoints &&
+	       (a->measure[point] & SPEC_M_RHO3) != 0;
+}
+
+int archive_write_rho3(archive_t *a, int point, int row, const double *rho,
+		       char *err)
+{
+	if (!archive_wants_rho3(a, point) || row < 0 ||
+	    row >= a->nmeas[point])
+		return aerr(err, "archive: rho3 row %d of point %d out of "
+				 "range (or not requested)",
+			    row, point);
+	hid_t d = a->ds[(size_t)point * NDS + DS_RHO3];
+	hsize_t start[4] = {(hsize_t)row, 0, 0, 0};
+	hsize_t count[4] = {1, (hsize_t)(a->L[point] - 2), 8, 8};
+	hid_t fs = H5Dget_space(d), ms = H5Screate_simple(4, count, NULL);
+	int rc = -1;
+	if (fs < 0 || ms < 0 ||
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
+				NULL) < 0 ||
+	    H5Dwrite(d, a->cplx_t, ms, fs, a->dxpl, rho) < 0) {
+		h5err(err, "archive: writing rho3");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (ms >= 0)
+		H5Sclose(ms);
+	return rc;
+}
+
+static int write_table_row(archive_t *a, hid_t d, hid_t t, int point,
+			   const void *row, char *err, const char *what)
+{
+	hsize_t start = (hsize_t)point, count = 1;
+	hid_t fs = -1, ms = -1;
+	int rc = -1;
+	if (point < 0 || point >= a->npoints)
+		return aerr(err, "archive: point %d out of range", point);
+	fs = H5Dget_space(d);
+	ms = H5Screate_simple(1, &count, NULL);
+	if (fs < 0 || ms < 0 ||
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count,
+				NULL) < 0 ||
+	    H5Dwrite(d, t, ms, fs, a->dxpl, row) < 0) {
+		h5err(err, what);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (ms >= 0)
+		H5Sclose(ms);
+	return rc;
+}
+
+int archive_write_status(archive_t *a, int point, const archive_status_t *st,
+			 char *err)
+{
+	return write_table_row(a, a->status_ds, a->status_t, point, st, err,
+			       "archive: writing a status row");
+}
+
+int archive_write_provenance(archive_t *a, int point,
+			     const archive_prov_t *pv, char *err)
+{
+	return write_table_row(a, a->prov_ds, a->prov_t, point, pv, err,
+			       "archive: writing a provenance row");
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+static int read_attr_str(hid_t obj, const char *name, char *buf, size_t cap)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT), ft = -1, mt = -1;
+	char *tmp = NULL;
+	int rc = -1;
+	buf[0] = 0;
+	if (a < 0)
+		goto out;
+	ft = H5Aget_type(a);
+	if (ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft))
+		goto out;
+	size_t n = H5Tget_size(ft);
+	mt = str_type(n + 1);
+	tmp = calloc(n + 2, 1);
+	if (mt < 0 || !tmp || H5Aread(a, mt, tmp) < 0)
+		goto out;
+	snprintf(buf, cap, "%s", tmp);
+	rc = 0;
+out:
+	free(tmp);
+	if (mt >= 0)
+		H5Tclose(mt);
+	if (ft >= 0)
+		H5Tclose(ft);
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
+}
+
+static int read_attr_int(hid_t obj, const char *name, int *v)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+	int32_t x = 0;
+	int rc = -1;
+	if (a >= 0 && H5Aread(a, H5T_NATIVE_INT32, &x) >= 0) {
+		*v = x;
+		rc = 0;
+	}
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
+}
+
+static int read_table(hid_t file, const char *name, hid_t t, int n, void *buf)
+{
+	hid_t d = H5Dopen2(file, name, H5P_DEFAULT), sp = -1;
+	int rc = -1;
+	if (d < 0)
+		goto out;
+	sp = H5Dget_space(d);
+	if (sp < 0 || H5Sget_simple_extent_npoints(sp) != n)
+		goto out;
+	if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (d >= 0)
+		H5Dclose(d);
+	return rc;
+}
+
+int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
+{
+	archive_summary_t *s = NULL;
+	hid_t fapl = -1, f = -1, st = -1, tt = -1;
+	int rc = -1;
+
+	*sp = NULL;
+	/* HDF5 1.10 locks files by default; the writer (mpio) does not, and a
+	 * reader must not wait for or block it */
+	setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl < 0 || H5Pset_fapl_sec2(fapl) < 0) {
+		h5err(err, "archive: setting up the file access");
+		goto out;
+	}
+#if H5_VERSION_GE(1, 10, 7)
+	H5Pset_file_locking(fapl, 0, 1);
+#endif
+	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	if (f < 0) {
+		char why[256];
+		h5why(why);
+		aerr(err, "cannot open archive '%s'%s%s", path,
+		     why[0] ? ": " : "", why);
+		goto out;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		aerr(err, "out of memory");
+		goto out;
+	}
+	if (read_attr_str(f, "format", s->format, sizeof s->format) ||
+	    strcmp(s->format, ARCHIVE_FORMAT)) {
+		aerr(err, "'%s' is not a kapitza archive (no root attribute "
+			  "format = \"%s\")",
+		     path, ARCHIVE_FORMAT);
+		goto out;
+	}
+	if (read_attr_int(f, "format_version", &s->format_version) ||
+	    s->format_version != ARCHIVE_FORMAT_VERSION) {
+		aerr(err, "'%s': archive format version %d, this kapitza reads "
+			  "version %d",
+		     path, s->format_version, ARCHIVE_FORMAT_VERSION);
+		goto out;
+	}
+	read_attr_str(f, "kapitza_version", s->kapitza_version,
+		      sizeof s->kapitza_version);
+	read_attr_str(f, "sweep", s->sweep, sizeof s->sweep);
+	read_attr_str(f, "spec_hash", s->spec_hash, sizeof s->spec_hash);
+	read_attr_str(f, "created", s->created, sizeof s->created);
+	if (read_attr_int(f, "npoints", &s->npoints) || s->npoints < 0) {
+		aerr(err, "'%s': no valid npoints attribute", path);
+		goto out;
+	}
+	s->points = calloc((size_t)s->npoints + 1, sizeof *s->points);
+	s->status = calloc((size_t)s->npoints + 1, sizeof *s->status);
+	st = status_type();
+	tt = table_type();
+	if (!s->points || !s->status || st < 0 || tt < 0) {
+		aerr(err, "out of memory");
+		goto out;
+	}
+	if (read_table(f, "points_table", tt, s->npoints, s->points) ||
+	    read_table(f, "status", st, s->npoints, s->status)) {
+		h5err(err, "archive: reading /points_table and /status");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (st >= 0)
+		H5Tclose(st);
+	if (tt >= 0)
+		H5Tclose(tt);
+	if (f >= 0)
+		H5Fclose(f);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc)
+		archive_summary_destroy(&s);
+	*sp = s;
+	return rc;
+}
+
+void archive_summary_destroy(archive_summary_t **sp)
+{
+	if (!sp || !*sp)
+		return;
+	free((*sp)->points);
+	free((*sp)->status);
+	free(*sp);
+	*sp = NULL;
+}

@@ -1,0 +1,153 @@
+/* archive: the sweep's one parallel-HDF5 file (schema: engine/ARCHIVE.md).
+ *
+ * Parallel HDF5 makes every metadata operation collective, while workers
+ * finish at different times.  So archive_create() builds the whole file --
+ * root attributes, the points table, the status and provenance tables and
+ * every per-point group and dataset, contiguous and allocated early, filled
+ * with NaN (-1 for integers) -- in one collective pass, flushes it, and from
+ * then on the file's metadata never changes: every later write
+ * (archive_write_row, archive_write_status, archive_write_provenance) is an
+ * independent raw-data write into space that already exists.  Two things
+ * follow: a reader (kapitza status, h5py) opening the file with the sec2
+ * driver sees rows as soon as they are written, and a killed run leaves a
+ * file that still opens, with every finished point intact.
+ *
+ * Point status is data (the /status table, one row per point id), never an
+ * attribute changed later.  Only rank 0 writes /status; a worker writes its
+ * own point's rows and its /provenance row.
+ *
+ * The reading side (archive_summary_read) is serial and does not need MPI. */
+#ifndef ARCHIVE_H
+#define ARCHIVE_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "obs.h"
+#include "spec.h"
+
+#define ARCHIVE_FORMAT "kapitza-archive"
+#define ARCHIVE_FORMAT_VERSION 1
+#define ARCHIVE_ERRLEN 1024
+#define ARCHIVE_MSGLEN 256 /* error message stored in /status, NUL incl. */
+
+/* The point state machine (see farm.c for who moves a point). */
+typedef enum {
+	ARCHIVE_PENDING = 0,
+	ARCHIVE_RUNNING = 1,
+	ARCHIVE_DONE = 2,
+	ARCHIVE_FAILED = 3,
+	ARCHIVE_INTERRUPTED = 4,
+} archive_state_t;
+#define ARCHIVE_NSTATES 5
+
+/* "pending", "running", ...; "?" for anything else. */
+const char *archive_state_name(int state);
+
+/* One row of /status (HDF5 compound of the same field names). */
+typedef struct {
+	int8_t state;            /* archive_state_t */
+	int32_t attempt;         /* 0 = never started, 1 = first run, ... */
+	int32_t rank;            /* MPI rank that ran the attempt, -1 none */
+	int32_t rows;            /* measurement rows written */
+	double t_reached;        /* time of the last row written (NaN: none) */
+	double wall_s;           /* wall time of the attempt so far */
+	double max_discarded;    /* largest single-truncation discard */
+	int32_t max_bond_dim;    /* largest bond dimension reached */
+	char message[ARCHIVE_MSGLEN]; /* error message of a failed point */
+} archive_status_t;
+
+/* One row of /points_table: the point's parameters (spec_point_t). */
+typedef struct {
+	int32_t id;
+	char hash[17];
+	int32_t L;
+	double J, delta_left, delta_right, gamma_right;
+	int8_t state;            /* SPEC_STATE_*: 0 ground_state, 1 domain_wall */
+	double dt, t_max, measure_every;
+	int32_t order, chi_max;
+	double cutoff;
+	int32_t n_measure, steps_per_measure;
+	uint32_t measure;        /* SPEC_M_* mask */
+	double cost;             /* spec_point_cost */
+} archive_point_row_t;
+
+/* One row of /provenance, written by the worker that ran the point. */
+typedef struct {
+	int32_t attempt, mpi_size, rank, threads;
+	char host[64];
+	char omp_num_threads[16];      /* environment, "" if unset */
+	char openblas_num_threads[16];
+	char slurm_job_id[32];
+	char slurm_array_task_id[16];
+	char start_time[32];           /* ISO 8601 UTC */
+	char end_time[32];
+	double wall_s;
+	char version[64];              /* git describe */
+	char compiler[256];            /* compiler and build flags */
+} archive_prov_t;
+
+typedef struct archive_s archive_t;
+
+/* Collective over comm.  Creates `path` (truncating an existing file only if
+ * force) with the complete layout for spec s (borrowed, read only during the
+ * call), writes the root attributes and the points table, flushes.  The ranks
+ * agree on every error before each collective step, so all return the same
+ * status; on error *a = NULL and err holds the message (every rank). */
+int archive_create(archive_t **a, MPI_Comm comm, const char *path,
+		   const spec_t *s, int force, char *err);
+
+/* Collective: closes everything and frees *a; NULL or *a == NULL is a no-op.
+ * Returns 0 or a negative status (message in err, may be NULL). */
+int archive_destroy(archive_t **a, char *err);
+
+/* Independent.  Writes measurement row `row` of point `point`: t, all
+ * observables of o (borrowed), the summed and the largest single discarded
+ * weight.  Only the rank running the point calls it. */
+int archive_write_row(archive_t *a, int point, int row, double t,
+		      const obs_t *o, double discarded_total,
+		      double discarded_max, char *err);
+
+/* Whether point `point` records three-site density matrices (rho3). */
+int archive_wants_rho3(const archive_t *a, int point);
+
+/* Independent.  Writes row `row` of /points/<point>/rho3: rho (borrowed)
+ * holds (L-2) windows of 8x8 complex numbers as (re, im) pairs, window-major
+ * then row-major: rho[2*(64 w + 8 a + b) + {0,1}] = <a|rho_w|b>. */
+int archive_write_rho3(archive_t *a, int point, int row, const double *rho,
+		       char *err);
+
+/* Independent.  Overwrites the /status row of `point` (st borrowed).  Rank 0
+ * only, by convention (the scheduler owns the status). */
+int archive_write_status(archive_t *a, int point, const archive_status_t *st,
+			 char *err);
+
+/* Independent.  Overwrites the /provenance row of `point`; the worker. */
+int archive_write_provenance(archive_t *a, int point,
+			     const archive_prov_t *pv, char *err);
+
+/* Fills *st with the state of a point nobody has touched (pending, attempt
+ * 0, NaN times, -1 ranks): the fill value of /status. */
+void archive_status_init(archive_status_t *st);
+
+/* --- reading (serial, no MPI) ------------------------------------------ */
+
+typedef struct {
+	char format[32];
+	int format_version;
+	char kapitza_version[64];
+	char sweep[128];
+	char spec_hash[17];
+	char created[32];
+	int npoints;
+	archive_point_row_t *points;  /* [npoints], by id */
+	archive_status_t *status;     /* [npoints], by id */
+} archive_summary_t;
+
+/* Opens path read-only (sec2 driver, no file locking, so it can read while a
+ * run writes), reads the root attributes, /points_table and /status into a
+ * new *s (owned by the caller: archive_summary_destroy).  Not collective. */
+int archive_summary_read(archive_summary_t **s, const char *path, char *err);
+void archive_summary_destroy(archive_summary_t **s);
+
+#endif

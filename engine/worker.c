@@ -1,0 +1,306 @@
+/* worker: one point of a sweep, start to finish (see worker.h).
+ *
+ * The evolution is the paper's protocol (Setup and Methods): the junction
+ * chain (XX for bonds n <= 0, XXZ with Delta_right for n > 0), the domain
+ * wall |Psi2> (up for n <= 0, i.e. kernel sites i <= L/2-1, down for n > 0),
+ * TEBD of the spec's order, measured at t = 0 and every steps_per_measure
+ * steps.  Each tebd_run() call covers exactly one measurement interval on
+ * every rank, so a point gives bit-identical data whichever rank runs it
+ * (merging of half-layers happens inside one call only).
+ *
+ * A point fails -- recorded, not fatal to the sweep -- on a kernel error, an
+ * allocation failure, a NaN in the observables or a norm off 1 by more than
+ * 1e-6; the row that shows the problem is written first, so the archive
+ * holds the evidence. */
+#include "worker.h"
+
+#include <complex.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "kz.h"
+#include "mps.h"
+#include "obs.h"
+#include "tebd.h"
+#include "version.h"
+
+#ifndef KAPITZA_BUILD_FLAGS
+#define KAPITZA_BUILD_FLAGS "unknown build flags"
+#endif
+#if defined(__clang__)
+#define WORKER_CC "clang " __clang_version__
+#elif defined(__GNUC__)
+#define WORKER_CC "gcc " __VERSION__
+#else
+#define WORKER_CC "unknown compiler"
+#endif
+
+#define NORM_TOL 1e-6
+
+static void fail(worker_result_t *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(worker_result_t *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof r->message, fmt, ap);
+	va_end(ap);
+	r->state = ARCHIVE_FAILED;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void env_copy(char *dst, size_t n, const char *name)
+{
+	const char *v = getenv(name);
+	snprintf(dst, n, "%s", v ? v : "");
+}
+
+static void prov_begin(archive_prov_t *pv, int attempt, const worker_opts_t *o)
+{
+	memset(pv, 0, sizeof *pv);
+	pv->attempt = attempt;
+	pv->mpi_size = o->mpi_size;
+	pv->rank = o->rank;
+	pv->threads = o->threads;
+	if (gethostname(pv->host, sizeof pv->host - 1))
+		snprintf(pv->host, sizeof pv->host, "?");
+	pv->host[sizeof pv->host - 1] = 0;
+	env_copy(pv->omp_num_threads, sizeof pv->omp_num_threads,
+		 "OMP_NUM_THREADS");
+	env_copy(pv->openblas_num_threads, sizeof pv->openblas_num_threads,
+		 "OPENBLAS_NUM_THREADS");
+	env_copy(pv->slurm_job_id, sizeof pv->slurm_job_id, "SLURM_JOB_ID");
+	env_copy(pv->slurm_array_task_id, sizeof pv->slurm_array_task_id,
+		 "SLURM_ARRAY_TASK_ID");
+	utc_now(pv->start_time, sizeof pv->start_time);
+	snprintf(pv->version, sizeof pv->version, "%s", KAPITZA_VERSION);
+	snprintf(pv->compiler, sizeof pv->compiler, "%s; %s", WORKER_CC,
+		 KAPITZA_BUILD_FLAGS);
+}
+
+static int has_nan(const obs_t *o)
+{
+	const int L = o->L;
+	if (!isfinite(o->norm))
+		return 1;
+	for (int i = 0; i < L; i++)
+		if (!isfinite(o->sz[i]) || !isfinite(o->energy_flow[i]))
+			return 1;
+	for (int i = 0; i < L - 1; i++)
+		if (!isfinite(o->energy[i]) || !isfinite(o->spin_current[i]) ||
+		    !isfinite(o->energy_current[i]) ||
+		    !isfinite(o->entropy[i]))
+			return 1;
+	return 0;
+}
+
+/* The (L-2) three-site density matrices of m, normalised to trace 1, in the
+ * archive's layout (archive_write_rho3): out[2*(64 w + 8 a + b)] = Re<a|rho|b>
+ * while mps_rho3 stores rho[a + 8 b] = <a|rho|b>. */
+static int measure_rho3(const mps_t *m, int L, double *out, char *err)
+{
+	kz_cplx rho[64];
+	for (int w = 0; w < L - 2; w++) {
+		int rc = mps_rho3(m, w, rho, err);
+		if (rc)
+			return rc;
+		double tr = 0;
+		for (int a = 0; a < 8; a++)
+			tr += creal(rho[a + 8 * a]);
+		for (int a = 0; a < 8; a++)
+			for (int b = 0; b < 8; b++) {
+				kz_cplx x = rho[a + 8 * b] / tr;
+				double *o = out + 2 * (64 * w + 8 * a + b);
+				o[0] = creal(x);
+				o[1] = cimag(x);
+			}
+	}
+	return 0;
+}
+
+static const char *kind(int kz)
+{
+	return kz == KZ_ENOMEM ? "allocation failure in " : "";
+}
+
+int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
+		     const worker_opts_t *o, worker_report_fn report,
+		     void *arg, worker_result_t *res)
+{
+	chain_t *c = NULL;
+	mps_t *m = NULL;
+	tebd_t *t = NULL;
+	obs_t *ob = NULL;
+	int *up = NULL;
+	double *rho3 = NULL;
+	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
+	archive_prov_t pv;
+	tebd_params_t tp;
+	const double t0 = kz_wtime();
+	int rc;
+
+	if (!a || !p || !o || !res || o->threads < 1)
+		return -1;
+	memset(res, 0, sizeof *res);
+	res->state = ARCHIVE_FAILED;
+	res->t_reached = NAN;
+	res->max_discarded = 0;
+	prov_begin(&pv, attempt, o);
+
+	if (p->state == SPEC_STATE_GROUND) {
+		fail(res, "ground_state needs DMRG (not implemented yet)");
+		goto out;
+	}
+	if (p->state != SPEC_STATE_DOMAIN_WALL) {
+		fail(res, "unknown initial state %d", p->state);
+		goto out;
+	}
+	rc = chain_create_junction(&c, p->L, p->J, p->delta_left,
+				   p->delta_right, kerr);
+	if (rc) {
+		fail(res, "%schain: %s", kind(rc), kerr);
+		goto out;
+	}
+	up = malloc((size_t)p->L * sizeof *up);
+	if (!up) {
+		fail(res, "allocation failure: initial state");
+		goto out;
+	}
+	/* domain wall |Psi2>: up on paper sites n <= 0 = kernel i <= L/2-1 */
+	for (int i = 0; i < p->L; i++)
+		up[i] = i <= p->L / 2 - 1;
+	rc = mps_create_product(&m, p->L, up, kerr);
+	if (rc) {
+		fail(res, "%sinitial state: %s", kind(rc), kerr);
+		goto out;
+	}
+	if (archive_wants_rho3(a, p->id)) {
+		rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *rho3);
+		if (!rho3) {
+			fail(res, "allocation failure: rho3 buffer");
+			goto out;
+		}
+	}
+	tebd_params_default(&tp);
+	rc = tebd_scheme_for_order(p->order, &tp.scheme, kerr);
+	if (rc) {
+		fail(res, "tebd: %s", kerr);
+		goto out;
+	}
+	tp.dt = p->dt;
+	tp.chi_max = p->chi_max;
+	tp.cutoff = p->cutoff;
+	tp.threads = o->threads;
+	rc = tebd_create(&t, c, &tp, kerr);
+	if (!rc)
+		rc = obs_create(&ob, p->L, kerr);
+	if (rc) {
+		fail(res, "%stebd: %s", kind(rc), kerr);
+		goto out;
+	}
+
+	for (int row = 0; row < p->n_measure; row++) {
+		if (row > 0) {
+			rc = tebd_run(t, m, p->steps_per_measure, kerr);
+			if (rc) {
+				fail(res, "%stebd at t = %g: %s", kind(rc),
+				     res->t_reached, kerr);
+				goto out;
+			}
+		}
+		rc = obs_measure(ob, m, c, kerr);
+		if (rc) {
+			fail(res, "%smeasurement: %s", kind(rc), kerr);
+			goto out;
+		}
+		const double time =
+			(double)row * (double)p->steps_per_measure * p->dt;
+		const double dmax = tebd_discarded_max(t);
+		if (rho3) {
+			rc = measure_rho3(m, p->L, rho3, kerr);
+			if (rc) {
+				fail(res, "%srho3: %s", kind(rc), kerr);
+				goto out;
+			}
+			if (archive_write_rho3(a, p->id, row, rho3, aerrbuf)) {
+				fail(res, "%s", aerrbuf);
+				goto out;
+			}
+		}
+		if (archive_write_row(a, p->id, row, time, ob,
+				      tebd_discarded_total(t), dmax,
+				      aerrbuf)) {
+			fail(res, "%s", aerrbuf);
+			goto out;
+		}
+		const int chi = mps_max_bond_dim(m);
+		res->rows = row + 1;
+		res->t_reached = time;
+		res->max_discarded = dmax;
+		if (chi > res->max_bond_dim)
+			res->max_bond_dim = chi;
+		res->wall_s = kz_wtime() - t0;
+
+		/* the row is in the archive; now judge it */
+		if (has_nan(ob)) {
+			fail(res, "NaN in the observables at t = %g", time);
+			goto out;
+		}
+		if (!(fabs(ob->norm - 1.0) <= NORM_TOL)) {
+			fail(res, "norm %.10g off 1 by more than %g at t = %g",
+			     ob->norm, NORM_TOL, time);
+			goto out;
+		}
+		if (o->fault_point == p->id) {
+			fail(res, "injected fault");
+			goto out;
+		}
+		if (report) {
+			worker_progress_t pr = {
+				.point = p->id,
+				.attempt = attempt,
+				.row = row,
+				.chi = chi,
+				.t = time,
+				.wall_s = res->wall_s,
+				.discarded_max = dmax,
+				.discarded_total = tebd_discarded_total(t),
+			};
+			if (report(arg, &pr) && row + 1 < p->n_measure) {
+				res->state = ARCHIVE_INTERRUPTED;
+				snprintf(res->message, sizeof res->message,
+					 "interrupted at t = %g", time);
+				goto out;
+			}
+		}
+	}
+	res->state = ARCHIVE_DONE;
+	res->message[0] = 0;
+out:
+	res->wall_s = kz_wtime() - t0;
+	pv.wall_s = res->wall_s;
+	utc_now(pv.end_time, sizeof pv.end_time);
+	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
+	    res->state != ARCHIVE_FAILED)
+		fail(res, "%s", aerrbuf);
+	obs_destroy(&ob);
+	tebd_destroy(&t);
+	mps_destroy(&m);
+	chain_destroy(&c);
+	free(up);
+	free(rho3);
+	return 0;
+}
