@@ -275,9 +275,28 @@ static int cmp_sv(const void *x, const void *y)
  * small bond dimension. */
 #define SV_FLOOR 1e-14
 
-/* Applies exp(-i tau h_i) to bond i of m and truncates.  Touches only sites
- * i, i+1, MPS bond i+1 and w, so gates on disjoint bonds run concurrently. */
-static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, double tau,
+/* A charge-conserving two-site gate: g00 on |00>, g33 on |11>, and the
+ * 2x2 block [[g11, g12], [g21, g22]] on (|01>, |10>). */
+typedef struct {
+	kz_cplx g00, g11, g12, g21, g22, g33;
+} gate_t;
+
+/* exp(-i tau h_i): |00>,|11> get e^{-i tau J D/4}; on (|01>,|10>),
+ * h = -J D/4 + (J/2) sigma_x, so exp = e^{i tau J D/4} (cos(tau J/2) -
+ * i sin(tau J/2) sigma_x). */
+static gate_t bond_gate(const chain_t *c, int i, double tau)
+{
+	double J = c->J[i], D = c->Delta[i];
+	kz_cplx d = cexp(-I * tau * J * D / 4), e = cexp(I * tau * J * D / 4);
+	gate_t g = {d, e * cos(tau * J / 2), -I * e * sin(tau * J / 2), 0, 0, d};
+	g.g21 = g.g12;
+	g.g22 = g.g11;
+	return g;
+}
+
+/* Applies the gate to bond i of m and truncates.  Touches only sites i,
+ * i+1, MPS bond i+1 and w, so gates on disjoint bonds run concurrently. */
+static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 		double *disc)
 {
 	double t0 = kz_wtime(), t1;
@@ -337,13 +356,8 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, double tau,
 	double t2 = kz_wtime();
 	w->t_gemm += t2 - t1;
 
-	/* the gate exp(-i tau h): |00>,|11> get d; on (|01>,|10>),
-	 * h = -J D/4 + (J/2) sigma_x, so exp = e^{i tau J D/4} (cos(tau J/2)
-	 * - i sin(tau J/2) sigma_x). */
-	double J = t->chain->J[i], D = t->chain->Delta[i];
-	kz_cplx d = cexp(-I * tau * J * D / 4);
-	kz_cplx e = cexp(I * tau * J * D / 4);
-	kz_cplx ga = e * cos(tau * J / 2), gb = -I * e * sin(tau * J / 2);
+	/* apply the gate: (0,0) and (1,1) blocks scale, (0,1) of sector c
+	 * mixes with (1,0) of sector c+1 */
 	for (int k = 0; k < nq; k++) {
 		int ld = w->rows[k];
 		kz_cplx *P = w->phi + w->phioff[k];
@@ -351,10 +365,10 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, double tau,
 		 * cols [c0, cols) */
 		for (int col = 0; col < w->c0[k]; col++)
 			for (int r = 0; r < w->r0[k]; r++)
-				P[r + (size_t)ld * col] *= d;
+				P[r + (size_t)ld * col] *= G->g00;
 		for (int col = w->c0[k]; col < w->cols[k]; col++)
 			for (int r = w->r0[k]; r < ld; r++)
-				P[r + (size_t)ld * col] *= d;
+				P[r + (size_t)ld * col] *= G->g33;
 		/* mix x = Phi_c(0,1) with y = Phi_{c+1}(1,0): both are
 		 * dl(c) x dr(c+1) */
 		if (k + 1 >= nq)
@@ -369,8 +383,8 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, double tau,
 			for (int r = 0; r < dl; r++) {
 				kz_cplx xv = x[r + (size_t)ld * col];
 				kz_cplx yv = y[r + (size_t)ld2 * col];
-				x[r + (size_t)ld * col] = ga * xv + gb * yv;
-				y[r + (size_t)ld2 * col] = gb * xv + ga * yv;
+				x[r + (size_t)ld * col] = G->g11 * xv + G->g12 * yv;
+				y[r + (size_t)ld2 * col] = G->g21 * xv + G->g22 * yv;
 			}
 	}
 
@@ -616,7 +630,8 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 				continue;
 			int i = t->gorder[g];
 			double disc = 0;
-			w->rc = gate(t, w, m, i, tau, &disc);
+			gate_t G = bond_gate(t->chain, i, tau);
+			w->rc = gate(t, w, m, i, &G, &disc);
 			t->disc_bond[i] += disc;
 			t->gcost[i] = disc; /* reused: per-gate discard */
 		}
@@ -636,4 +651,46 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 	openblas_set_num_threads(prev_blas);
 	t->wall += kz_wtime() - w0;
 	return rc;
+}
+
+int tebd_apply(tebd_t *t, mps_t *m, int i, const kz_cplx g[16],
+	       double *discarded, char *err)
+{
+	if (!t || !m || !g)
+		return kz_err(err, KZ_EINVAL, "tebd_apply: NULL argument");
+	if (mps_length(m) != t->L)
+		return kz_err(err, KZ_EINVAL,
+			      "tebd_apply: state has L=%d, tebd has L=%d",
+			      mps_length(m), t->L);
+	if (i < 0 || i > t->L - 2)
+		return kz_err(err, KZ_EINVAL,
+			      "tebd_apply: bond %d out of range [0, %d]", i,
+			      t->L - 2);
+	/* entries that change the charge must vanish */
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++) {
+			int qr = (r >> 1) + (r & 1), qc = (c >> 1) + (c & 1);
+			if (qr != qc && g[r + 4 * c] != 0)
+				return kz_err(err, KZ_EINVAL,
+					      "tebd_apply: gate element (%d,%d) "
+					      "changes the charge",
+					      r, c);
+		}
+	gate_t G = {g[0], g[1 + 4 * 1], g[1 + 4 * 2], g[2 + 4 * 1],
+		    g[2 + 4 * 2], g[15]};
+	int prev = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	ws_t *w = &t->ws[0];
+	double d = 0;
+	int rc = gate(t, w, m, i, &G, &d);
+	openblas_set_num_threads(prev);
+	if (rc)
+		return kz_err(err, rc, "%s", w->err);
+	t->disc_bond[i] += d;
+	t->disc_total += d;
+	if (d > t->disc_max)
+		t->disc_max = d;
+	if (discarded)
+		*discarded = d;
+	return KZ_OK;
 }

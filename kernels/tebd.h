@@ -55,6 +55,15 @@ void tebd_destroy(tebd_t **t);
 /* Advance m by nsteps steps of dt.  m must have the chain's length. */
 int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err);
 
+/* Apply one arbitrary charge-conserving two-site gate g to bond i (sites i,
+ * i+1) with the truncation of t (g: 4x4, basis 2 s_i + s_{i+1}, column-major
+ * g[r + 4c]; elements between different numbers of up spins must be 0).  The
+ * state is renormalised, so non-unitary gates (imaginary time) work too.
+ * For swaps, imaginary-time and other custom sequences; t's chain is not
+ * used.  *discarded (may be NULL) receives this update's discarded weight. */
+int tebd_apply(tebd_t *t, mps_t *m, int i, const kz_cplx g[16],
+	       double *discarded, char *err);
+
 /* Discarded weight: summed over all updates so far, per kernel bond
  * ([L-1], summed), and the largest single-update discard. */
 double tebd_discarded_total(const tebd_t *t);
