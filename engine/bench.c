@@ -91,7 +91,7 @@ int cmd_bench(int argc, char **argv)
 	p.cutoff = 1e-10;
 	if (scheme_name) {
 		int found = 0;
-		for (int s = TEBD_TROTTER2; s <= TEBD_OMELYAN4; s++)
+		for (int s = TEBD_TROTTER2; s <= TEBD_LAST; s++)
 			if (!strcmp(scheme_name, tebd_scheme_name(s))) {
 				p.scheme = (tebd_scheme_t)s;
 				found = 1;

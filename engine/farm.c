@@ -71,6 +71,7 @@ enum {
 
 typedef struct {
 	int32_t kind, point, attempt, row, chi, state, rows;
+	int32_t stop; /* worker -> 0: this rank got a stop signal */
 	double t, wall_s, discarded_max, discarded_total;
 	char message[ARCHIVE_MSGLEN];
 } farm_msg_t;
@@ -156,6 +157,7 @@ typedef struct {
 	int *stopped;            /* per remote rank: sent STOP */
 	int *interrupt_sent;     /* per remote rank */
 	int nstopped;
+	int stopping;            /* a stop signal reached some rank */
 	int counts[ARCHIVE_NSTATES];
 	double t0, last_print;
 	int io_rc;
@@ -199,6 +201,15 @@ static void io_fail(sched_t *S, const char *msg)
 		if (S->o->out)
 			fprintf(S->o->out, "kapitza run: %s\n", msg);
 	}
+}
+
+/* Whether the sweep is stopping: rank 0 got a signal, or a worker said it
+ * got one (signals need not reach every rank). */
+static int stopping(sched_t *S)
+{
+	if (farm_stop_flag)
+		S->stopping = 1;
+	return S->stopping;
 }
 
 static void put_status(sched_t *S, int k)
@@ -274,7 +285,7 @@ static void print_progress(sched_t *S, int force)
 		"%s, ETA %s\n",
 		e1, S->counts[ARCHIVE_DONE], S->counts[ARCHIVE_FAILED],
 		S->counts[ARCHIVE_RUNNING], S->counts[ARCHIVE_PENDING],
-		farm_stop_flag ? " (stopping)" : "", e1, e2);
+		S->stopping ? " (stopping)" : "", e1, e2);
 	fflush(f);
 }
 
@@ -289,9 +300,9 @@ static void set_state(sched_t *S, int k, int state)
 static void assign(sched_t *S, int k, int rank)
 {
 	archive_status_t *st = &S->st[k];
-	int attempt = st->attempt + 1;
+	const int attempt = st->attempt + 1, prev = st->state;
 	archive_status_init(st);
-	st->state = ARCHIVE_PENDING; /* counted below */
+	st->state = (int8_t)prev; /* set_state() moves the count */
 	st->attempt = attempt;
 	st->rank = rank;
 	st->wall_s = 0;
@@ -347,6 +358,8 @@ static void finish(sched_t *S, int rank, int k, const worker_result_t *r)
 
 static void handle(sched_t *S, int from, const farm_msg_t *m)
 {
+	if (m->stop)
+		S->stopping = 1;
 	switch (m->kind) {
 	case MSG_READY:
 		S->idle[from] = 1;
@@ -399,7 +412,7 @@ static void service(sched_t *S)
 	for (int r = 1; r < S->size; r++) {
 		if (S->stopped[r])
 			continue;
-		if (farm_stop_flag && S->busy[r] >= 0 && !S->interrupt_sent[r]) {
+		if (stopping(S) && S->busy[r] >= 0 && !S->interrupt_sent[r]) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_INTERRUPT;
 			send_msg(S->comm, r, &m);
@@ -407,7 +420,7 @@ static void service(sched_t *S)
 		}
 		if (!S->idle[r])
 			continue;
-		if (!farm_stop_flag && S->head < S->tail) {
+		if (!stopping(S) && S->head < S->tail) {
 			assign(S, S->queue[S->head++], r);
 		} else {
 			memset(&m, 0, sizeof m);
@@ -427,7 +440,7 @@ static int local_report(void *arg, const worker_progress_t *p)
 	progress(S, p);
 	service(S);
 	print_progress(S, 0);
-	return farm_stop_flag != 0;
+	return stopping(S);
 }
 
 static int sched_run(sched_t *S, const worker_opts_t *wo)
@@ -437,7 +450,7 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 	for (;;) {
 		service(S);
 		print_progress(S, 0);
-		if (works && !farm_stop_flag && S->head < S->tail) {
+		if (works && !stopping(S) && S->head < S->tail) {
 			/* see the header comment for head vs tail */
 			int k = S->size == 1 ? S->queue[S->head++]
 					     : S->queue[--S->tail];
@@ -486,6 +499,7 @@ static int remote_report(void *arg, const worker_progress_t *p)
 	m.wall_s = p->wall_s;
 	m.discarded_max = p->discarded_max;
 	m.discarded_total = p->discarded_total;
+	m.stop = farm_stop_flag != 0;
 	send_msg(R->comm, 0, &m);
 	while (try_recv(R->comm, 0, &m, NULL))
 		if (m.kind == MSG_INTERRUPT)
@@ -531,6 +545,7 @@ static void remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
 		m.wall_s = r.wall_s;
 		m.discarded_max = r.max_discarded;
 		memcpy(m.message, r.message, sizeof m.message);
+		m.stop = farm_stop_flag != 0;
 		send_msg(c, 0, &m);
 	}
 }
@@ -616,7 +631,8 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 		remote_loop(c, a, s, &wo);
 	}
 	info[ARCHIVE_NSTATES] = rc;
-	info[ARCHIVE_NSTATES + 1] = farm_stop_flag != 0;
+	info[ARCHIVE_NSTATES + 1] = rank == 0 ? S.stopping || farm_stop_flag
+					      : 0;
 	info[ARCHIVE_NSTATES + 2] = n;
 	MPI_Bcast(info, ARCHIVE_NSTATES + 3, MPI_INT, 0, c);
 	memcpy(sum->counts, info, sizeof sum->counts);

@@ -474,6 +474,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	double t_create = MPI_Wtime();
 	if (archive_create(&a, c, args.out_path, s, args.force, err)) {
 		if (rank == 0)
 			fprintf(stderr, "kapitza run: %s\n", err);
@@ -487,12 +488,13 @@ int cmd_run(int argc, char **argv)
 	fo.dedicated = args.dedicated;
 	fo.out = rank == 0 ? stdout : NULL;
 	fo.fault_point = args.fault_point;
+	t_create = MPI_Wtime() - t_create;
 	if (rank == 0 && !args.quiet) {
 		printf("kapitza run: sweep '%s', %d points on %d rank%s x %d "
-		       "thread%s -> %s\n",
+		       "thread%s -> %s (created in %.2f s)\n",
 		       s->name ? s->name : "", s->npoints, size,
 		       size == 1 ? "" : "s", fo.threads,
-		       fo.threads == 1 ? "" : "s", args.out_path);
+		       fo.threads == 1 ? "" : "s", args.out_path, t_create);
 		fflush(stdout);
 	}
 	rc = farm_run(c, a, s, &fo, &sum, err);
@@ -505,7 +507,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (rank == 0) {
 		printf("kapitza run: %d points: %d done, %d failed, %d "
-		       "interrupted, %d pending; %.1f s%s -> %s\n",
+		       "interrupted, %d pending; %.2f s%s -> %s\n",
 		       sum.npoints, sum.counts[ARCHIVE_DONE],
 		       sum.counts[ARCHIVE_FAILED],
 		       sum.counts[ARCHIVE_INTERRUPTED],

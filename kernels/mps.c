@@ -671,7 +671,7 @@ static int rho_k(const mps_t *m, int i, int k, kz_cplx *rho, char *err)
 				 * significant bit, as in the basis index */
 				if (popcount_ul((unsigned long)a) !=
 					    popcount_ul((unsigned long)b) ||
-				    !cols[sa])
+				    !cols[sa] || !cols[sb])
 					continue;
 				kz_cplx dot;
 				cblas_zdotc_sub(dl * cols[sa], X + n2 * sb, 1,
