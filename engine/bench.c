@@ -30,6 +30,8 @@ static void bench_usage(FILE *f)
 		"--threads 1\n"
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
+		"  --dmrg instead times the DMRG ground state |Psi1> (see "
+		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
 }
 
@@ -48,6 +50,9 @@ int cmd_bench(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--dmrg"))
+			return dmrg_bench_main(argc, argv);
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -15,7 +15,7 @@
 #include "dmrg.h"
 #include "mps.h"
 
-int dmrg_bench_main(int argc, char **argv);
+
 
 static void usage(FILE *f)
 {

@@ -6,5 +6,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* kapitza bench --dmrg (engine/bench_dmrg.c) */
+int dmrg_bench_main(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "dmrg.h"
 #include "kz.h"
 #include "mps.h"
 #include "obs.h"
@@ -160,11 +161,8 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	res->max_discarded = 0;
 	prov_begin(&pv, attempt, o);
 
-	if (p->state == SPEC_STATE_GROUND) {
-		fail(res, "ground_state needs DMRG (not implemented yet)");
-		goto out;
-	}
-	if (p->state != SPEC_STATE_DOMAIN_WALL) {
+	if (p->state != SPEC_STATE_DOMAIN_WALL &&
+	    p->state != SPEC_STATE_GROUND) {
 		fail(res, "unknown initial state %d", p->state);
 		goto out;
 	}
@@ -174,18 +172,40 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		fail(res, "%schain: %s", kind(rc), kerr);
 		goto out;
 	}
-	up = malloc((size_t)p->L * sizeof *up);
-	if (!up) {
-		fail(res, "allocation failure: initial state");
-		goto out;
-	}
-	/* domain wall |Psi2>: up on paper sites n <= 0 = kernel i <= L/2-1 */
-	for (int i = 0; i < p->L; i++)
-		up[i] = i <= p->L / 2 - 1;
-	rc = mps_create_product(&m, p->L, up, kerr);
-	if (rc) {
-		fail(res, "%sinitial state: %s", kind(rc), kerr);
-		goto out;
+	if (p->state == SPEC_STATE_GROUND) {
+		/* |Psi1>: ground state of H' = sum lambda_n h_n (lambda = -1 for
+		 * n <= 0) in the Sz = 0 sector, by DMRG at the point's chi_max
+		 * and cutoff; not converging fails the point. */
+		chain_t *cp = NULL;
+		dmrg_params_t dp;
+		dmrg_result_t dr;
+		dmrg_params_default(&dp);
+		dp.chi_max = p->chi_max;
+		dp.cutoff = p->cutoff;
+		rc = dmrg_paper_chain(&cp, p->L, p->J, p->delta_left,
+				      p->delta_right, kerr);
+		if (!rc)
+			rc = dmrg_ground_state(cp, p->L / 2, &dp, &m, &dr, kerr);
+		chain_destroy(&cp);
+		if (rc) {
+			fail(res, "%sground state: %s", kind(rc), kerr);
+			goto out;
+		}
+	} else {
+		up = malloc((size_t)p->L * sizeof *up);
+		if (!up) {
+			fail(res, "allocation failure: initial state");
+			goto out;
+		}
+		/* domain wall |Psi2>: up on paper sites n <= 0 = kernel
+		 * i <= L/2-1 */
+		for (int i = 0; i < p->L; i++)
+			up[i] = i <= p->L / 2 - 1;
+		rc = mps_create_product(&m, p->L, up, kerr);
+		if (rc) {
+			fail(res, "%sinitial state: %s", kind(rc), kerr);
+			goto out;
+		}
 	}
 	if (archive_wants_rho3(a, p->id)) {
 		rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *rho3);

@@ -20,8 +20,8 @@
  *   H_s[q] = H_right + J_{b-1} Delta_{b-1} (s - 1/2) Sz_b  (s: spin of b-1)
  *   P[q]   = (J_{b-1}/2) <q+1| S-_b |q>  (S- raises the charge of the bond).
  * The two-site effective Hamiltonian is assembled from these and h_i
- * [Schollwoeck, Ann. Phys. 326, 96 (2011), eqs. (195)-(199) written out for
- * this MPO].
+ * [Schollwoeck, Ann. Phys. 326, 96 (2011), sec. 6, written out for this
+ * MPO].
  *
  * Two-site state on sites i, i+1: blocks Theta[q, s1, s2] of dim_i(q) x
  * dim_{i+2}(q + s1 + s2), all of them (the middle bond's sectors are not

@@ -3,8 +3,9 @@
   first measurement (row 0 written, the other rows still the NaN fill), all
   other points are done, the exit status is non-zero -- with 1 and 3 ranks,
   the faulty point on a remote worker and on rank 0;
-- a ground_state point fails with "ground_state needs DMRG (not
-  implemented yet)" (until DMRG lands), nothing written, the rest done.
+- a ground_state point whose DMRG cannot converge at its chi_max fails
+  with the DMRG message, nothing written, while a ground_state point with
+  enough chi and the domain-wall point are done.
 
 usage: test_farm_fault.py KAPITZA MPIRUN"""
 import sys
@@ -54,21 +55,28 @@ def main():
               "status totals %s" % totals(s.stdout))
         check("injected fault" in s.stdout, "status shows the message")
 
-    # ground_state needs DMRG
-    sp = f.write("g.yaml", spec("gs", [8], [0.5], t_max=0.5, chis=[4],
+    # a ground state that DMRG cannot converge at chi 2 fails the point
+    sp = f.write("g.yaml", spec("gs", [8], [0.5], t_max=0.5, chis=[2, 16],
                                 states=["ground_state", "domain_wall"]))
     a = f.path("g.h5")
     p = f.run(2, ["run", sp, "-o", a, "-q"])
     check(p.returncode != 0, "ground_state: exit %d" % p.returncode)
     with h5py.File(a, "r") as h:
         st = h["status"][:]
-        check(list(st["state"]) == [3, 2], "states %s" % list(st["state"]))
-        check(st["message"][0] ==
-              b"ground_state needs DMRG (not implemented yet)",
-              "message %r" % st["message"][0])
-        check(st["rows"][0] == 0 and np.isnan(st["t_reached"][0]),
-              "nothing measured")
-        check(np.all(np.isnan(h["points/0/sz"][:])), "all rows NaN")
+        pts = h["points_table"][:]
+        for k in range(len(st)):
+            gs = pts["state"][k] == 0
+            chi = pts["chi_max"][k]
+            want = 3 if (gs and chi == 2) else 2
+            check(st["state"][k] == want,
+                  "point %d (gs=%d chi=%d): state %d" % (k, gs, chi,
+                                                         st["state"][k]))
+            if want == 3:
+                check(st["message"][k].startswith(b"ground state: dmrg: not converged"),
+                      "message %r" % st["message"][k])
+                check(st["rows"][k] == 0 and np.isnan(st["t_reached"][k]),
+                      "nothing measured")
+                check(np.all(np.isnan(h["points/%d/sz" % k][:])), "all rows NaN")
     f.cleanup()
     return done("farm_fault")
 
