@@ -395,6 +395,58 @@ static void test_threads_identical(void)
 	chain_destroy(&c);
 }
 
+/* The Gram route on saturated bonds against the SVD reference: the same
+ * physics to well below the truncation error, and it is really taken. */
+static void test_gram_vs_svd(void)
+{
+	const int L = 40;
+	int up[L];
+	domain_wall(L, up);
+	chain_t *c;
+	OK(chain_create_junction(&c, L, 1.0, 0.0, cos(M_PI / 4), err));
+	mps_t *m1, *m2;
+	OK(mps_create_product(&m1, L, up, err));
+	OK(mps_create_product(&m2, L, up, err));
+	tebd_t *t1 = make_tebd(c, TEBD_FOREST_RUTH4, 0.02, 24, 1e-10, 1);
+	tebd_t *t2 = make_tebd(c, TEBD_FOREST_RUTH4, 0.02, 24, 1e-10, 1);
+	tebd_destroy(&t2);
+	tebd_params_t p;
+	tebd_params_default(&p);
+	p.chi_max = 24;
+	p.decomp = TEBD_DECOMP_SVD;
+	OK(tebd_create(&t2, c, &p, err));
+	OK(tebd_run(t1, m1, 400, err));
+	OK(tebd_run(t2, m2, 400, err));
+	obs_t *o1, *o2;
+	OK(obs_create(&o1, L, err));
+	OK(obs_create(&o2, L, err));
+	OK(obs_measure(o1, m1, c, err));
+	OK(obs_measure(o2, m2, c, err));
+	double d = 0;
+	for (int i = 0; i < L - 1; i++) {
+		d = fmax(d, fabs(o1->sz[i] - o2->sz[i]));
+		d = fmax(d, fabs(o1->energy_current[i] - o2->energy_current[i]));
+		d = fmax(d, fabs(o1->entropy[i] - o2->entropy[i]));
+	}
+	tebd_stats_t st;
+	tebd_stats(t1, &st);
+	printf("gram vs svd (L=40, chi=24, t=8): max diff %.2e, discarded "
+	       "%.4e vs %.4e, %ld sectors by Gram, %ld redone\n",
+	       d, tebd_discarded_total(t1), tebd_discarded_total(t2), st.gram,
+	       st.redo);
+	CHECK(st.gram > 1000, "Gram route not taken (%ld)", st.gram);
+	CHECK_CLOSE(d, 0, 1e-9, "Gram route vs SVD");
+	CHECK_CLOSE(tebd_discarded_total(t1) / tebd_discarded_total(t2), 1,
+		    1e-6, "discarded weight, Gram vs SVD");
+	obs_destroy(&o1);
+	obs_destroy(&o2);
+	tebd_destroy(&t1);
+	tebd_destroy(&t2);
+	mps_destroy(&m1);
+	mps_destroy(&m2);
+	chain_destroy(&c);
+}
+
 /* Acceptance 6: bad arguments are errors with messages. */
 static void test_bad_args(void)
 {
@@ -468,5 +520,6 @@ int main(void)
 	test_trotter_order();
 	test_continuity();
 	test_threads_identical();
+	test_gram_vs_svd();
 	return check_done("test_tebd");
 }
