@@ -1,6 +1,7 @@
 /* test_tebd: the U(1) MPS and TEBD held against exact diagonalisation
  * (issue 2, acceptance 1, 3, 4, 5, 6). */
 #include <complex.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +448,35 @@ static void test_gram_vs_svd(void)
 	chain_destroy(&c);
 }
 
+/* Workspaces are reused: once chi has saturated, further steps leave the
+ * heap exactly as it was (buffers only grow, and they no longer need to).
+ * This sees net growth only; tebd.c allocates nowhere but in kz_reserve. */
+static void test_no_allocation_at_saturation(void)
+{
+	const int L = 40;
+	int up[L];
+	domain_wall(L, up);
+	chain_t *c;
+	OK(chain_create_junction(&c, L, 1.0, 0.0, cos(M_PI / 4), err));
+	mps_t *m;
+	OK(mps_create_product(&m, L, up, err));
+	tebd_t *t = make_tebd(c, TEBD_FOREST_RUTH4, 0.05, 8, 1e-10, 2);
+	OK(tebd_run(t, m, 600, err)); /* saturated everywhere it will be */
+	OK(tebd_run(t, m, 10, err));
+	struct mallinfo2 a = mallinfo2();
+	OK(tebd_run(t, m, 50, err));
+	struct mallinfo2 b = mallinfo2();
+	printf("heap in use before/after 50 saturated steps: %zu / %zu bytes "
+	       "(max bond %d)\n",
+	       a.uordblks, b.uordblks, mps_max_bond_dim(m));
+	CHECK(a.uordblks == b.uordblks && a.arena == b.arena,
+	      "heap changed during saturated steps: %zu -> %zu", a.uordblks,
+	      b.uordblks);
+	tebd_destroy(&t);
+	mps_destroy(&m);
+	chain_destroy(&c);
+}
+
 /* Acceptance 6: bad arguments are errors with messages. */
 static void test_bad_args(void)
 {
@@ -521,5 +551,6 @@ int main(void)
 	test_continuity();
 	test_threads_identical();
 	test_gram_vs_svd();
+	test_no_allocation_at_saturation();
 	return check_done("test_tebd");
 }
