@@ -152,7 +152,6 @@ struct tebd_s {
 	double *coef;
 	size_t par_cap, coef_cap;
 	int *gorder;       /* gates of a layer, most expensive first */
-	int *gram_ok;      /* [L-1]: bond i may take the Gram route */
 	double *gcost;
 };
 
@@ -223,9 +222,8 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	t->ws = calloc((size_t)t->nth, sizeof(ws_t));
 	t->disc_bond = calloc((size_t)t->L, sizeof(double));
 	t->gorder = calloc((size_t)t->L, sizeof(int));
-	t->gram_ok = calloc((size_t)t->L, sizeof(int));
 	t->gcost = calloc((size_t)t->L, sizeof(double));
-	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost || !t->gram_ok) {
+	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost) {
 		rc = kz_err(err, KZ_ENOMEM, "tebd: out of memory");
 		goto out;
 	}
@@ -254,7 +252,6 @@ void tebd_destroy(tebd_t **pt)
 	free(t->par);
 	free(t->coef);
 	free(t->gorder);
-	free(t->gram_ok);
 	free(t->gcost);
 	free(t);
 	*pt = NULL;
@@ -593,10 +590,20 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	RESERVE(w->sel, w->sel_cap, ns + 1);
 	w->t_other += kz_wtime() - t2;
 	/* The Gram route only pays where it is rarely sent back: bonds that
-	 * were saturated at chi_max last time with a spectrum ending above the
-	 * guard.  Growing bonds keep values down to the cutoff and go straight
-	 * to the SVD. */
-	int gram = t->p.decomp == TEBD_DECOMP_GRAM && t->gram_ok[i];
+	 * are saturated at chi_max with a spectrum ending above the guard.
+	 * Growing bonds keep values down to the cutoff and go straight to the
+	 * SVD.  Decided from the state alone (not from history), so that a
+	 * run resumed from a checkpoint repeats the same arithmetic. */
+	int gram = t->p.decomp == TEBD_DECOMP_GRAM &&
+		   bm->total == t->p.chi_max;
+	if (gram) {
+		double lmin = 1, lmax = 0;
+		for (int a = 0; a < bm->total; a++) {
+			lmin = fmin(lmin, bm->lam[a]);
+			lmax = fmax(lmax, bm->lam[a]);
+		}
+		gram = lmin >= 2 * GRAM_GUARD * lmax;
+	}
 	for (int k = 0; k < nq; k++) {
 		if (!w->kfull[k])
 			continue;
@@ -633,8 +640,6 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 			      "tebd: bond %d: two-site state has norm^2 %g", i,
 			      *disc);
 	double nk = w->kept_norm;
-	t->gram_ok[i] = nkeep == t->p.chi_max &&
-			w->sel[nkeep - 1].s >= 2 * GRAM_GUARD * w->sel[0].s;
 
 	/* new middle bond and sites */
 	if (mps_bond_resize(m, i + 1, w->keep) || mps_site_layout(m, i) ||
