@@ -158,7 +158,10 @@ def main():
     check("stopped by a signal" in out, "summary says stopped: %r" % out)
     with h5py.File(a, "r") as h:
         st = list(h["status"]["state"])
-        check(1 <= st.count(4) <= 2 and st.count(0) >= 2
+        # how many points finished before the signal depends on the load
+        # of the machine; what must hold is that the running ones (1 or 2)
+        # are interrupted and nothing else is touched
+        check(1 <= st.count(4) <= 2
               and st.count(0) + st.count(2) + st.count(4) == 6,
               "the running points interrupted, the rest not started: %s"
               % st)
