@@ -9,6 +9,7 @@
  *                          t_reached, wall_s, max_discarded, max_bond_dim,
  *                          message
  *   /provenance[np]        compound: who ran the point, where, with what
+ *   /history[np][16]       compound: one slot per attempt (resubmission)
  *   /points/<id>/          attributes: the point's parameters
  *        time[n] sz[n][L] energy[n][L-1] energy_current[n][L-1]
  *        spin_current[n][L-1] energy_flow[n][L] entropy[n][L-1]
@@ -21,18 +22,30 @@
  * needed after a status write for readers to see it (H5Fflush is collective
  * under the mpio driver, so rank 0 could not call it alone anyway): the
  * mpio driver keeps no raw-data cache, and the metadata on disk is complete
- * from the flush at the end of archive_create(). */
+ * from the flush at the end of archive_create().
+ *
+ * The file is built under a temporary name and linked (renamed, with force)
+ * to its name only when complete, so a kill during creation leaves no half
+ * archive.  archive_open() (resubmission) opens an existing archive
+ * collectively and changes no metadata either: every table a later attempt
+ * needs (/status, /provenance, /history) exists from creation. */
 #include "archive.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "version.h"
+
+static int read_attr_str(hid_t obj, const char *name, char *buf, size_t cap);
+static int read_attr_int(hid_t obj, const char *name, int *v);
 
 /* The per-point datasets, in the order of the table below. */
 enum {
@@ -93,8 +106,8 @@ struct archive_s {
 	int rank, size;
 	int npoints;
 	hid_t file, dxpl;
-	hid_t status_ds, prov_ds, table_ds;
-	hid_t status_t, prov_t, table_t; /* memory = file compound types */
+	hid_t status_ds, prov_ds, table_ds, hist_ds;
+	hid_t status_t, prov_t, table_t, hist_t; /* memory = file types */
 	hid_t cplx_t;                    /* {r, i} doubles */
 	unsigned *measure;               /* per point: SPEC_M_* mask */
 	int *L, *nmeas;                  /* per point, for bounds checks */
@@ -154,7 +167,8 @@ static int agree(MPI_Comm comm, int rc, char *err)
 const char *archive_state_name(int state)
 {
 	static const char *names[ARCHIVE_NSTATES] = {
-		"pending", "running", "done", "failed", "interrupted"};
+		"pending", "running", "done", "failed", "interrupted",
+		"other-shard"};
 	return state >= 0 && state < ARCHIVE_NSTATES ? names[state] : "?";
 }
 
@@ -169,6 +183,22 @@ void archive_status_init(archive_status_t *st)
 	st->wall_s = NAN;
 	st->max_discarded = NAN;
 	st->max_bond_dim = -1;
+	st->t_resumed = NAN;
+}
+
+void archive_history_init(archive_history_t *h)
+{
+	memset(h, 0, sizeof *h);
+	h->outcome = ARCHIVE_PENDING;
+	h->rank = h->mpi_size = -1;
+	h->t_resumed = h->t_reached = h->wall_s = NAN;
+}
+
+int archive_history_slot(int attempt)
+{
+	if (attempt < 1)
+		return 0;
+	return attempt < ARCHIVE_HISTORY ? attempt - 1 : ARCHIVE_HISTORY - 1;
 }
 
 /* ---- types ------------------------------------------------------------- */
@@ -232,6 +262,7 @@ static hid_t status_type(void)
 		INS(t, ok, archive_status_t, max_discarded, H5T_NATIVE_DOUBLE);
 		INS(t, ok, archive_status_t, max_bond_dim, H5T_NATIVE_INT32);
 		INS(t, ok, archive_status_t, message, s);
+		INS(t, ok, archive_status_t, t_resumed, H5T_NATIVE_DOUBLE);
 	}
 	if (e >= 0)
 		H5Tclose(e);
@@ -309,6 +340,41 @@ static hid_t prov_type(void)
 	INSS(version);
 	INSS(compiler);
 #undef INSS
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t history_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_history_t));
+	hid_t e = state_enum_type();
+	hid_t sj = str_type(48), st = str_type(32), sm = str_type(ARCHIVE_HMSGLEN);
+	int ok = t >= 0 && e >= 0 && sj >= 0 && st >= 0 && sm >= 0;
+	if (ok) {
+		INS(t, ok, archive_history_t, attempt, H5T_NATIVE_INT32);
+		INS(t, ok, archive_history_t, outcome, e);
+		INS(t, ok, archive_history_t, rank, H5T_NATIVE_INT32);
+		INS(t, ok, archive_history_t, mpi_size, H5T_NATIVE_INT32);
+		INS(t, ok, archive_history_t, job, sj);
+		INS(t, ok, archive_history_t, start_time, st);
+		INS(t, ok, archive_history_t, end_time, st);
+		INS(t, ok, archive_history_t, t_resumed, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_history_t, t_reached, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_history_t, rows, H5T_NATIVE_INT32);
+		INS(t, ok, archive_history_t, wall_s, H5T_NATIVE_DOUBLE);
+		INS(t, ok, archive_history_t, message, sm);
+	}
+	if (e >= 0)
+		H5Tclose(e);
+	if (sj >= 0)
+		H5Tclose(sj);
+	if (st >= 0)
+		H5Tclose(st);
+	if (sm >= 0)
+		H5Tclose(sm);
 	if (!ok && t >= 0) {
 		H5Tclose(t);
 		t = -1;
@@ -394,11 +460,14 @@ static void row_from_point(archive_point_row_t *r, const spec_point_t *p)
 	r->cost = spec_point_cost(p);
 }
 
-/* A 1-D table dataset of n rows of compound type t, filled with fill. */
-static hid_t create_table(hid_t file, const char *name, hid_t t, hsize_t n,
-			  const void *fill)
+/* A table dataset of n rows (times `cols` columns if cols > 0) of compound
+ * type t, filled with fill. */
+static hid_t create_table2(hid_t file, const char *name, hid_t t, hsize_t n,
+			   hsize_t cols, const void *fill)
 {
-	hid_t sp = H5Screate_simple(1, &n, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	hsize_t dims[2] = {n, cols};
+	hid_t sp = H5Screate_simple(cols ? 2 : 1, dims, NULL);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
 	hid_t d = -1;
 	if (sp < 0 || dcpl < 0)
 		goto out;
@@ -414,6 +483,12 @@ out:
 	if (dcpl >= 0)
 		H5Pclose(dcpl);
 	return d;
+}
+
+static hid_t create_table(hid_t file, const char *name, hid_t t, hsize_t n,
+			  const void *fill)
+{
+	return create_table2(file, name, t, n, 0, fill);
 }
 
 static const char *site_index0 =
@@ -627,7 +702,8 @@ static void utc_now(char *buf, size_t n)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int root_attrs(hid_t file, const spec_t *s, const char *created)
+static int root_attrs(hid_t file, const spec_t *s, const char *created,
+		      const archive_create_opts_t *o)
 {
 	/* The default (earliest) file format keeps attributes in the object
 	 * header, 64 KiB at most; the spec text is checked in archive_create */
@@ -639,6 +715,10 @@ static int root_attrs(hid_t file, const spec_t *s, const char *created)
 	       attr_str(file, "spec_hash", s->hash_hex) ||
 	       attr_str(file, "created", created) ||
 	       attr_int(file, "npoints", s->npoints) ||
+	       attr_int(file, "shard_index", o->shard_index) ||
+	       attr_int(file, "shard_count", o->shard_count) ||
+	       (o->merged_from &&
+		attr_str(file, "merged_from", o->merged_from)) ||
 	       attr_str(file, "units",
 			"J = 1, hbar = 1: energies in J, times in hbar/J") ||
 	       attr_str(file, "site_labels",
@@ -647,82 +727,167 @@ static int root_attrs(hid_t file, const spec_t *s, const char *created)
 			"and n+1); the junction is bond n = 0");
 }
 
-int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
-		   const spec_t *s, int force, char *err)
+/* A new archive_t for spec s, nothing open; NULL if out of memory. */
+static archive_t *archive_alloc(MPI_Comm comm, const spec_t *s)
 {
-	archive_t *a = NULL;
-	hid_t fapl = -1, points = -1;
-	char created[32] = "";
-	int rc = 0;
-
-	*ap = NULL;
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	a = calloc(1, sizeof *a);
-	if (a) {
-		a->file = a->dxpl = -1;
-		a->status_ds = a->prov_ds = a->table_ds = -1;
-		a->status_t = a->prov_t = a->table_t = a->cplx_t = -1;
-		a->comm = comm;
-		a->npoints = s->npoints;
-		a->L = calloc((size_t)s->npoints + 1, sizeof *a->L);
-		a->nmeas = calloc((size_t)s->npoints + 1, sizeof *a->nmeas);
-		a->measure = calloc((size_t)s->npoints + 1,
-				    sizeof *a->measure);
-		a->ds = malloc(((size_t)s->npoints * NDS + 1) * sizeof *a->ds);
+	archive_t *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->file = a->dxpl = -1;
+	a->status_ds = a->prov_ds = a->table_ds = a->hist_ds = -1;
+	a->status_t = a->prov_t = a->table_t = a->hist_t = a->cplx_t = -1;
+	a->comm = comm;
+	a->npoints = s->npoints;
+	MPI_Comm_rank(comm, &a->rank);
+	MPI_Comm_size(comm, &a->size);
+	a->L = calloc((size_t)s->npoints + 1, sizeof *a->L);
+	a->nmeas = calloc((size_t)s->npoints + 1, sizeof *a->nmeas);
+	a->measure = calloc((size_t)s->npoints + 1, sizeof *a->measure);
+	a->ds = malloc(((size_t)s->npoints * NDS + 1) * sizeof *a->ds);
+	if (!a->L || !a->nmeas || !a->measure || !a->ds) {
+		archive_destroy(&a, NULL);
+		return NULL;
 	}
-	if (!a || !a->L || !a->nmeas || !a->measure || !a->ds) {
-		rc = aerr(err, "archive: out of memory");
-	} else {
-		MPI_Comm_rank(comm, &a->rank);
-		MPI_Comm_size(comm, &a->size);
-		for (size_t k = 0; k < (size_t)s->npoints * NDS; k++)
-			a->ds[k] = -1;
-		for (int i = 0; i < s->npoints; i++) {
-			a->L[i] = s->points[i].L;
-			a->nmeas[i] = s->points[i].n_measure;
-			a->measure[i] = s->points[i].measure;
-		}
-		if (s->text && strlen(s->text) > 60000)
-			rc = aerr(err, "archive: the spec text is %zu bytes; "
-				       "at most 60000 fit in an attribute",
-				  strlen(s->text));
+	for (size_t k = 0; k < (size_t)s->npoints * NDS; k++)
+		a->ds[k] = -1;
+	for (int i = 0; i < s->npoints; i++) {
+		a->L[i] = s->points[i].L;
+		a->nmeas[i] = s->points[i].n_measure;
+		a->measure[i] = s->points[i].measure;
 	}
-	if ((rc = agree(comm, rc, err)))
-		goto out;
+	return a;
+}
 
-	/* identical attribute values on every rank: rank 0's clock */
-	if (a->rank == 0)
-		utc_now(created, sizeof created);
-	MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
-
+/* The memory types and the property lists of a (collective file access on
+ * comm, independent transfers). */
+static int setup_types(archive_t *a, hid_t *fapl, char *err)
+{
 	a->status_t = status_type();
 	a->prov_t = prov_type();
 	a->table_t = table_type();
+	a->hist_t = history_type();
 	a->cplx_t = complex_type();
 	a->dxpl = H5Pcreate(H5P_DATASET_XFER);
-	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	*fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (a->status_t < 0 || a->prov_t < 0 || a->table_t < 0 ||
-	    a->cplx_t < 0 || a->dxpl < 0 || fapl < 0 ||
+	    a->hist_t < 0 || a->cplx_t < 0 || a->dxpl < 0 || *fapl < 0 ||
 	    H5Pset_dxpl_mpio(a->dxpl, H5FD_MPIO_INDEPENDENT) < 0 ||
-	    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0)
-		rc = h5err(err, "archive: setting up HDF5 types and properties");
+	    H5Pset_fapl_mpio(*fapl, a->comm, MPI_INFO_NULL) < 0)
+		return h5err(err, "archive: setting up HDF5 types and properties");
+	return 0;
+}
+
+void archive_create_opts_default(archive_create_opts_t *o)
+{
+	memset(o, 0, sizeof *o);
+	o->shard_index = 0;
+	o->shard_count = 1;
+}
+
+int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
+		   const spec_t *s, int force, char *err)
+{
+	archive_create_opts_t o;
+	archive_create_opts_default(&o);
+	o.force = force;
+	return archive_create_ex(ap, comm, path, s, &o, err);
+}
+
+/* Rank 0: makes the finished temporary file visible as `path`.  Without
+ * force, link() fails if `path` appeared meanwhile, so nothing is ever
+ * replaced without --force (file systems without hard links fall back to a
+ * check and a rename). */
+static int publish(const char *tmp, const char *path, int force, char *err)
+{
+	struct stat sb;
+	if (force) {
+		if (rename(tmp, path))
+			return aerr(err, "cannot create archive '%s': %s", path,
+				    strerror(errno));
+		return 0;
+	}
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return aerr(err, "cannot create archive '%s': it exists (an "
+				 "existing archive is only replaced with "
+				 "--force)",
+			    path);
+	if (stat(path, &sb) == 0)
+		return aerr(err, "cannot create archive '%s': it exists (an "
+				 "existing archive is only replaced with "
+				 "--force)",
+			    path);
+	if (rename(tmp, path))
+		return aerr(err, "cannot create archive '%s': %s", path,
+			    strerror(errno));
+	return 0;
+}
+
+int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
+		      const spec_t *s, const archive_create_opts_t *o,
+		      char *err)
+{
+	archive_t *a = NULL;
+	hid_t fapl = -1, points = -1;
+	char created[32] = "", tmp[4096] = "";
+	int rc = 0, have_tmp = 0, rank = 0;
+
+	*ap = NULL;
+	MPI_Comm_rank(comm, &rank);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	a = archive_alloc(comm, s);
+	if (!a)
+		rc = aerr(err, "archive: out of memory");
+	else if (s->text && strlen(s->text) > 60000)
+		rc = aerr(err, "archive: the spec text is %zu bytes; at most "
+			       "60000 fit in an attribute",
+			  strlen(s->text));
+	else if (o->shard_count < 1 || o->shard_index < 0 ||
+		 o->shard_index >= o->shard_count)
+		rc = aerr(err, "archive: shard %d of %d", o->shard_index,
+			  o->shard_count);
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 
-	a->file = H5Fcreate(path, force ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
-			    H5P_DEFAULT, fapl);
+	/* identical attribute values and names on every rank: rank 0's */
+	if (rank == 0) {
+		struct stat sb;
+		utc_now(created, sizeof created);
+		if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
+			     (long)getpid()) >= (int)sizeof tmp)
+			rc = aerr(err, "archive path too long: '%s'", path);
+		else if (!o->force && stat(path, &sb) == 0)
+			rc = aerr(err, "cannot create archive '%s': it exists "
+				       "(an existing archive is only replaced "
+				       "with --force)",
+				  path);
+	}
+	MPI_Bcast(created, sizeof created, MPI_CHAR, 0, comm);
+	MPI_Bcast(tmp, sizeof tmp, MPI_CHAR, 0, comm);
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	rc = setup_types(a, &fapl, err);
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	a->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
 	if (a->file < 0) {
 		char why[256];
 		h5why(why);
 		rc = aerr(err, "cannot create archive '%s'%s%s%s", path,
 			  why[0] ? ": " : "", why,
-			  force ? "" : " (an existing archive is only "
-				       "replaced with --force)");
+			  o->force ? "" : " (an existing archive is only "
+					  "replaced with --force)");
 	}
+	have_tmp = a->file >= 0;
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 
-	if (root_attrs(a->file, s, created))
+	if (root_attrs(a->file, s, created, o))
 		rc = h5err(err, "archive: writing root attributes");
 	if ((rc = agree(comm, rc, err)))
 		goto out;
@@ -730,7 +895,9 @@ int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
 	{
 		archive_status_t fill;
 		archive_prov_t pfill;
+		archive_history_t hfill;
 		archive_status_init(&fill);
+		archive_history_init(&hfill);
 		memset(&pfill, 0, sizeof pfill);
 		pfill.rank = -1;
 		a->table_ds = create_table(a->file, "points_table", a->table_t,
@@ -739,13 +906,21 @@ int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
 					    (hsize_t)s->npoints, &fill);
 		a->prov_ds = create_table(a->file, "provenance", a->prov_t,
 					  (hsize_t)s->npoints, &pfill);
-		if (a->table_ds < 0 || a->status_ds < 0 || a->prov_ds < 0)
+		a->hist_ds = create_table2(a->file, "history", a->hist_t,
+					   (hsize_t)s->npoints, ARCHIVE_HISTORY,
+					   &hfill);
+		if (a->table_ds < 0 || a->status_ds < 0 || a->prov_ds < 0 ||
+		    a->hist_ds < 0)
 			rc = h5err(err, "archive: creating the tables");
 		else if (attr_str(a->status_ds, "state_values",
 				  "0 pending, 1 running, 2 done, 3 failed, "
-				  "4 interrupted") ||
+				  "4 interrupted, 5 other-shard") ||
 			 attr_str(a->status_ds, "index0",
-				  "row k is point id k"))
+				  "row k is point id k") ||
+			 attr_str(a->hist_ds, "index0",
+				  "history[k, j] is attempt j+1 of point id k "
+				  "(attempts beyond the last column overwrite "
+				  "it); attempt 0 marks an unused slot"))
 			rc = h5err(err, "archive: writing table attributes");
 	}
 	if ((rc = agree(comm, rc, err)))
@@ -774,7 +949,7 @@ int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 
-	if (a->rank == 0) {
+	if (rank == 0) {
 		archive_point_row_t *rows = calloc((size_t)s->npoints + 1,
 						   sizeof *rows);
 		if (!rows) {
@@ -788,11 +963,171 @@ int archive_create(archive_t **ap, MPI_Comm comm, const char *path,
 						"table");
 			free(rows);
 		}
+		/* a shard's points of other shards say so from the start */
+		for (int i = 0; !rc && o->in_shard && i < s->npoints; i++) {
+			archive_status_t st;
+			if (o->in_shard[i])
+				continue;
+			archive_status_init(&st);
+			st.state = ARCHIVE_OTHER_SHARD;
+			rc = archive_write_status(a, i, &st, err);
+		}
 	}
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+
+	/* complete: make it visible under its name */
+	MPI_Barrier(comm);
+	if (rank == 0)
+		rc = publish(tmp, path, o->force, err);
 	rc = agree(comm, rc, err);
+	if (!rc)
+		have_tmp = 0;
 out:
 	if (points >= 0)
 		H5Gclose(points);
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	if (rc) {
+		archive_destroy(&a, NULL);
+		if (rank == 0 && have_tmp)
+			unlink(tmp);
+		return rc;
+	}
+	*ap = a;
+	return 0;
+}
+
+/* ---- opening an existing archive (resubmission) ------------------------ */
+
+/* Rank-local checks of an opened file against s; 0 or -1 with err. */
+static int check_open(archive_t *a, const char *path, const spec_t *s,
+		      char *err)
+{
+	char fmt[32] = "", hash[32] = "";
+	int version = -1, np = -1, rc = -1;
+	archive_point_row_t *rows = NULL;
+	hid_t pts = -1;
+
+	if (read_attr_str(a->file, "format", fmt, sizeof fmt) ||
+	    strcmp(fmt, ARCHIVE_FORMAT))
+		return aerr(err, "'%s' is not a kapitza archive (no root "
+				 "attribute format = \"%s\")",
+			    path, ARCHIVE_FORMAT);
+	if (read_attr_int(a->file, "format_version", &version) ||
+	    version != ARCHIVE_FORMAT_VERSION)
+		return aerr(err, "'%s': archive format version %d, this "
+				 "kapitza writes version %d",
+			    path, version, ARCHIVE_FORMAT_VERSION);
+	read_attr_str(a->file, "spec_hash", hash, sizeof hash);
+	if (strcmp(hash, s->hash_hex))
+		return aerr(err, "'%s' is an archive of the spec with hash %s, "
+				 "not of this spec (hash %s)",
+			    path, hash, s->hash_hex);
+	if (read_attr_int(a->file, "npoints", &np) || np != s->npoints)
+		return aerr(err, "'%s' has %d points, the spec %d", path, np,
+			    s->npoints);
+	a->table_ds = H5Dopen2(a->file, "points_table", H5P_DEFAULT);
+	a->status_ds = H5Dopen2(a->file, "status", H5P_DEFAULT);
+	a->prov_ds = H5Dopen2(a->file, "provenance", H5P_DEFAULT);
+	if (H5Lexists(a->file, "history", H5P_DEFAULT) > 0)
+		a->hist_ds = H5Dopen2(a->file, "history", H5P_DEFAULT);
+	if (a->table_ds < 0 || a->status_ds < 0 || a->prov_ds < 0)
+		return h5err(err, "archive: opening the tables");
+	rows = calloc((size_t)np + 1, sizeof *rows);
+	if (!rows)
+		return aerr(err, "archive: out of memory");
+	if (H5Dread(a->table_ds, a->table_t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+		    rows) < 0) {
+		h5err(err, "archive: reading the points table");
+		goto out;
+	}
+	for (int i = 0; i < np; i++)
+		if (rows[i].id != i || strcmp(rows[i].hash, s->points[i].hash_hex)) {
+			aerr(err, "'%s': point %d has hash %s in the archive but "
+				  "%s in its spec as this kapitza reads it",
+			     path, i, rows[i].hash, s->points[i].hash_hex);
+			goto out;
+		}
+	pts = H5Gopen2(a->file, "points", H5P_DEFAULT);
+	if (pts < 0) {
+		h5err(err, "archive: opening /points");
+		goto out;
+	}
+	for (int i = 0; i < np; i++) {
+		const spec_point_t *p = &s->points[i];
+		char name[32];
+		hid_t g;
+		snprintf(name, sizeof name, "%d", i);
+		g = H5Gopen2(pts, name, H5P_DEFAULT);
+		if (g < 0) {
+			h5err(err, "archive: opening a point group");
+			goto out;
+		}
+		for (int k = 0; k < NDS; k++) {
+			hid_t *d = &a->ds[(size_t)i * NDS + k];
+			hsize_t dims[4] = {0, 0, 0, 0};
+			hsize_t want = dsinfo[k].cols == 1   ? (hsize_t)p->L
+				       : dsinfo[k].cols == 2 ? (hsize_t)p->L - 1
+				       : dsinfo[k].cols == 3 ? (hsize_t)p->L - 2
+							     : 0;
+			if (dsinfo[k].mask && !(p->measure & dsinfo[k].mask))
+				continue;
+			*d = H5Dopen2(g, dsinfo[k].name, H5P_DEFAULT);
+			hid_t sp = *d >= 0 ? H5Dget_space(*d) : -1;
+			int r = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims,
+								     NULL)
+					: -1;
+			if (sp >= 0)
+				H5Sclose(sp);
+			if (r < 1 || dims[0] != (hsize_t)p->n_measure ||
+			    (want && dims[1] != want)) {
+				H5Gclose(g);
+				aerr(err, "'%s': /points/%d/%s is missing or has "
+					  "the wrong shape",
+				     path, i, dsinfo[k].name);
+				goto out;
+			}
+		}
+		H5Gclose(g);
+	}
+	rc = 0;
+out:
+	if (pts >= 0)
+		H5Gclose(pts);
+	free(rows);
+	return rc;
+}
+
+int archive_open(archive_t **ap, MPI_Comm comm, const char *path,
+		 const spec_t *s, char *err)
+{
+	archive_t *a = NULL;
+	hid_t fapl = -1;
+	int rc = 0;
+
+	*ap = NULL;
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	a = archive_alloc(comm, s);
+	if (!a)
+		rc = aerr(err, "archive: out of memory");
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+	rc = setup_types(a, &fapl, err);
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+	a->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+	if (a->file < 0) {
+		char why[256];
+		h5why(why);
+		rc = aerr(err, "cannot open archive '%s'%s%s", path,
+			  why[0] ? ": " : "", why);
+	}
+	if ((rc = agree(comm, rc, err)))
+		goto out;
+	rc = check_open(a, path, s, err);
+	rc = agree(comm, rc, err);
+out:
 	if (fapl >= 0)
 		H5Pclose(fapl);
 	if (rc) {
@@ -819,12 +1154,16 @@ int archive_destroy(archive_t **ap, char *err)
 		H5Dclose(a->status_ds);
 	if (a->prov_ds >= 0)
 		H5Dclose(a->prov_ds);
+	if (a->hist_ds >= 0)
+		H5Dclose(a->hist_ds);
 	if (a->status_t >= 0)
 		H5Tclose(a->status_t);
 	if (a->prov_t >= 0)
 		H5Tclose(a->prov_t);
 	if (a->table_t >= 0)
 		H5Tclose(a->table_t);
+	if (a->hist_t >= 0)
+		H5Tclose(a->hist_t);
 	if (a->cplx_t >= 0)
 		H5Tclose(a->cplx_t);
 	if (a->dxpl >= 0)
@@ -967,6 +1306,94 @@ out:
 	return rc;
 }
 
+int archive_write_history(archive_t *a, int point, int slot,
+			  const archive_history_t *h, char *err)
+{
+	hsize_t start[2] = {(hsize_t)point, (hsize_t)slot}, count[2] = {1, 1};
+	hsize_t one = 1;
+	hid_t fs = -1, ms = -1;
+	int rc = -1;
+	if (a->hist_ds < 0)
+		return 0; /* an archive from before /history: nothing kept */
+	if (point < 0 || point >= a->npoints || slot < 0 ||
+	    slot >= ARCHIVE_HISTORY)
+		return aerr(err, "archive: history slot %d of point %d out of "
+				 "range",
+			    slot, point);
+	fs = H5Dget_space(a->hist_ds);
+	ms = H5Screate_simple(1, &one, NULL);
+	if (fs < 0 || ms < 0 ||
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
+				NULL) < 0 ||
+	    H5Dwrite(a->hist_ds, a->hist_t, ms, fs, a->dxpl, h) < 0) {
+		h5err(err, "archive: writing a history row");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (ms >= 0)
+		H5Sclose(ms);
+	return rc;
+}
+
+int archive_clear_rows(archive_t *a, int point, int from, char *err)
+{
+	double *d = NULL;
+	int32_t *iv = NULL;
+	size_t cap;
+	int rc = -1;
+	if (point < 0 || point >= a->npoints || from < 0)
+		return aerr(err, "archive: clearing rows %d.. of point %d: out "
+				 "of range",
+			    from, point);
+	if (from >= a->nmeas[point])
+		return 0;
+	/* the longest row: rho3, (L-2) 8x8 complex numbers */
+	cap = (size_t)(a->L[point] > 2 ? a->L[point] - 2 : 1) * 128 +
+	      (size_t)a->L[point];
+	d = malloc(cap * sizeof *d);
+	iv = malloc(cap * sizeof *iv);
+	if (!d || !iv) {
+		aerr(err, "archive: out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < cap; k++) {
+		d[k] = NAN;
+		iv[k] = -1;
+	}
+	/* time first: afterwards no cleared row looks complete */
+	for (int row = from; row < a->nmeas[point]; row++)
+		for (int k = 0; k < NDS; k++) {
+			hid_t ds = a->ds[(size_t)point * NDS + k];
+			const int L = a->L[point];
+			int cols = dsinfo[k].cols == 1   ? L
+				   : dsinfo[k].cols == 2 ? L - 1
+							 : 0;
+			if (ds < 0)
+				continue;
+			if (dsinfo[k].cols == 3) {
+				if (archive_write_rho3(a, point, row, d, err))
+					goto out;
+				continue;
+			}
+			if (write_row(a, ds, row, cols,
+				      dsinfo[k].is_int ? H5T_NATIVE_INT32
+						       : H5T_NATIVE_DOUBLE,
+				      dsinfo[k].is_int ? (void *)iv
+						       : (void *)d)) {
+				h5err(err, "archive: clearing a row");
+				goto out;
+			}
+		}
+	rc = 0;
+out:
+	free(d);
+	free(iv);
+	return rc;
+}
+
 int archive_write_status(archive_t *a, int point, const archive_status_t *st,
 			 char *err)
 {
@@ -1049,7 +1476,7 @@ out:
 int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 {
 	archive_summary_t *s = NULL;
-	hid_t fapl = -1, f = -1, st = -1, tt = -1;
+	hid_t fapl = -1, f = -1, st = -1, tt = -1, ht = -1;
 	int rc = -1;
 
 	*sp = NULL;
@@ -1101,11 +1528,32 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 		aerr(err, "'%s': no valid npoints attribute", path);
 		goto out;
 	}
+	s->shard_index = 0;
+	s->shard_count = 1;
+	read_attr_int(f, "shard_index", &s->shard_index);
+	read_attr_int(f, "shard_count", &s->shard_count);
+	{
+		size_t n = 0;
+		hid_t at = H5Aopen(f, "spec_text", H5P_DEFAULT), ft = -1;
+		if (at >= 0 && (ft = H5Aget_type(at)) >= 0)
+			n = H5Tget_size(ft);
+		if (ft >= 0)
+			H5Tclose(ft);
+		if (at >= 0)
+			H5Aclose(at);
+		s->spec_text = calloc(n + 2, 1);
+		if (!s->spec_text ||
+		    read_attr_str(f, "spec_text", s->spec_text, n + 2)) {
+			aerr(err, "'%s': no spec_text attribute", path);
+			goto out;
+		}
+	}
 	s->points = calloc((size_t)s->npoints + 1, sizeof *s->points);
 	s->status = calloc((size_t)s->npoints + 1, sizeof *s->status);
 	st = status_type();
 	tt = table_type();
-	if (!s->points || !s->status || st < 0 || tt < 0) {
+	ht = history_type();
+	if (!s->points || !s->status || st < 0 || tt < 0 || ht < 0) {
 		aerr(err, "out of memory");
 		goto out;
 	}
@@ -1114,12 +1562,24 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 		h5err(err, "archive: reading /points_table and /status");
 		goto out;
 	}
+	if (H5Lexists(f, "history", H5P_DEFAULT) > 0) {
+		s->history = calloc((size_t)s->npoints * ARCHIVE_HISTORY + 1,
+				    sizeof *s->history);
+		if (!s->history ||
+		    read_table(f, "history", ht, s->npoints * ARCHIVE_HISTORY,
+			       s->history)) {
+			h5err(err, "archive: reading /history");
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	if (st >= 0)
 		H5Tclose(st);
 	if (tt >= 0)
 		H5Tclose(tt);
+	if (ht >= 0)
+		H5Tclose(ht);
 	if (f >= 0)
 		H5Fclose(f);
 	if (fapl >= 0)
@@ -1136,6 +1596,94 @@ void archive_summary_destroy(archive_summary_t **sp)
 		return;
 	free((*sp)->points);
 	free((*sp)->status);
+	free((*sp)->spec_text);
+	free((*sp)->history);
+	free((*sp)->rows_present);
 	free(*sp);
 	*sp = NULL;
+}
+
+/* Opens path read-only without locking (as archive_summary_read). */
+static hid_t open_ro(const char *path, char *err)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+	setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	if (fapl < 0 || H5Pset_fapl_sec2(fapl) < 0) {
+		h5err(err, "archive: setting up the file access");
+		goto out;
+	}
+#if H5_VERSION_GE(1, 10, 7)
+	H5Pset_file_locking(fapl, 0, 1);
+#endif
+	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	if (f < 0) {
+		char why[256];
+		h5why(why);
+		aerr(err, "cannot open archive '%s'%s%s", path,
+		     why[0] ? ": " : "", why);
+	}
+out:
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	return f;
+}
+
+int archive_summary_rows(archive_summary_t *s, const char *path, char *err)
+{
+	hid_t f = -1;
+	double *t = NULL;
+	int rc = -1, cap = 0;
+
+	free(s->rows_present);
+	s->rows_present = calloc((size_t)s->npoints + 1,
+				 sizeof *s->rows_present);
+	if (!s->rows_present)
+		return aerr(err, "out of memory");
+	for (int k = 0; k < s->npoints; k++)
+		cap = s->points[k].n_measure > cap ? s->points[k].n_measure
+						   : cap;
+	t = malloc(((size_t)cap + 1) * sizeof *t);
+	if (!t) {
+		aerr(err, "out of memory");
+		goto out;
+	}
+	f = open_ro(path, err);
+	if (f < 0)
+		goto out;
+	for (int k = 0; k < s->npoints; k++) {
+		char name[64];
+		const int n = s->points[k].n_measure;
+		hid_t d, sp;
+		hssize_t got;
+		if (s->status[k].state == ARCHIVE_DONE) {
+			s->rows_present[k] = n;
+			continue;
+		}
+		snprintf(name, sizeof name, "points/%d/time", k);
+		d = H5Dopen2(f, name, H5P_DEFAULT);
+		sp = d >= 0 ? H5Dget_space(d) : -1;
+		got = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+		if (got != n || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+					H5P_DEFAULT, t) < 0) {
+			if (sp >= 0)
+				H5Sclose(sp);
+			if (d >= 0)
+				H5Dclose(d);
+			h5err(err, "archive: reading a point's times");
+			goto out;
+		}
+		H5Sclose(sp);
+		H5Dclose(d);
+		int r = 0;
+		while (r < n && isfinite(t[r]))
+			r++;
+		s->rows_present[k] = r;
+	}
+	rc = 0;
+out:
+	if (f >= 0)
+		H5Fclose(f);
+	free(t);
+	return rc;
 }

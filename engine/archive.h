@@ -38,8 +38,9 @@ typedef enum {
 	ARCHIVE_DONE = 2,
 	ARCHIVE_FAILED = 3,
 	ARCHIVE_INTERRUPTED = 4,
+	ARCHIVE_OTHER_SHARD = 5, /* a shard file: another shard runs it */
 } archive_state_t;
-#define ARCHIVE_NSTATES 5
+#define ARCHIVE_NSTATES 6
 
 /* "pending", "running", ...; "?" for anything else. */
 const char *archive_state_name(int state);
@@ -55,7 +56,30 @@ typedef struct {
 	double max_discarded;    /* largest single-truncation discard */
 	int32_t max_bond_dim;    /* largest bond dimension reached */
 	char message[ARCHIVE_MSGLEN]; /* error message of a failed point */
+	double t_resumed;        /* the attempt resumed from a checkpoint of
+	                            this time; NaN: it started from t = 0 */
 } archive_status_t;
+
+/* One slot of /history[point][slot]: attempt a of a point is slot
+ * min(a, ARCHIVE_HISTORY) - 1 (so beyond ARCHIVE_HISTORY attempts the last
+ * slot holds the latest).  Written by rank 0 when the attempt starts
+ * (outcome running) and when it ends. */
+#define ARCHIVE_HISTORY 16
+#define ARCHIVE_HMSGLEN 128
+typedef struct {
+	int32_t attempt;         /* 0: slot unused */
+	int8_t outcome;          /* archive_state_t; running: still running,
+	                            or its job died */
+	int32_t rank, mpi_size;  /* rank that ran it, ranks of the job */
+	char job[48];            /* SLURM_JOB_ID[_ARRAY_TASK_ID], or
+	                            host:pid outside SLURM */
+	char start_time[32], end_time[32]; /* ISO 8601 UTC ("" not yet) */
+	double t_resumed;        /* checkpoint time resumed from; NaN: t = 0 */
+	double t_reached;        /* time of the last row written */
+	int32_t rows;            /* rows present after the attempt */
+	double wall_s;
+	char message[ARCHIVE_HMSGLEN];
+} archive_history_t;
 
 /* One row of /points_table: the point's parameters (spec_point_t). */
 typedef struct {
@@ -93,9 +117,51 @@ typedef struct archive_s archive_t;
  * force) with the complete layout for spec s (borrowed, read only during the
  * call), writes the root attributes and the points table, flushes.  The ranks
  * agree on every error before each collective step, so all return the same
- * status; on error *a = NULL and err holds the message (every rank). */
+ * status; on error *a = NULL and err holds the message (every rank).
+ * The file is built under a temporary name beside `path` and appears under
+ * `path` only once complete, so a killed creation leaves no half archive
+ * (and, with force, the old archive intact). */
 int archive_create(archive_t **a, MPI_Comm comm, const char *path,
 		   const spec_t *s, int force, char *err);
+
+/* Options of archive_create_ex. */
+typedef struct {
+	int force;                     /* replace an existing file */
+	int shard_index, shard_count;  /* --shard I/N; 0, 1: the whole sweep */
+	const unsigned char *in_shard; /* [npoints] 1 = this shard's point;
+	                                  the others are created with status
+	                                  other-shard.  NULL: all (borrowed) */
+	const char *merged_from;       /* root attribute `merged_from` of a
+	                                  merged archive; NULL: none */
+} archive_create_opts_t;
+
+/* force 0, not a shard, nothing merged. */
+void archive_create_opts_default(archive_create_opts_t *o);
+
+/* Collective: archive_create with options (o borrowed). */
+int archive_create_ex(archive_t **a, MPI_Comm comm, const char *path,
+		      const spec_t *s, const archive_create_opts_t *o,
+		      char *err);
+
+/* Collective over comm.  Opens the existing archive `path` for writing
+ * (resubmission): checks that it is a kapitza archive of spec s (borrowed:
+ * same spec hash, same number of points, same point hashes and dataset
+ * shapes) and opens every table and dataset.  Changes nothing in the file:
+ * afterwards, as after archive_create, only raw data is written.  On error
+ * *a = NULL and err (every rank) says why. */
+int archive_open(archive_t **a, MPI_Comm comm, const char *path,
+		 const spec_t *s, char *err);
+
+/* Independent.  Writes the fill values (NaN, -1) over rows from..n-1 of
+ * every dataset of `point`, time first (so no reader ever sees a finite
+ * time[k] with stale data in row k): a resumed attempt rewrites the rows
+ * after its checkpoint, a restarted one all rows. */
+int archive_clear_rows(archive_t *a, int point, int from, char *err);
+
+/* Independent.  Writes slot `slot` (0..ARCHIVE_HISTORY-1) of the /history
+ * row of `point` (h borrowed).  Rank 0, by convention. */
+int archive_write_history(archive_t *a, int point, int slot,
+			  const archive_history_t *h, char *err);
 
 /* Collective: closes everything and frees *a; NULL or *a == NULL is a no-op.
  * Returns 0 or a negative status (message in err, may be NULL). */
@@ -130,6 +196,12 @@ int archive_write_provenance(archive_t *a, int point,
  * 0, NaN times, -1 ranks): the fill value of /status. */
 void archive_status_init(archive_status_t *st);
 
+/* The fill value of /history: attempt 0, NaN times, -1 ranks. */
+void archive_history_init(archive_history_t *h);
+
+/* The slot of attempt `attempt` (>= 1) in /history. */
+int archive_history_slot(int attempt);
+
 /* --- reading (serial, no MPI) ------------------------------------------ */
 
 typedef struct {
@@ -142,6 +214,13 @@ typedef struct {
 	int npoints;
 	archive_point_row_t *points;  /* [npoints], by id */
 	archive_status_t *status;     /* [npoints], by id */
+	char *spec_text;              /* the spec file, NUL-terminated */
+	int shard_index, shard_count; /* 0, 1 unless a --shard file */
+	archive_history_t *history;   /* [npoints * ARCHIVE_HISTORY], by id
+	                                 then slot; NULL if the file has none */
+	int *rows_present;            /* [npoints] leading rows whose time is
+	                                 written; NULL until
+	                                 archive_summary_rows() */
 } archive_summary_t;
 
 /* Opens path read-only (sec2 driver, no file locking, so it can read while a
@@ -149,5 +228,11 @@ typedef struct {
  * new *s (owned by the caller: archive_summary_destroy).  Not collective. */
 int archive_summary_read(archive_summary_t **s, const char *path, char *err);
 void archive_summary_destroy(archive_summary_t **s);
+
+/* Fills s->rows_present (allocated here, owned by s) from path (the file s
+ * was read from): for each point not done, the number of leading rows k
+ * with a finite time[k], i.e. complete rows; n_measure for done points.
+ * Not collective. */
+int archive_summary_rows(archive_summary_t *s, const char *path, char *err);
 
 #endif

@@ -24,6 +24,30 @@
  *                rows measured so far stay; the others keep the NaN fill.
  *   interrupted  finish(), when a stop signal made the worker end early.
  *
+ *   other-shard  set when a --shard archive is created (archive.c) for the
+ *                points another shard runs; never run, never changed.
+ *
+ * Between runs: `kapitza resubmit` (resubmit.c) starts a new run over the
+ * points that are not done -- failed, interrupted, pending, or running in a
+ * job that died -- passing their /status rows as the plan's initial rows,
+ * so assign() moves them to running as attempt + 1:
+ *
+ *     failed | interrupted | pending | running(dead job) --assign()--> running
+ *
+ * and, if the point has a checkpoint that matches it, with resume_t: the
+ * worker then continues from the checkpoint (rows up to it stay, later rows
+ * are rewritten) instead of from t = 0.
+ *
+ * Checkpoints (o->ckpt_dir): a worker writes its point's checkpoint after
+ * a row, every o->ckpt_every_s and when it is told to stop; finish()
+ * removes a point's checkpoint once the point is done (after the status
+ * row says so), and keeps it otherwise, for resubmission.
+ *
+ * History: assign() writes the attempt's /history slot (outcome running,
+ * start time, resume time, job) before the point is handed out, finish()
+ * rewrites it with the outcome.  So a slot that still says running after
+ * the run belongs to a job that died.
+ *
  * Invariants: a point is assigned at most once per run (the queue hands out
  * each id once); done/failed/interrupted are final within a run (resubmit
  * is the only way back to running, as a new attempt); every running point
@@ -47,6 +71,7 @@
  */
 #include "farm.h"
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,6 +80,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
+#include "checkpoint.h"
 #include "kz.h"
 #include "worker.h"
 
@@ -72,6 +100,9 @@ enum {
 typedef struct {
 	int32_t kind, point, attempt, row, chi, state, rows;
 	int32_t stop; /* worker -> 0: this rank got a stop signal */
+	int32_t resume; /* ASSIGN: continue from the point's checkpoint;
+	                   DONE: the attempt resumed from t_resumed */
+	double t_resumed, t_ckpt;
 	double t, wall_s, discarded_max, discarded_total;
 	char message[ARCHIVE_MSGLEN];
 } farm_msg_t;
@@ -89,13 +120,31 @@ static void on_signal(int sig)
 static const int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
 #define NSIG_STOP (int)(sizeof stop_signals / sizeof stop_signals[0])
 
+void farm_signals_catch(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int k = 0; k < NSIG_STOP; k++)
+		sigaction(stop_signals[k], &sa, NULL);
+}
+
+int farm_signalled(void)
+{
+	return farm_stop_flag != 0;
+}
+
 void farm_opts_default(farm_opts_t *o)
 {
+	memset(o, 0, sizeof *o);
 	o->threads = 1;
 	o->fault_point = -1;
 	o->progress_s = 5.0;
 	o->dedicated = 0;
 	o->out = stdout;
+	o->ckpt_dir = NULL;
+	o->ckpt_every_s = 0;
 }
 
 static int ferr(char *err, const char *fmt, ...)
@@ -150,6 +199,10 @@ typedef struct {
 	int *queue;              /* point ids, most expensive first */
 	int head, tail;          /* still to hand out: queue[head..tail) */
 	archive_status_t *st;    /* rank 0's copy of /status */
+	archive_history_t *hist; /* the running attempt's /history slot */
+	double *resume_t;        /* per point: checkpoint time, NaN none */
+	char job[48];            /* this job, for /history */
+	int nresumed;
 	double *cost;
 	double cost_total, cost_done;
 	int *busy;               /* per rank: point id or -1 */
@@ -259,15 +312,20 @@ static void print_progress(sched_t *S, int force)
 		if (st->state != ARCHIVE_RUNNING)
 			continue;
 		double fr = frac_done(S, k);
+		/* a resumed attempt has done only the part after t_resumed */
+		double f0 = isfinite(st->t_resumed) && p->t_max > 0
+				    ? st->t_resumed / p->t_max
+				    : 0;
 		progressed += fr * S->cost[k];
-		double eta = fr > 0 ? st->wall_s * (1 - fr) / fr : NAN;
+		double eta = fr > f0 ? st->wall_s * (1 - fr) / (fr - f0) : NAN;
 		fmt_dur(e1, sizeof e1, eta);
 		if (st->rows > 0)
 			fprintf(f,
 				"  point %4d rank %3d  t = %8.3f / %-8.3g  chi "
-				"%4d  disc %.2e  ETA %s\n",
+				"%4d  disc %.2e  ETA %s%s\n",
 				k, st->rank, st->t_reached, p->t_max,
-				st->max_bond_dim, st->max_discarded, e1);
+				st->max_bond_dim, st->max_discarded, e1,
+				isfinite(st->t_resumed) ? "  (resumed)" : "");
 		else
 			fprintf(f,
 				"  point %4d rank %3d  starting (t_max %g)\n",
@@ -296,18 +354,66 @@ static void set_state(sched_t *S, int k, int state)
 	S->counts[state]++;
 }
 
-/* pending -> running: write the row, then hand the point to `rank`. */
+static void utc_now(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void put_history(sched_t *S, int k)
+{
+	char err[ARCHIVE_ERRLEN];
+	if (archive_write_history(S->a, k,
+				  archive_history_slot(S->hist[k].attempt),
+				  &S->hist[k], err))
+		io_fail(S, err);
+}
+
+/* pending (or not done, on resubmission) -> running: write the status row
+ * and the history slot, then hand the point to `rank`. */
 static void assign(sched_t *S, int k, int rank)
 {
 	archive_status_t *st = &S->st[k];
+	archive_history_t *h = &S->hist[k];
 	const int attempt = st->attempt + 1, prev = st->state;
+	const double tr = S->resume_t[k];
 	archive_status_init(st);
 	st->state = (int8_t)prev; /* set_state() moves the count */
 	st->attempt = attempt;
 	st->rank = rank;
 	st->wall_s = 0;
+	st->t_resumed = tr;
+	if (isfinite(tr)) {
+		/* rows 0..row of the checkpoint stay in the archive */
+		const spec_point_t *p = &S->s->points[k];
+		st->rows = (int)llround(tr / ((double)p->steps_per_measure *
+					      p->dt)) +
+			   1;
+		st->t_reached = tr;
+	}
 	set_state(S, k, ARCHIVE_RUNNING);
 	put_status(S, k);
+	archive_history_init(h);
+	h->attempt = attempt;
+	h->outcome = ARCHIVE_RUNNING;
+	h->rank = rank;
+	h->mpi_size = S->size;
+	snprintf(h->job, sizeof h->job, "%s", S->job);
+	utc_now(h->start_time, sizeof h->start_time);
+	h->t_resumed = tr;
+	put_history(S, k);
+	if (isfinite(tr)) {
+		S->nresumed++;
+		if (S->o->out && S->o->progress_s >= 0) {
+			fprintf(S->o->out,
+				"  point %d (attempt %d) resumes from its "
+				"checkpoint at t = %g on rank %d\n",
+				k, attempt, tr, rank);
+			fflush(S->o->out);
+		}
+	}
 	S->busy[rank] = k;
 	if (rank != 0) {
 		farm_msg_t m;
@@ -315,6 +421,7 @@ static void assign(sched_t *S, int k, int rank)
 		m.kind = MSG_ASSIGN;
 		m.point = k;
 		m.attempt = attempt;
+		m.resume = isfinite(tr);
 		S->idle[rank] = 0;
 		send_msg(S->comm, rank, &m);
 	}
@@ -347,6 +454,19 @@ static void finish(sched_t *S, int rank, int k, const worker_result_t *r)
 	snprintf(st->message, sizeof st->message, "%s", r->message);
 	set_state(S, k, r->state);
 	put_status(S, k);
+	{
+		archive_history_t *h = &S->hist[k];
+		h->outcome = (int8_t)r->state;
+		utc_now(h->end_time, sizeof h->end_time);
+		h->t_reached = st->t_reached;
+		h->rows = st->rows;
+		h->wall_s = st->wall_s;
+		snprintf(h->message, sizeof h->message, "%.127s", r->message);
+		put_history(S, k);
+	}
+	/* done, and the status row says so: the checkpoint has served */
+	if (r->state == ARCHIVE_DONE && S->o->ckpt_dir)
+		ckpt_remove(S->o->ckpt_dir, S->s->points[k].hash_hex);
 	S->cost_done += S->cost[k];
 	S->busy[rank] = -1;
 	if (r->state == ARCHIVE_FAILED && S->o->out) {
@@ -389,6 +509,8 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 		r.t_reached = m->t;
 		r.wall_s = m->wall_s;
 		r.max_discarded = m->discarded_max;
+		r.t_resumed = m->t_resumed;
+		r.t_ckpt = m->t_ckpt;
 		memcpy(r.message, m->message, sizeof r.message);
 		r.message[sizeof r.message - 1] = 0;
 		if (S->busy[from] == m->point)
@@ -457,8 +579,9 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 			worker_result_t r;
 			assign(S, k, 0);
 			worker_run_point(S->a, &S->s->points[k],
-					 S->st[k].attempt, wo, local_report, S,
-					 &r);
+					 S->st[k].attempt,
+					 isfinite(S->resume_t[k]), wo,
+					 local_report, S, &r);
 			finish(S, 0, k, &r);
 			sleep_s = 1e-5;
 			continue;
@@ -530,10 +653,10 @@ static void remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
 		if (m.kind != MSG_ASSIGN || m.point < 0 || m.point >= s->npoints)
 			continue;
 		worker_result_t r;
-		int k = m.point, attempt = m.attempt;
+		int k = m.point, attempt = m.attempt, resume = m.resume;
 		R.interrupted = 0;
-		worker_run_point(a, &s->points[k], attempt, wo, remote_report,
-				 &R, &r);
+		worker_run_point(a, &s->points[k], attempt, resume, wo,
+				 remote_report, &R, &r);
 		memset(&m, 0, sizeof m);
 		m.kind = MSG_DONE;
 		m.point = k;
@@ -544,6 +667,8 @@ static void remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
 		m.t = r.t_reached;
 		m.wall_s = r.wall_s;
 		m.discarded_max = r.max_discarded;
+		m.t_resumed = r.t_resumed;
+		m.t_ckpt = r.t_ckpt;
 		memcpy(m.message, r.message, sizeof m.message);
 		m.stop = farm_stop_flag != 0;
 		send_msg(c, 0, &m);
@@ -556,11 +681,10 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	     const farm_opts_t *o, farm_summary_t *sum, char *err)
 {
 	MPI_Comm c = MPI_COMM_NULL;
-	struct sigaction old[NSIG_STOP], sa;
 	sched_t S;
 	worker_opts_t wo;
 	int rank, size, rc = 0, n = s->npoints;
-	int info[ARCHIVE_NSTATES + 3];
+	int info[ARCHIVE_NSTATES + 4];
 	const double t0 = kz_wtime();
 
 	memset(&S, 0, sizeof S);
@@ -568,17 +692,19 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	MPI_Comm_dup(comm, &c);
 	MPI_Comm_rank(c, &rank);
 	MPI_Comm_size(c, &size);
+	memset(&wo, 0, sizeof wo);
 	wo.threads = o->threads;
 	wo.fault_point = o->fault_point;
 	wo.mpi_size = size;
 	wo.rank = rank;
+	wo.ckpt_dir = o->ckpt_dir;
+	wo.spec_hash = s->hash_hex;
+	wo.ckpt_every_s = o->ckpt_every_s;
+	wo.sync_path = o->archive_path;
 
-	farm_stop_flag = 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int k = 0; k < NSIG_STOP; k++)
-		sigaction(stop_signals[k], &sa, &old[k]);
+	/* a signal that came before this call still counts: the handlers are
+	 * never reset, so neither is the flag */
+	farm_signals_catch();
 
 	if (rank == 0) {
 		S.comm = c;
@@ -589,28 +715,63 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 		S.t0 = S.last_print = t0;
 		S.queue = malloc(((size_t)n + 1) * sizeof *S.queue);
 		S.st = malloc(((size_t)n + 1) * sizeof *S.st);
+		S.hist = malloc(((size_t)n + 1) * sizeof *S.hist);
+		S.resume_t = malloc(((size_t)n + 1) * sizeof *S.resume_t);
 		S.cost = malloc(((size_t)n + 1) * sizeof *S.cost);
 		S.busy = malloc((size_t)size * sizeof *S.busy);
 		S.idle = calloc((size_t)size, sizeof *S.idle);
 		S.stopped = calloc((size_t)size, sizeof *S.stopped);
 		S.interrupt_sent = calloc((size_t)size,
 					  sizeof *S.interrupt_sent);
-		if (!S.queue || !S.st || !S.cost || !S.busy || !S.idle ||
-		    !S.stopped || !S.interrupt_sent) {
+		if (!S.queue || !S.st || !S.hist || !S.resume_t || !S.cost ||
+		    !S.busy || !S.idle || !S.stopped || !S.interrupt_sent) {
 			rc = ferr(err, "farm: out of memory");
 		} else {
+			const farm_plan_t *pl = &o->plan;
+			/* job arrays: ARRAYID_TASK, as SLURM's %A_%a */
+			const char *aid = getenv("SLURM_ARRAY_JOB_ID");
+			const char *tid = getenv("SLURM_ARRAY_TASK_ID");
+			const char *jid = aid && *aid && tid && *tid
+						  ? aid
+						  : getenv("SLURM_JOB_ID");
+			char host[64] = "?";
+			gethostname(host, sizeof host - 1);
+			host[sizeof host - 1] = 0;
+			if (jid && *jid)
+				snprintf(S.job, sizeof S.job, "%.20s%s%.12s",
+					 jid, tid && *tid ? "_" : "",
+					 tid && *tid ? tid : "");
+			else
+				snprintf(S.job, sizeof S.job, "%.32s:%ld",
+					 host, (long)getpid());
 			for (int k = 0; k < n; k++) {
+				const int todo = !pl->todo || pl->todo[k];
 				S.cost[k] = spec_point_cost(&s->points[k]);
-				S.cost_total += S.cost[k];
-				archive_status_init(&S.st[k]);
+				if (todo)
+					S.cost_total += S.cost[k];
+				if (pl->initial)
+					S.st[k] = pl->initial[k];
+				else
+					archive_status_init(&S.st[k]);
+				if (S.st[k].state < 0 ||
+				    S.st[k].state >= ARCHIVE_NSTATES)
+					S.st[k].state = ARCHIVE_PENDING;
+				S.counts[S.st[k].state]++;
+				S.resume_t[k] = pl->resume_t && todo
+							? pl->resume_t[k]
+							: NAN;
+				archive_history_init(&S.hist[k]);
 			}
 			for (int r = 0; r < size; r++)
 				S.busy[r] = -1;
-			S.counts[ARCHIVE_PENDING] = n;
 			S.head = 0;
-			S.tail = n;
+			S.tail = 0;
 			if (sort_queue(&S))
 				rc = ferr(err, "farm: out of memory");
+			/* only the points to run stay in the queue, in order */
+			for (int j = 0; !rc && j < n; j++)
+				if (!pl->todo || pl->todo[S.queue[j]])
+					S.queue[S.tail++] = S.queue[j];
 		}
 	}
 	/* ranks agree before the message exchange starts */
@@ -634,19 +795,21 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	info[ARCHIVE_NSTATES + 1] = rank == 0 ? S.stopping || farm_stop_flag
 					      : 0;
 	info[ARCHIVE_NSTATES + 2] = n;
-	MPI_Bcast(info, ARCHIVE_NSTATES + 3, MPI_INT, 0, c);
+	info[ARCHIVE_NSTATES + 3] = S.nresumed;
+	MPI_Bcast(info, ARCHIVE_NSTATES + 4, MPI_INT, 0, c);
 	memcpy(sum->counts, info, sizeof sum->counts);
 	rc = info[ARCHIVE_NSTATES];
 	sum->interrupted = info[ARCHIVE_NSTATES + 1];
 	sum->npoints = info[ARCHIVE_NSTATES + 2];
+	sum->resumed = info[ARCHIVE_NSTATES + 3];
 	if (rc && rank != 0)
 		ferr(err, "farm: rank 0 could not write the status table");
 out:
 	sum->elapsed_s = kz_wtime() - t0;
-	for (int k = 0; k < NSIG_STOP; k++)
-		sigaction(stop_signals[k], &old[k], NULL);
 	free(S.queue);
 	free(S.st);
+	free(S.hist);
+	free(S.resume_t);
 	free(S.cost);
 	free(S.busy);
 	free(S.idle);
@@ -654,5 +817,83 @@ out:
 	free(S.interrupt_sent);
 	if (c != MPI_COMM_NULL)
 		MPI_Comm_free(&c);
+	return rc;
+}
+
+void farm_shard_assign(const spec_t *s, int nshards, int *shard_of)
+{
+	const int n = s->npoints;
+	costed_t *c = malloc(((size_t)n + 1) * sizeof *c);
+	double *load = calloc((size_t)(nshards > 0 ? nshards : 1),
+			      sizeof *load);
+	if (nshards < 1)
+		nshards = 1;
+	if (!c || !load) {
+		/* no memory for the balanced split: id modulo N, as stable */
+		for (int k = 0; k < n; k++)
+			shard_of[k] = k % nshards;
+		goto out;
+	}
+	for (int k = 0; k < n; k++)
+		c[k] = (costed_t){spec_point_cost(&s->points[k]), k};
+	qsort(c, (size_t)n, sizeof *c, cmp_costed);
+	for (int j = 0; j < n; j++) {
+		int best = 0;
+		for (int i = 1; i < nshards; i++)
+			if (load[i] < load[best])
+				best = i;
+		shard_of[c[j].id] = best;
+		load[best] += c[j].cost;
+	}
+out:
+	free(c);
+	free(load);
+}
+
+int farm_spec_share(MPI_Comm c, const char *name, const char *text,
+		    spec_t **s, char *err)
+{
+	char *buf = NULL;
+	long len = 0;
+	int rank, rc = 0;
+	*s = NULL;
+	MPI_Comm_rank(c, &rank);
+	if (rank == 0)
+		len = text ? (long)strlen(text) : -1;
+	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
+	if (len < 0 || len > INT_MAX - 1) {
+		ferr(err, "%s: no spec text", name);
+		return -1;
+	}
+	buf = malloc((size_t)len + 1);
+	rc = buf ? 0 : -1;
+	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
+	if (rc) {
+		ferr(err, "out of memory reading the spec");
+		goto out;
+	}
+	if (rank == 0)
+		memcpy(buf, text, (size_t)len + 1);
+	MPI_Bcast(buf, (int)len + 1, MPI_CHAR, 0, c);
+	{
+		char serr[SPEC_ERRLEN] = "";
+		rc = spec_parse(s, name, buf, (size_t)len, serr) ? -1 : 0;
+		if (rc) {
+			ferr(err, "%s", serr);
+			spec_destroy(s);
+		}
+	}
+	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
+	if (rc && *s) {
+		spec_destroy(s);
+		ferr(err, "the spec did not parse on rank 0");
+	}
+	if (!rc && (*s)->npoints < 1) {
+		ferr(err, "%s: the sweep has no points", name);
+		spec_destroy(s);
+		rc = -1;
+	}
+out:
+	free(buf);
 	return rc;
 }

@@ -12,21 +12,58 @@
 #include "archive.h"
 #include "spec.h"
 
+/* What a run does with each point (rank 0 reads it; the other ranks may
+ * pass NULL pointers).  All arrays [npoints], by id, borrowed. */
+typedef struct {
+	const archive_status_t *initial; /* the /status rows when the run
+	                                    starts (attempt numbers, states of
+	                                    the points not run); NULL: all
+	                                    pending, attempt 0 */
+	const unsigned char *todo;       /* 1: run the point; NULL: all */
+	const double *resume_t;          /* finite: resume the point from its
+	                                    checkpoint of that time; NaN or
+	                                    NULL: from t = 0 */
+} farm_plan_t;
+
 typedef struct {
 	int threads;         /* kernel threads per rank, >= 1 */
 	int fault_point;     /* KAPITZA_FAULT_POINT test switch, -1 = none */
 	double progress_s;   /* seconds between progress reports; < 0: none */
 	int dedicated;       /* rank 0 only schedules (if size > 1) */
 	FILE *out;           /* rank 0's progress stream (borrowed) */
+	const char *ckpt_dir;   /* checkpoint directory (borrowed, created by
+	                           the caller); NULL: no checkpoints */
+	double ckpt_every_s;    /* periodic checkpoints; <= 0: only on a stop
+	                           signal */
+	const char *archive_path; /* synced before checkpoints (borrowed) */
+	farm_plan_t plan;       /* default: every point, from t = 0 */
 } farm_opts_t;
 
 /* Fills o with the defaults: 1 thread, no fault, progress every 5 s, rank 0
- * works, out = stdout. */
+ * works, out = stdout, no checkpoints, every point from t = 0. */
 void farm_opts_default(farm_opts_t *o);
+
+/* Installs the stop-signal handlers (SIGTERM, SIGINT, SIGUSR1, SIGUSR2) for
+ * the rest of the process's life; idempotent.  Call it first thing, so a
+ * signal that arrives while MPI starts or the archive is created is not
+ * fatal: the farm then stops before its first point.  farm_run() calls it
+ * too. */
+void farm_signals_catch(void);
+
+/* Whether a stop signal has arrived (on this rank). */
+int farm_signalled(void);
+
+/* Splits the points of s (borrowed) into nshards disjoint shards, writing
+ * each point's shard to shard_of[npoints] (caller-owned): the points sorted
+ * by cost (largest first, ties by id) go one by one to the shard with the
+ * least cost so far (ties: the lowest index).  Depends only on the spec,
+ * so every job of an array computes the same split. */
+void farm_shard_assign(const spec_t *s, int nshards, int *shard_of);
 
 typedef struct {
 	int counts[ARCHIVE_NSTATES]; /* points per final state */
 	int npoints;
+	int resumed;                 /* attempts resumed from checkpoints */
 	double elapsed_s;
 	int interrupted;             /* a stop signal arrived */
 } farm_summary_t;
@@ -36,10 +73,20 @@ typedef struct {
  * all ranks.  Failed points are outcomes, not errors: the return value is 0
  * unless the farm itself could not work (rank 0 could not write the status
  * table, ...), in which case it is negative on every rank and err says why.
- * SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 received during the call stop the
- * sweep cleanly after the current measurement: running points become
- * interrupted, the rest stay pending. */
+ * SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 (received during the call or
+ * before it, once farm_signals_catch() ran) stop the sweep cleanly after
+ * the current measurement: running points are checkpointed (if o->ckpt_dir)
+ * and become interrupted, the rest stay as they were.
+ * With o->ckpt_dir, rank 0 removes a point's checkpoint once the point is
+ * done. */
 int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	     const farm_opts_t *o, farm_summary_t *sum, char *err);
+
+/* Collective over c.  Rank 0's spec text (borrowed; ignored on the other
+ * ranks) is broadcast and parsed by every rank into a new *s (owned by the
+ * caller), `name` standing for the file in messages.  All ranks return the
+ * same status; a sweep without points is an error. */
+int farm_spec_share(MPI_Comm c, const char *name, const char *text,
+		    spec_t **s, char *err);
 
 #endif

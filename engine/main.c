@@ -15,6 +15,10 @@ static const struct {
 } commands[] = {
 	{"run", cmd_run, "run SPEC.yaml -o ARCHIVE.h5   run a sweep (under mpirun)"},
 	{"status", cmd_status, "status ARCHIVE.h5            table of points"},
+	{"resubmit", cmd_resubmit, "resubmit ARCHIVE.h5 [...]     run what is not done, from checkpoints"},
+	{"merge", cmd_merge, "merge SHARD.h5... -o A.h5     gather job-array shards"},
+	{"fit", cmd_fit, "fit ARCHIVE.h5 [...]          light cones, v'_R(Delta), beta_eff"},
+	{"plot", cmd_plot, "plot ARCHIVE.h5 -o DIR        the paper's figures as PNG"},
 	{"bench", cmd_bench, "bench [...]                   kernel benchmark"},
 };
 

@@ -9,9 +9,19 @@
  * the ranks agree, rank 0 prints.  Then the archive is created collectively
  * (archive.c), the farm runs the points (farm.c) and the archive is closed.
  *
- * Exit status: 0 every point done; 1 some point failed, was interrupted or
- * could not run, or the run itself failed; 2 bad command line, spec or
- * output path (nothing was written). */
+ * Checkpoints go to ARCHIVE.h5.ckpt/ (checkpoint.h), every
+ * --checkpoint-every minutes and on a stop signal; rank 0 holds the
+ * directory's lock for the whole run, so a resubmission cannot start on the
+ * archive while this run still works on it.  --shard I/N runs one of N
+ * disjoint parts of the sweep (farm_shard_assign) into a shard file of the
+ * same layout; `kapitza merge` gathers the shards.
+ *
+ * Exit status (also of `kapitza resubmit`, resubmit.c):
+ *   0  every point (of the shard) done;
+ *   1  some point failed or could not run, or the run itself failed;
+ *   2  bad command line, spec or output path (nothing was written);
+ *   3  stopped by a signal (SIGTERM, SIGUSR1, ...): the running points were
+ *      checkpointed and marked interrupted; `kapitza resubmit` continues. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -25,6 +35,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "checkpoint.h"
 #include "cmd.h"
 #include "farm.h"
 #include "spec.h"
@@ -36,6 +47,8 @@ typedef struct {
 	int dry_run, force, help, quiet, dedicated;
 	int fault_point; /* KAPITZA_FAULT_POINT, -1 = none */
 	double progress_s;
+	double ckpt_every_min; /* --checkpoint-every; 0: only on signals */
+	int shard_i, shard_n;  /* --shard I/N; 0, 1: the whole sweep */
 } run_args_t;
 
 static void usage(FILE *f)
@@ -58,8 +71,18 @@ static void usage(FILE *f)
 		"runs); by default it\n"
 		"                          also runs points between its "
 		"scheduling duties\n"
+		"      --checkpoint-every MIN  checkpoint each running point "
+		"every MIN minutes\n"
+		"                          (default 30; 0: only on SIGTERM/"
+		"SIGUSR1) into ARCHIVE.h5.ckpt/\n"
+		"      --shard I/N         run only shard I (0 <= I < N) of N "
+		"disjoint, cost-balanced\n"
+		"                          parts of the sweep (job arrays; "
+		"`kapitza merge` joins them)\n"
 		"Exit status: 0 all points done, 1 some point not done, 2 "
-		"nothing was run.\n"
+		"nothing was run,\n"
+		"3 stopped by SIGTERM/SIGUSR1/SIGINT (checkpointed; continue "
+		"with kapitza resubmit).\n"
 		"Test switch: KAPITZA_FAULT_POINT=ID makes point ID fail after "
 		"its first row.\n");
 }
@@ -105,6 +128,9 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 	int have_threads = 0;
 	memset(a, 0, sizeof *a);
 	a->progress_s = 5;
+	a->ckpt_every_min = 30;
+	a->shard_i = 0;
+	a->shard_n = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -139,6 +165,35 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 					 val);
 				return -1;
 			}
+			i++;
+		} else if (!strcmp(s, "--checkpoint-every")) {
+			char *end;
+			if (!val)
+				goto missing;
+			a->ckpt_every_min = strtod(val, &end);
+			if (end == val || *end || !(a->ckpt_every_min >= 0) ||
+			    !isfinite(a->ckpt_every_min)) {
+				snprintf(err, ARCHIVE_ERRLEN,
+					 "--checkpoint-every needs minutes >= "
+					 "0, not '%s'",
+					 val);
+				return -1;
+			}
+			i++;
+		} else if (!strcmp(s, "--shard")) {
+			int si = -1, sn = -1, used = 0;
+			if (!val)
+				goto missing;
+			if (sscanf(val, "%d/%d%n", &si, &sn, &used) != 2 ||
+			    val[used] || sn < 1 || si < 0 || si >= sn) {
+				snprintf(err, ARCHIVE_ERRLEN,
+					 "--shard needs I/N with 0 <= I < N, "
+					 "not '%s'",
+					 val);
+				return -1;
+			}
+			a->shard_i = si;
+			a->shard_n = sn;
 			i++;
 		} else if (!strcmp(s, "-n") || !strcmp(s, "--dry-run")) {
 			a->dry_run = 1;
@@ -228,51 +283,16 @@ static int load_spec(MPI_Comm c, int rank, const char *path, spec_t **s,
 {
 	char *text = NULL;
 	long len = 0;
-	int rc = 0;
+	int rc;
 	*s = NULL;
 	if (rank == 0 && read_file(path, &text, &len, err))
 		len = -1;
 	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
 	if (len < 0) {
-		rc = -1;
-		goto out;
+		free(text);
+		return -1;
 	}
-	if (rank != 0) {
-		text = malloc((size_t)len + 1);
-		rc = text ? 0 : -1;
-	}
-	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
-	if (rc) {
-		snprintf(err, ARCHIVE_ERRLEN, "out of memory reading the spec");
-		goto out;
-	}
-	/* counts beyond INT_MAX are not a spec anyone writes by hand */
-	if (len > INT_MAX - 1) {
-		snprintf(err, ARCHIVE_ERRLEN, "spec '%s' is too large", path);
-		rc = -1;
-		goto out;
-	}
-	MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, c);
-	{
-		char serr[SPEC_ERRLEN] = "";
-		rc = spec_parse(s, path, text, (size_t)len, serr) ? -1 : 0;
-		if (rc) {
-			snprintf(err, ARCHIVE_ERRLEN, "%s", serr);
-			spec_destroy(s);
-		}
-	}
-	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
-	if (rc && *s) {
-		spec_destroy(s);
-		snprintf(err, ARCHIVE_ERRLEN, "the spec did not parse on rank 0");
-	}
-	if (!rc && (*s)->npoints < 1) {
-		snprintf(err, ARCHIVE_ERRLEN, "%s: the sweep has no points",
-			 path);
-		spec_destroy(s);
-		rc = -1;
-	}
-out:
+	rc = farm_spec_share(c, path, text, s, err);
 	free(text);
 	return rc;
 }
@@ -412,6 +432,17 @@ static void print_dry_run(const spec_t *s, int size, int threads)
 	printf("total: %d points, cost %.4g (arbitrary units, ~ L chi^3 "
 	       "steps), peak memory per rank ~%s, archive ~%s\n",
 	       s->npoints, cost, m, b);
+	/* post-stage (issue 6): the calibrated estimate, engine/POSTSTAGE.md */
+	double ch = 0;
+	for (int k = 0; k < s->npoints; k++)
+		ch += spec_point_core_hours(&s->points[k]);
+	printf("estimated core-hours: %.3g for the points (upper end: bonds "
+	       "at chi_max once reached)%s",
+	       ch, s->thermal ? "" : "\n");
+	if (s->thermal)
+		printf(", %.3g for the thermal tables (kapitza fit "
+		       "--thermal)\n",
+		       spec_thermal_core_hours(s));
 	fflush(stdout);
 }
 
@@ -423,9 +454,17 @@ int cmd_run(int argc, char **argv)
 	archive_t *a = NULL;
 	farm_opts_t fo;
 	farm_summary_t sum;
-	char err[ARCHIVE_ERRLEN] = "";
+	archive_create_opts_t co;
+	ckpt_lock_t *lock = NULL;
+	int *shard_of = NULL;
+	unsigned char *in_shard = NULL;
+	archive_status_t *initial = NULL; /* the shard's /status at start */
+	char err[ARCHIVE_ERRLEN] = "", ckdir[4096] = "";
 	int rank = 0, size = 1, rc, status = 2, inited = 0, provided;
+	int nshard = 0;
 
+	/* a stop signal from here on stops the run cleanly (exit 3) */
+	farm_signals_catch();
 	MPI_Initialized(&inited);
 	if (!inited)
 		MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
@@ -456,9 +495,43 @@ int cmd_run(int argc, char **argv)
 				  archive_estimate(s), err);
 	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
 
+	/* the shard's points (the same split on every rank) */
+	archive_create_opts_default(&co);
+	co.force = args.force;
+	if (args.shard_n > 1) {
+		shard_of = malloc((size_t)s->npoints * sizeof *shard_of);
+		in_shard = malloc((size_t)s->npoints);
+		initial = malloc((size_t)s->npoints * sizeof *initial);
+		if (!shard_of || !in_shard || !initial) {
+			if (rank == 0)
+				fprintf(stderr, "kapitza run: out of memory\n");
+			goto out;
+		}
+		farm_shard_assign(s, args.shard_n, shard_of);
+		for (int k = 0; k < s->npoints; k++) {
+			in_shard[k] = shard_of[k] == args.shard_i;
+			nshard += in_shard[k];
+			archive_status_init(&initial[k]);
+			if (!in_shard[k])
+				initial[k].state = ARCHIVE_OTHER_SHARD;
+		}
+		co.shard_index = args.shard_i;
+		co.shard_count = args.shard_n;
+		co.in_shard = in_shard;
+	}
+
 	if (args.dry_run) {
 		if (rank == 0) {
 			print_dry_run(s, size, args.threads);
+			if (in_shard) {
+				printf("shard %d/%d: %d point%s:", args.shard_i,
+				       args.shard_n, nshard,
+				       nshard == 1 ? "" : "s");
+				for (int k = 0; k < s->npoints; k++)
+					if (in_shard[k])
+						printf(" %d", k);
+				printf("\n");
+			}
 			if (rc)
 				fprintf(stderr, "kapitza run: %s\n", err);
 			else if (args.out_path)
@@ -474,13 +547,39 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	/* rank 0 holds the archive's lock for the whole run */
+	if (rank == 0) {
+		rc = ckpt_dir_of(ckdir, sizeof ckdir, args.out_path);
+		if (rc)
+			snprintf(err, ARCHIVE_ERRLEN, "archive path too long");
+		else
+			rc = ckpt_lock_create(&lock, ckdir, err);
+	}
+	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
+	MPI_Bcast(ckdir, sizeof ckdir, MPI_CHAR, 0, c);
+	if (rc) {
+		if (rank == 0)
+			fprintf(stderr, "kapitza run: %s\n", err);
+		goto out;
+	}
+
 	double t_create = MPI_Wtime();
-	if (archive_create(&a, c, args.out_path, s, args.force, err)) {
+	if (archive_create_ex(&a, c, args.out_path, s, &co, err)) {
 		if (rank == 0)
 			fprintf(stderr, "kapitza run: %s\n", err);
 		goto out;
 	}
 	status = 1;
+	/* a new archive: checkpoints of an archive it replaced are void */
+	rc = 0;
+	if (rank == 0)
+		rc = ckpt_dir_prepare(ckdir, 1, err);
+	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
+	if (rc) {
+		if (rank == 0)
+			fprintf(stderr, "kapitza run: %s\n", err);
+		goto out;
+	}
 
 	farm_opts_default(&fo);
 	fo.threads = args.threads;
@@ -488,11 +587,20 @@ int cmd_run(int argc, char **argv)
 	fo.dedicated = args.dedicated;
 	fo.out = rank == 0 ? stdout : NULL;
 	fo.fault_point = args.fault_point;
+	fo.ckpt_dir = ckdir;
+	fo.ckpt_every_s = args.ckpt_every_min * 60;
+	fo.archive_path = args.out_path;
+	fo.plan.todo = in_shard;
+	fo.plan.initial = initial;
 	t_create = MPI_Wtime() - t_create;
 	if (rank == 0 && !args.quiet) {
-		printf("kapitza run: sweep '%s', %d points on %d rank%s x %d "
+		char sh[64] = "";
+		if (in_shard)
+			snprintf(sh, sizeof sh, " (shard %d/%d: %d of them)",
+				 args.shard_i, args.shard_n, nshard);
+		printf("kapitza run: sweep '%s', %d points%s on %d rank%s x %d "
 		       "thread%s -> %s (created in %.2f s)\n",
-		       s->name ? s->name : "", s->npoints, size,
+		       s->name ? s->name : "", s->npoints, sh, size,
 		       size == 1 ? "" : "s", fo.threads,
 		       fo.threads == 1 ? "" : "s", args.out_path, t_create);
 		fflush(stdout);
@@ -506,20 +614,37 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "kapitza run: %s\n", err);
 	}
 	if (rank == 0) {
+		char sh[32] = "";
+		if (sum.counts[ARCHIVE_OTHER_SHARD])
+			snprintf(sh, sizeof sh, ", %d other-shard",
+				 sum.counts[ARCHIVE_OTHER_SHARD]);
 		printf("kapitza run: %d points: %d done, %d failed, %d "
-		       "interrupted, %d pending; %.2f s%s -> %s\n",
+		       "interrupted, %d pending%s; %.2f s%s -> %s\n",
 		       sum.npoints, sum.counts[ARCHIVE_DONE],
 		       sum.counts[ARCHIVE_FAILED],
 		       sum.counts[ARCHIVE_INTERRUPTED],
-		       sum.counts[ARCHIVE_PENDING], sum.elapsed_s,
-		       sum.interrupted ? " (stopped by a signal)" : "",
+		       sum.counts[ARCHIVE_PENDING], sh, sum.elapsed_s,
+		       sum.interrupted ? " (stopped by a signal; continue with "
+					 "kapitza resubmit)"
+				       : "",
 		       args.out_path);
 		fflush(stdout);
 	}
-	status = !rc && sum.counts[ARCHIVE_DONE] == sum.npoints ? 0 : 1;
+	if (sum.interrupted && !rc)
+		status = 3;
+	else
+		status = !rc && sum.counts[ARCHIVE_DONE] +
+						sum.counts[ARCHIVE_OTHER_SHARD] ==
+					sum.npoints
+				 ? 0
+				 : 1;
 out:
 	archive_destroy(&a, NULL);
+	ckpt_lock_destroy(&lock);
 	spec_destroy(&s);
+	free(shard_of);
+	free(in_shard);
+	free(initial);
 	MPI_Finalize();
 	return status;
 }

@@ -478,6 +478,12 @@ typedef struct {
 	int left_gamma, right_gamma; /* side given as gamma */
 	unsigned measure;
 	char *name;
+	/* references: homogeneous chains appended after the product */
+	int nref;
+	double *ref_delta, *ref_gamma; /* gamma: NaN when given as delta */
+	yaml_mark_t *ref_mark;
+	/* thermal: (NULL if absent) */
+	spec_thermal_t *thermal;
 } parse_t;
 
 typedef struct {
@@ -975,11 +981,343 @@ static int parse_name(parse_t *p, yaml_node_t *v)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* thermal: and references: (the post-stage, engine/POSTSTAGE.md)       */
+
+#define THERMAL_GRID_LIMIT 10001 /* values of one grid axis */
+#define THERMAL_N_MAX 1000       /* physical sites of a purified chain */
+#define THERMAL_CHI_MAX 4096
+
+/* One number (not a list), with where it is written. */
+static int one_number(parse_t *p, yaml_node_t *n, const char *path,
+		      double *x)
+{
+	int rc = eval_number(p, n, path, x);
+	if (!rc && !isfinite(*x))
+		return FAIL(&p->c, n->start_mark,
+			    "%s must be a finite number, got '%.*s'", path,
+			    slen(n), sval(n));
+	return rc;
+}
+
+/* A list of numbers (or one number) into a new array. */
+static int number_list(parse_t *p, yaml_node_t *v, const char *path,
+		       double **out, yaml_mark_t **marks, int *n)
+{
+	yaml_node_item_t *items = NULL;
+	int k, cnt = 1;
+
+	*out = NULL;
+	*marks = NULL;
+	*n = 0;
+	if (v->type == YAML_MAPPING_NODE)
+		return FAIL(&p->c, v->start_mark,
+			    "%s: expected a number or a list of numbers, got "
+			    "a mapping",
+			    path);
+	if (v->type == YAML_SEQUENCE_NODE) {
+		items = v->data.sequence.items.start;
+		cnt = (int)(v->data.sequence.items.top - items);
+		if (cnt == 0)
+			return FAIL(&p->c, v->start_mark,
+				    "empty list: %s needs at least one value",
+				    path);
+	}
+	*out = malloc((size_t)cnt * sizeof **out);
+	*marks = malloc((size_t)cnt * sizeof **marks);
+	if (!*out || !*marks)
+		return FAIL(&p->c, v->start_mark, "out of memory");
+	for (k = 0; k < cnt; k++) {
+		yaml_node_t *it = items ? node_at(p->doc, items[k]) : v;
+		if (it->type == YAML_SEQUENCE_NODE)
+			return FAIL(&p->c, it->start_mark,
+				    "nested lists are not allowed in %s", path);
+		if (one_number(p, it, path, &(*out)[k]))
+			return -1;
+		(*marks)[k] = it->start_mark;
+		*n = k + 1;
+	}
+	return 0;
+}
+
+/* delta values in [-1, 1] or gamma values in [0, pi], none twice. */
+static int anisotropy_list(parse_t *p, yaml_node_t *v, const char *path,
+			   int gamma, double **out, yaml_mark_t **marks,
+			   int *n)
+{
+	if (number_list(p, v, path, out, marks, n))
+		return -1;
+	for (int k = 0; k < *n; k++) {
+		double x = (*out)[k];
+		if (gamma ? (x < 0 || x > SPEC_PI) : fabs(x) > 1)
+			return FAIL(&p->c, (*marks)[k],
+				    gamma ? "%s must be in [0, pi] (delta = "
+					    "cos(gamma)), got %.17g"
+					  : "%s must be in [-1, 1] (|delta| <= "
+					    "1), got %.17g",
+				    path, x);
+		for (int j = 0; j < k; j++)
+			if ((*out)[j] == x)
+				return FAIL(&p->c, (*marks)[k],
+					    "duplicate value %.17g in %s (same "
+					    "as the value at %zu:%zu)",
+					    x, path, (*marks)[j].line + 1,
+					    (*marks)[j].column + 1);
+	}
+	return 0;
+}
+
+/* { min: ..., max: ..., step: ... } -> min + k step, k = 0 .. n-1 */
+static int parse_grid(parse_t *p, yaml_node_t *v, const char *path,
+		      double **out, int *n)
+{
+	slot_t s[3] = {{.key = "min"}, {.key = "max"}, {.key = "step"}};
+	double x[3];
+	char sub[64];
+	int rc;
+
+	snprintf(sub, sizeof sub, "%s", path);
+	rc = expect_map(p, v, sub, "{ min: -5, max: 5, step: 0.1 }");
+	if (!rc)
+		rc = walk_map(p, v, sub, s, 3);
+	if (rc)
+		return rc;
+	for (int k = 0; k < 3; k++) {
+		if (!s[k].val)
+			return missing(p, v, path, s[k].key, "a number");
+		snprintf(sub, sizeof sub, "%s.%s", path, s[k].key);
+		if (one_number(p, s[k].val, sub, &x[k]))
+			return -1;
+	}
+	if (!(x[1] > x[0]))
+		return FAIL(&p->c, s[1].val->start_mark,
+			    "%s.max = %g must be larger than %s.min = %g", path,
+			    x[1], path, x[0]);
+	if (!(x[2] > 0))
+		return FAIL(&p->c, s[2].val->start_mark,
+			    "%s.step must be > 0, got %g", path, x[2]);
+	double r = (x[1] - x[0]) / x[2], k = floor(r + 0.5);
+	if (fabs(r - k) > 1e-9 * fmax(1.0, r))
+		return FAIL(&p->c, s[2].val->start_mark,
+			    "%s: (max - min) / step = %.12g is not an integer "
+			    "(the grid must end on max)",
+			    path, r);
+	if (k + 1 > THERMAL_GRID_LIMIT)
+		return FAIL(&p->c, s[2].val->start_mark,
+			    "%s has %.0f values (at most %d)", path, k + 1,
+			    THERMAL_GRID_LIMIT);
+	*n = (int)k + 1;
+	*out = malloc((size_t)*n * sizeof **out);
+	if (!*out)
+		return FAIL(&p->c, v->start_mark, "out of memory");
+	for (int i = 0; i < *n; i++) {
+		double g = i == *n - 1 ? x[1] : x[0] + i * x[2];
+		(*out)[i] = fabs(g) <= 1e-9 * x[2] ? 0.0 : g;
+	}
+	return 0;
+}
+
+static int int_value(parse_t *p, yaml_node_t *n, const char *path, int lo,
+		     int hi, int *out)
+{
+	double x;
+
+	if (one_number(p, n, path, &x))
+		return -1;
+	if (x != floor(x))
+		return FAIL(&p->c, n->start_mark,
+			    "%s must be an integer, got %g", path, x);
+	if (x < lo || x > hi)
+		return FAIL(&p->c, n->start_mark, "%s must be in [%d, %d], got %g",
+			    path, lo, hi, x);
+	*out = (int)x;
+	return 0;
+}
+
+static void thermal_free(spec_thermal_t **t)
+{
+	if (!t || !*t)
+		return;
+	free((*t)->delta);
+	free((*t)->betas);
+	free((*t)->mus);
+	free(*t);
+	*t = NULL;
+}
+
+static int parse_thermal(parse_t *p, yaml_node_t *v)
+{
+	slot_t s[9] = {{.key = "delta"},   {.key = "gamma"},
+		       {.key = "beta"},    {.key = "mu"},
+		       {.key = "length"},  {.key = "chi_max"},
+		       {.key = "cutoff"},  {.key = "dtau"},
+		       {.key = "order"}};
+	spec_thermal_t *t;
+	yaml_mark_t *marks = NULL;
+	int rc, zero = 0;
+
+	rc = expect_map(p, v, "thermal",
+			"{ beta: { min: -5, max: 5, step: 0.1 }, length: 32, "
+			"chi_max: 64 }");
+	if (!rc)
+		rc = walk_map(p, v, "thermal", s, 9);
+	if (rc)
+		return rc;
+	t = p->thermal = calloc(1, sizeof *t);
+	if (!t)
+		return FAIL(&p->c, v->start_mark, "out of memory");
+	if (s[0].val && s[1].val) {
+		slot_t *later = s[0].order > s[1].order ? &s[0] : &s[1];
+		return FAIL(&p->c, later->key_mark,
+			    "thermal takes at most one of delta or gamma "
+			    "(delta = cos(gamma))");
+	}
+	if (s[0].val || s[1].val) {
+		int g = s[1].val != NULL;
+		rc = anisotropy_list(p, g ? s[1].val : s[0].val,
+				     g ? "thermal.gamma" : "thermal.delta", g,
+				     &t->delta, &marks, &t->ndelta);
+		free(marks);
+		if (rc)
+			return rc;
+		if (g)
+			for (int k = 0; k < t->ndelta; k++)
+				t->delta[k] = nozero(cos(t->delta[k]));
+		t->delta_given = 1;
+	}
+	if (!s[2].val)
+		return missing(p, v, "thermal", "beta",
+			       "{ min: ..., max: ..., step: ... }");
+	rc = parse_grid(p, s[2].val, "thermal.beta", &t->betas, &t->nbeta);
+	if (rc)
+		return rc;
+	if (t->nbeta < 2)
+		return FAIL(&p->c, s[2].val->start_mark,
+			    "thermal.beta needs at least 2 values");
+	if (s[3].val) {
+		rc = parse_grid(p, s[3].val, "thermal.mu", &t->mus, &t->nmu);
+		if (rc)
+			return rc;
+		for (int k = 0; k < t->nmu; k++)
+			zero |= t->mus[k] == 0;
+		if (!zero)
+			return FAIL(&p->c, s[3].val->start_mark,
+				    "thermal.mu: the grid must contain mu = 0 "
+				    "(the beta-only inversion of |Psi1> uses "
+				    "it)");
+	} else {
+		t->nmu = 1;
+		t->mus = malloc(sizeof *t->mus);
+		if (!t->mus)
+			return FAIL(&p->c, v->start_mark, "out of memory");
+		t->mus[0] = 0;
+	}
+	if (!s[4].val)
+		return missing(p, v, "thermal", "length",
+			       "the purified chain's sites, even, >= 6");
+	rc = int_value(p, s[4].val, "thermal.length", 6, THERMAL_N_MAX,
+		       &t->length);
+	if (rc)
+		return rc;
+	if (t->length % 2)
+		return FAIL(&p->c, s[4].val->start_mark,
+			    "thermal.length must be even, got %d", t->length);
+	if (!s[5].val)
+		return missing(p, v, "thermal", "chi_max", "an integer >= 1");
+	rc = int_value(p, s[5].val, "thermal.chi_max", 1, THERMAL_CHI_MAX,
+		       &t->chi_max);
+	if (rc)
+		return rc;
+	t->cutoff = 1e-10;
+	if (s[6].val) {
+		if (one_number(p, s[6].val, "thermal.cutoff", &t->cutoff))
+			return -1;
+		if (t->cutoff < 0 || t->cutoff >= 1)
+			return FAIL(&p->c, s[6].val->start_mark,
+				    "thermal.cutoff must be in [0, 1), got %g",
+				    t->cutoff);
+	}
+	t->dtau = 0.05;
+	if (s[7].val) {
+		if (one_number(p, s[7].val, "thermal.dtau", &t->dtau))
+			return -1;
+		if (!(t->dtau > 0) || t->dtau > 1)
+			return FAIL(&p->c, s[7].val->start_mark,
+				    "thermal.dtau must be in (0, 1], got %g",
+				    t->dtau);
+	}
+	t->order = 4;
+	if (s[8].val) {
+		rc = int_value(p, s[8].val, "thermal.order", 2, 4, &t->order);
+		if (rc)
+			return rc;
+		if (t->order == 3)
+			return FAIL(&p->c, s[8].val->start_mark,
+				    "thermal.order must be 2 or 4 (Trotter "
+				    "order), got 3");
+	}
+	return 0;
+}
+
+/* references: { delta: [...], gamma: [...] } -- homogeneous chains (both
+ * halves with that anisotropy), one per value and per combination of the
+ * other axes, appended after the product. */
+static int parse_references(parse_t *p, yaml_node_t *v)
+{
+	slot_t s[2] = {{.key = "delta"}, {.key = "gamma"}};
+	double *vals[2] = {NULL, NULL};
+	yaml_mark_t *marks[2] = {NULL, NULL};
+	int n[2] = {0, 0}, rc;
+
+	rc = expect_map(p, v, "references", "{ gamma: [pi/4] }");
+	if (!rc)
+		rc = walk_map(p, v, "references", s, 2);
+	if (rc)
+		return rc;
+	if (!s[0].val && !s[1].val)
+		return FAIL(&p->c, v->start_mark,
+			    "references: needs delta or gamma (the "
+			    "anisotropy of both halves)");
+	for (int g = 0; g < 2; g++)
+		if (s[g].val &&
+		    anisotropy_list(p, s[g].val,
+				    g ? "references.gamma" : "references.delta",
+				    g, &vals[g], &marks[g], &n[g])) {
+			rc = -1;
+			goto out;
+		}
+	p->nref = n[0] + n[1];
+	p->ref_delta = malloc((size_t)p->nref * sizeof *p->ref_delta);
+	p->ref_gamma = malloc((size_t)p->nref * sizeof *p->ref_gamma);
+	p->ref_mark = malloc((size_t)p->nref * sizeof *p->ref_mark);
+	if (!p->ref_delta || !p->ref_gamma || !p->ref_mark) {
+		rc = FAIL(&p->c, v->start_mark, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < n[0]; k++) {
+		p->ref_delta[k] = vals[0][k];
+		p->ref_gamma[k] = NAN;
+		p->ref_mark[k] = marks[0][k];
+	}
+	for (int k = 0; k < n[1]; k++) {
+		p->ref_delta[n[0] + k] = nozero(cos(vals[1][k]));
+		p->ref_gamma[n[0] + k] = vals[1][k];
+		p->ref_mark[n[0] + k] = marks[1][k];
+	}
+out:
+	for (int g = 0; g < 2; g++) {
+		free(vals[g]);
+		free(marks[g]);
+	}
+	return rc;
+}
+
 static int parse_root(parse_t *p, yaml_node_t *root)
 {
-	slot_t s[6] = {{.key = "sweep"},    {.key = "chain"},
+	slot_t s[8] = {{.key = "sweep"},    {.key = "chain"},
 		       {.key = "state"},    {.key = "evolve"},
-		       {.key = "truncate"}, {.key = "measure"}};
+		       {.key = "truncate"}, {.key = "measure"},
+		       {.key = "thermal"},  {.key = "references"}};
 	int rc;
 
 	if (root->type != YAML_MAPPING_NODE)
@@ -988,7 +1326,7 @@ static int parse_root(parse_t *p, yaml_node_t *root)
 			    "state, evolve, truncate, measure at the top "
 			    "level, got %s",
 			    kind(root));
-	rc = walk_map(p, root, "the top level", s, 6);
+	rc = walk_map(p, root, "the top level", s, 8);
 	if (rc)
 		return rc;
 	if (!s[0].val)
@@ -1021,19 +1359,24 @@ static int parse_root(parse_t *p, yaml_node_t *root)
 	if (rc)
 		return rc;
 	if (s[5].val)
-		return parse_measure(p, s[5].val);
-	p->measure = MEASURE_DEFAULT;
-	return 0;
+		rc = parse_measure(p, s[5].val);
+	else
+		p->measure = MEASURE_DEFAULT;
+	if (!rc && s[6].val)
+		rc = parse_thermal(p, s[6].val);
+	if (!rc && s[7].val)
+		rc = parse_references(p, s[7].val);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* relations between parameters, expansion                            */
 
-static void fill_point(const parse_t *p, const int *idx, int id,
+/* ref < 0: the product point at idx; ref >= 0: the homogeneous reference
+ * ref of the references: key (idx[AX_LEFT], idx[AX_RIGHT] unused). */
+static void fill_point(const parse_t *p, const int *idx, int ref, int id,
 		       spec_point_t *pt)
 {
-	double right = p->ax[AX_RIGHT].v[idx[AX_RIGHT]];
-	double left = p->ax[AX_LEFT].v[idx[AX_LEFT]];
 	char buf[1024];
 	int len;
 
@@ -1041,13 +1384,22 @@ static void fill_point(const parse_t *p, const int *idx, int id,
 	pt->id = id;
 	pt->L = (int)p->ax[AX_L].v[idx[AX_L]];
 	pt->J = p->ax[AX_J].v[idx[AX_J]];
-	pt->delta_left = p->left_gamma ? nozero(cos(left)) : left;
-	if (p->right_gamma) {
-		pt->gamma_right = right;
-		pt->delta_right = nozero(cos(right));
+	if (ref >= 0) {
+		pt->delta_left = pt->delta_right = p->ref_delta[ref];
+		pt->gamma_right = isnan(p->ref_gamma[ref])
+					  ? nozero(acos(p->ref_delta[ref]))
+					  : p->ref_gamma[ref];
 	} else {
-		pt->delta_right = right;
-		pt->gamma_right = nozero(acos(right));
+		double right = p->ax[AX_RIGHT].v[idx[AX_RIGHT]];
+		double left = p->ax[AX_LEFT].v[idx[AX_LEFT]];
+		pt->delta_left = p->left_gamma ? nozero(cos(left)) : left;
+		if (p->right_gamma) {
+			pt->gamma_right = right;
+			pt->delta_right = nozero(cos(right));
+		} else {
+			pt->delta_right = right;
+			pt->gamma_right = nozero(acos(right));
+		}
 	}
 	pt->state = (int)p->ax[AX_STATE].v[idx[AX_STATE]];
 	pt->dt = p->ax[AX_DT].v[idx[AX_DT]];
@@ -1105,6 +1457,8 @@ static int check_cross(parse_t *p)
 					    tm->v[t] / me->v[j], COUNT_LIMIT);
 	for (int a = 0; a < AX_N; a++)
 		np *= p->ax[a].n;
+	if (p->nref) /* references: every axis but left and right */
+		np += np / (p->ax[AX_LEFT].n * p->ax[AX_RIGHT].n) * p->nref;
 	if (np > POINTS_LIMIT) {
 		size_t off = 0;
 		desc[0] = '\0';
@@ -1114,6 +1468,9 @@ static int check_cross(parse_t *p)
 					desc + off, sizeof desc - off,
 					"%s%s (%d)", off ? " x " : "",
 					p->path[a], p->ax[a].n);
+		if (p->nref && off < sizeof desc)
+			snprintf(desc + off, sizeof desc - off,
+				 " + %d references", p->nref);
 		return FAIL(&p->c, p->root_mark,
 			    "the sweep has %.0f points, more than the limit "
 			    "of %d: %s",
@@ -1140,25 +1497,78 @@ static int check_cross(parse_t *p)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* A reference equal to a product point (or to another reference) would run
+ * the same simulation twice under one hash: refuse it. */
+static int check_ref_duplicates(parse_t *p, const spec_t *s)
+{
+	uint64_t *h;
+	int dup = 0, rc = 0;
+
+	if (s->npoints == s->nproduct)
+		return 0;
+	h = malloc((size_t)s->npoints * sizeof *h);
+	if (!h)
+		return FAIL(&p->c, p->root_mark, "out of memory");
+	for (int k = 0; k < s->npoints; k++)
+		h[k] = s->points[k].hash;
+	qsort(h, (size_t)s->npoints, sizeof *h, cmp_u64);
+	for (int k = 1; k < s->npoints && !dup; k++)
+		dup = h[k] == h[k - 1];
+	if (dup) {
+		int per = (s->npoints - s->nproduct) / p->nref;
+		for (int k = s->nproduct; k < s->npoints && !rc; k++)
+			for (int j = 0; j < k && !rc; j++)
+				if (s->points[j].hash == s->points[k].hash)
+					rc = FAIL(&p->c,
+						  p->ref_mark[(k - s->nproduct) /
+							      per],
+						  "references: the homogeneous "
+						  "chain delta = %.17g is "
+						  "already point %d of the "
+						  "sweep",
+						  s->points[k].delta_right, j);
+	}
+	free(h);
+	return rc;
+}
+
 static int build_points(parse_t *p, spec_t *s)
 {
-	int idx[AX_N], np = 1, big = 0;
+	int idx[AX_N], np = 1, nother = 1, big = 0;
 	double total = 0, b, bmax = -1;
 	char tot[32];
 
 	for (int a = 0; a < AX_N; a++)
 		np *= p->ax[a].n; /* <= POINTS_LIMIT, checked */
+	nother = np / (p->ax[AX_LEFT].n * p->ax[AX_RIGHT].n);
+	s->nproduct = np;
+	np += p->nref * nother;
 	s->points = calloc((size_t)np, sizeof *s->points);
 	if (!s->points)
 		return FAIL(&p->c, p->root_mark, "out of memory");
 	s->npoints = np;
 	for (int id = 0; id < np; id++) {
-		int r = id;
+		int r = id, ref = -1;
+		if (id >= s->nproduct) { /* reference value slowest */
+			r = id - s->nproduct;
+			ref = r / nother;
+			r %= nother;
+		}
 		for (int a = AX_N - 1; a >= 0; a--) { /* last axis fastest */
+			if (ref >= 0 && (a == AX_LEFT || a == AX_RIGHT)) {
+				idx[a] = 0;
+				continue;
+			}
 			idx[a] = r % p->ax[a].n;
 			r /= p->ax[a].n;
 		}
-		fill_point(p, idx, id, &s->points[id]);
+		fill_point(p, idx, ref, id, &s->points[id]);
 		b = spec_point_archive_bytes(&s->points[id]);
 		total += b;
 		if (b > bmax) {
@@ -1176,6 +1586,43 @@ static int build_points(parse_t *p, spec_t *s)
 			    tot, np, q->L, q->n_measure,
 			    (q->measure & SPEC_M_RHO3) ? " and rho3" : "");
 	}
+	return check_ref_duplicates(p, s);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The thermal section's anisotropies: sorted, merged within 1e-12 (cos(pi/2)
+ * = 6e-17 and 0 are one table); by default every delta of the points. */
+static int finish_thermal(parse_t *p, spec_t *s)
+{
+	spec_thermal_t *t = p->thermal;
+	double *d;
+	int n = 0, m = 0;
+
+	if (!t)
+		return 0;
+	if (!t->delta_given) {
+		t->delta = malloc(2 * (size_t)s->npoints * sizeof *t->delta);
+		if (!t->delta)
+			return FAIL(&p->c, p->root_mark, "out of memory");
+		for (int k = 0; k < s->npoints; k++) {
+			t->delta[n++] = s->points[k].delta_left;
+			t->delta[n++] = s->points[k].delta_right;
+		}
+		t->ndelta = n;
+	}
+	d = t->delta;
+	qsort(d, (size_t)t->ndelta, sizeof *d, cmp_double);
+	for (int k = 0; k < t->ndelta; k++)
+		if (!m || d[k] - d[m - 1] > 1e-12)
+			d[m++] = d[k];
+	t->ndelta = m;
+	s->thermal = t;
+	p->thermal = NULL;
 	return 0;
 }
 
@@ -1318,7 +1765,8 @@ int spec_parse(spec_t **out, const char *name, const char *text, size_t len,
 		goto out;
 	}
 	p.root_mark = root->start_mark;
-	if (parse_root(&p, root) || check_cross(&p) || build_points(&p, s))
+	if (parse_root(&p, root) || check_cross(&p) || build_points(&p, s) ||
+	    finish_thermal(&p, s))
 		goto out;
 	s->name = p.name;
 	p.name = NULL;
@@ -1331,6 +1779,10 @@ out:
 		free(p.ax[a].mark);
 	}
 	free(p.name);
+	free(p.ref_delta);
+	free(p.ref_gamma);
+	free(p.ref_mark);
+	thermal_free(&p.thermal);
 	if (have_doc2)
 		yaml_document_delete(&doc2);
 	if (have_doc)
@@ -1401,6 +1853,7 @@ void spec_destroy(spec_t **s)
 	free((*s)->name);
 	free((*s)->text);
 	free((*s)->points);
+	thermal_free(&(*s)->thermal);
 	free(*s);
 	*s = NULL;
 }
@@ -1467,4 +1920,62 @@ double spec_point_archive_bytes(const spec_point_t *p)
 	if (p->measure & SPEC_M_RHO3) /* 64 complex per 3-site window */
 		bytes += 64.0 * 16.0 * (p->L - 2);
 	return (double)p->n_measure * bytes;
+}
+
+/* ---- core-hours (kapitza run --dry-run; engine/POSTSTAGE.md) ----------
+ * Calibrated with `kapitza bench` on one core (OpenBLAS, U(1) blocks,
+ * Forest-Ruth order 4): a bond at the bond-dimension cap costs about
+ * TEBD_C chi^3 + TEBD_C0 seconds per time step (chi = 128: 0.217 s per
+ * step with 27 bonds at the cap, L = 140).  The domain wall is a product
+ * state: the bonds inside its light cone, 1 + (1 + pi/2) t of them (v_L = 1
+ * for XX, v_R <= pi/2 for XXZ), are counted as saturated from the moment
+ * they are reached (the bench's domain wall at t = 25 has 27 bonds at the
+ * cap where this counts 65: an upper-end figure).  |Psi1> comes from DMRG
+ * at the cap on every bond, so all L - 1 bonds count from t = 0.  DMRG: DMRG_SWEEPS sweeps of
+ * DMRG_C L chi^3 seconds (bench --dmrg: chi = 64, L = 140, 8 sweeps in
+ * 4.0 s).  Order 2 steps cost about a third of order 4 ones. */
+#define TEBD_C 4.0e-9
+#define TEBD_C0 4.0e-4
+#define DMRG_C 1.4e-8
+#define DMRG_SWEEPS 10
+#define THERMAL_C 3.0e-8
+
+double spec_point_core_hours(const spec_point_t *p)
+{
+	double chi = chi_eff(p), steps, s = 0, v = 1 + SPEC_PI / 2;
+	double per = TEBD_C * chi * chi * chi + TEBD_C0;
+
+	if (!(p->dt > 0) || p->L < 2)
+		return 0;
+	steps = p->t_max / p->dt;
+	/* sum over steps of the bonds in the light cone, in closed form:
+	 * n(t) = min(L-1, 1 + v t); |Psi1> (DMRG) is at the cap on every bond
+	 * from the start, the domain wall is a product state */
+	double tsat = p->state == SPEC_STATE_GROUND ? 0 : (p->L - 2) / v;
+	double t1 = p->t_max < tsat ? p->t_max : tsat;
+	s = (t1 + v * t1 * t1 / 2) / p->dt;           /* growing part */
+	if (p->t_max > tsat)
+		s += (p->L - 1) * (p->t_max - tsat) / p->dt;
+	s = s > steps * (p->L - 1) ? steps * (p->L - 1) : s;
+	double sec = s * per * (p->order == 2 ? 1.0 / 3 : 1.0);
+	if (p->state == SPEC_STATE_GROUND)
+		sec += DMRG_SWEEPS * DMRG_C * p->L * chi * chi * chi;
+	return sec / 3600;
+}
+
+double spec_thermal_core_hours(const spec_t *s)
+{
+	const spec_thermal_t *t = s ? s->thermal : NULL;
+	double chi, cap, steps, sec;
+
+	if (!t)
+		return 0;
+	cap = ldexp(1.0, t->length); /* 2N sites: Schmidt rank <= 4^(N/2) */
+	chi = t->chi_max < cap ? t->chi_max : cap;
+	steps = (t->betas[t->nbeta - 1] - t->betas[0]) / (2 * t->dtau);
+	if (steps < t->nbeta - 1)
+		steps = t->nbeta - 1;
+	sec = t->ndelta * t->nmu * steps * 2.0 * t->length * chi * chi * chi *
+	      THERMAL_C * (t->order == 2 ? 1.0 / 3 : 1.0);
+	return sec / 3600;
 }

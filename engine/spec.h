@@ -51,6 +51,27 @@ typedef struct {
 	int steps_per_measure;  /* round(measure_every / dt), exact multiple */
 } spec_point_t;
 
+/* The optional `thermal:` section: the grid of the purification tables of
+ * the post-stage (kapitza fit --thermal, engine/POSTSTAGE.md).  Tables are
+ * computed at J = 1 (a point with coupling J uses beta J and mu / J). */
+typedef struct {
+	int ndelta;
+	double *delta;          /* anisotropies, ascending, distinct (|a-b| >
+	                           1e-12); default: every delta_left and
+	                           delta_right of the points */
+	int delta_given;        /* 0: the default above */
+	int nbeta;
+	double *betas;          /* min + k step, ascending, a value within
+	                           1e-9 step of 0 is exactly 0 */
+	int nmu;
+	double *mus;            /* the same; always contains 0 (default: {0}) */
+	int length;             /* physical sites N of the purified chain */
+	int chi_max;
+	double cutoff;          /* default 1e-10 */
+	double dtau;            /* largest imaginary-time step, default 0.05 */
+	int order;              /* Trotter order 2 or 4, default 4 */
+} spec_thermal_t;
+
 typedef struct {
 	char *name;             /* sweep: */
 	char *text;             /* the spec file's full text */
@@ -58,6 +79,10 @@ typedef struct {
 	char hash_hex[17];
 	int npoints;
 	spec_point_t *points;
+	int nproduct;           /* points [0, nproduct) are the Cartesian
+	                           product; [nproduct, npoints) the homogeneous
+	                           references of the `references:` key */
+	spec_thermal_t *thermal; /* the `thermal:` section, NULL if absent */
 } spec_t;
 
 /* Parse and validate a file.  On error returns non-zero, *s = NULL, and err
@@ -78,5 +103,15 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len);
 double spec_point_cost(const spec_point_t *p);
 double spec_point_memory_bytes(const spec_point_t *p);
 double spec_point_archive_bytes(const spec_point_t *p);
+
+/* Estimated core-hours of a point on one core: TEBD steps at the
+ * bond-dimension cap (the paper's regime: chi_max saturates early) plus the
+ * DMRG of |Psi1>, calibrated with `kapitza bench` (engine/POSTSTAGE.md).  An
+ * upper-end planning figure, not a promise: U(1) blocks and unsaturated
+ * bonds make real runs cheaper. */
+double spec_point_core_hours(const spec_point_t *p);
+/* The same for the thermal tables of the `thermal:` section (0 if none):
+ * per anisotropy and mu, two imaginary-time runs over the beta range. */
+double spec_thermal_core_hours(const spec_t *s);
 
 #endif

@@ -1,14 +1,23 @@
-/* status: `kapitza status ARCHIVE.h5` -- the table of a sweep's points from
- * the archive's /points_table and /status (archive_summary_read): parameters,
- * status, t reached, wall time, largest discarded weight, error message, an
- * ETA for running points, and the totals.  Serial, read-only, no MPI: it
- * opens the file with the sec2 driver and without file locking, so it can be
- * run while `kapitza run` is writing the archive.
+/* status: `kapitza status ARCHIVE.h5 [SHARD.h5 ...]` -- the table of a
+ * sweep's points from the archive's /points_table and /status
+ * (archive_summary_read): parameters, status, t reached, wall time, largest
+ * discarded weight, error message, an ETA for running points, the time a
+ * resumed attempt started from, and the totals.  Serial, read-only, no MPI:
+ * it opens the file with the sec2 driver and without file locking, so it
+ * can be run while `kapitza run` is writing the archive.
  *
- * Exit status: 0 the archive was read (whatever the points' states), 2 it
- * could not be read or the command line is wrong. */
+ * Several files are a shard set (kapitza run --shard): they must be
+ * archives of one spec; each point is shown from the file where it is done,
+ * else from the file whose shard it belongs to (the most recent attempt),
+ * with that file's number.  --history lists every attempt of every point
+ * (/history: start, end, outcome, resume time, job).
+ *
+ * Exit status: 0 the archives were read (whatever the points' states), 2
+ * one could not be read, they are not one sweep, or the command line is
+ * wrong. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "archive.h"
@@ -16,10 +25,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: kapitza status ARCHIVE.h5 [--totals]\n"
+	fprintf(f, "usage: kapitza status ARCHIVE.h5 [SHARD.h5 ...] "
+		   "[--totals] [--history]\n"
 		   "  --totals   print only the counts per state\n"
-		   "Reads the archive read-only; safe while a run writes "
-		   "it.\n");
+		   "  --history  also list every attempt of every point\n"
+		   "Several archives: the shards of one sweep (kapitza run "
+		   "--shard), shown as one.\n"
+		   "Reads the archives read-only; safe while a run writes "
+		   "them.\n");
 }
 
 static void fmt_dur(char *buf, size_t n, double s)
@@ -35,86 +48,198 @@ static void fmt_dur(char *buf, size_t n, double s)
 			 (int)fmod(s / 60, 60));
 }
 
+static void fmt_t(char *buf, size_t n, double t)
+{
+	if (isfinite(t))
+		snprintf(buf, n, "%.3f", t);
+	else
+		snprintf(buf, n, "-");
+}
+
+/* Which of the n summaries shows point k (see the top of the file). */
+static int source_of(archive_summary_t **s, int n, int k)
+{
+	int best = -1;
+	for (int i = 0; i < n; i++)
+		if (s[i]->status[k].state == ARCHIVE_DONE)
+			return i;
+	for (int i = 0; i < n; i++) {
+		const archive_status_t *st = &s[i]->status[k];
+		if (st->state == ARCHIVE_OTHER_SHARD)
+			continue;
+		if (best < 0 || st->attempt > s[best]->status[k].attempt)
+			best = i;
+	}
+	return best < 0 ? 0 : best;
+}
+
+static void print_history(archive_summary_t **s, int n, const int *src,
+			  int npoints)
+{
+	printf("history (attempt, outcome, start, end, resumed from t, t "
+	       "reached, rank/ranks, job, message):\n");
+	for (int k = 0; k < npoints; k++) {
+		const archive_summary_t *x = s[src[k]];
+		if (!x->history)
+			continue;
+		for (int j = 0; j < ARCHIVE_HISTORY; j++) {
+			const archive_history_t *h =
+				&x->history[(size_t)k * ARCHIVE_HISTORY + j];
+			char tr[32], tt[32];
+			if (h->attempt < 1)
+				continue;
+			fmt_t(tr, sizeof tr, h->t_resumed);
+			fmt_t(tt, sizeof tt, h->t_reached);
+			printf("  point %4d attempt %2d  %-11s %-20s %-20s "
+			       "from %8s  to %8s  rank %d/%d  job %s%s%s\n",
+			       k, h->attempt,
+			       h->outcome == ARCHIVE_RUNNING
+				       ? "running?"
+				       : archive_state_name(h->outcome),
+			       h->start_time, h->end_time[0] ? h->end_time : "-",
+			       tr, tt, h->rank, h->mpi_size, h->job,
+			       h->message[0] ? "  " : "", h->message);
+		}
+	}
+	(void)n;
+}
+
 int cmd_status(int argc, char **argv)
 {
-	const char *path = NULL;
-	int totals_only = 0;
-	archive_summary_t *s = NULL;
+	const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+	archive_summary_t **s = NULL;
+	int *src = NULL;
+	int totals_only = 0, history = 0, n = 0, status = 2;
 	char err[ARCHIVE_ERRLEN] = "";
 	int counts[ARCHIVE_NSTATES] = {0};
 
+	if (!paths) {
+		fprintf(stderr, "kapitza status: out of memory\n");
+		return 2;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
-			return 0;
+			status = 0;
+			goto out;
 		} else if (!strcmp(argv[i], "--totals")) {
 			totals_only = 1;
-		} else if (argv[i][0] == '-' || path) {
+		} else if (!strcmp(argv[i], "--history")) {
+			history = 1;
+		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "kapitza status: unexpected '%s'\n",
 				argv[i]);
 			usage(stderr);
-			return 2;
+			goto out;
 		} else {
-			path = argv[i];
+			paths[n++] = argv[i];
 		}
 	}
-	if (!path) {
+	if (!n) {
 		usage(stderr);
-		return 2;
+		goto out;
 	}
-	if (archive_summary_read(&s, path, err)) {
-		fprintf(stderr, "kapitza status: %s\n", err);
-		return 2;
+	s = calloc((size_t)n, sizeof *s);
+	if (!s) {
+		fprintf(stderr, "kapitza status: out of memory\n");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (archive_summary_read(&s[i], paths[i], err)) {
+			fprintf(stderr, "kapitza status: %s\n", err);
+			goto out;
+		}
+		if (strcmp(s[i]->spec_hash, s[0]->spec_hash) ||
+		    s[i]->npoints != s[0]->npoints) {
+			fprintf(stderr,
+				"kapitza status: '%s' (spec hash %s) and '%s' "
+				"(spec hash %s) are not archives of one "
+				"sweep\n",
+				paths[0], s[0]->spec_hash, paths[i],
+				s[i]->spec_hash);
+			goto out;
+		}
+	}
+	const int np = s[0]->npoints;
+	src = calloc((size_t)np + 1, sizeof *src);
+	if (!src) {
+		fprintf(stderr, "kapitza status: out of memory\n");
+		goto out;
 	}
 
-	printf("archive %s: sweep '%s', %d points, spec hash %s, kapitza %s, "
-	       "created %s\n",
-	       path, s->sweep, s->npoints, s->spec_hash, s->kapitza_version,
-	       s->created);
+	for (int i = 0; i < n; i++) {
+		char sh[48] = "";
+		if (s[i]->shard_count > 1)
+			snprintf(sh, sizeof sh, ", shard %d/%d",
+				 s[i]->shard_index, s[i]->shard_count);
+		printf("%sarchive %s: sweep '%s', %d points, spec hash %s, "
+		       "kapitza %s, created %s%s\n",
+		       n > 1 ? (i ? "      " : "shard set: ") : "", paths[i],
+		       s[i]->sweep, s[i]->npoints, s[i]->spec_hash,
+		       s[i]->kapitza_version, s[i]->created, sh);
+		if (n > 1)
+			printf("      [%d] = %s\n", i, paths[i]);
+	}
 	if (!totals_only)
 		printf("%5s %5s %-12s %9s %5s %6s %7s  %-11s %3s %4s %9s %8s "
-		       "%9s %8s  %s\n",
+		       "%9s %8s %8s  %s\n",
 		       "id", "L", "state", "delta_r", "chi", "dt", "t_max",
 		       "status", "att", "rank", "t", "wall", "max_disc", "ETA",
-		       "message");
-	for (int k = 0; k < s->npoints; k++) {
-		const archive_point_row_t *p = &s->points[k];
-		const archive_status_t *st = &s->status[k];
+		       "resumed", "message");
+	for (int k = 0; k < np; k++) {
+		src[k] = source_of(s, n, k);
+		const archive_point_row_t *p = &s[src[k]]->points[k];
+		const archive_status_t *st = &s[src[k]]->status[k];
 		int state = st->state >= 0 && st->state < ARCHIVE_NSTATES
 				    ? st->state
 				    : ARCHIVE_PENDING;
 		counts[state]++;
 		if (totals_only)
 			continue;
-		char wall[32], eta[32], tr[32], disc[32];
+		char wall[32], eta[32], tr[32], disc[32], res[32], file[16] = "";
 		double e = NAN;
 		if (state == ARCHIVE_RUNNING && st->rows > 0 &&
-		    st->t_reached > 0 && p->t_max > 0)
-			e = st->wall_s * (p->t_max - st->t_reached) /
-			    st->t_reached;
+		    st->t_reached > 0 && p->t_max > 0) {
+			double t0 = isfinite(st->t_resumed) ? st->t_resumed : 0;
+			if (st->t_reached > t0)
+				e = st->wall_s * (p->t_max - st->t_reached) /
+				    (st->t_reached - t0);
+		}
 		fmt_dur(wall, sizeof wall, st->wall_s);
 		fmt_dur(eta, sizeof eta, e);
-		if (isfinite(st->t_reached))
-			snprintf(tr, sizeof tr, "%.3f", st->t_reached);
-		else
-			snprintf(tr, sizeof tr, "-");
+		fmt_t(tr, sizeof tr, st->t_reached);
+		fmt_t(res, sizeof res, st->t_resumed);
 		if (isfinite(st->max_discarded))
 			snprintf(disc, sizeof disc, "%.2e", st->max_discarded);
 		else
 			snprintf(disc, sizeof disc, "-");
+		if (n > 1)
+			snprintf(file, sizeof file, "[%d] ", src[k]);
 		printf("%5d %5d %-12s %9.5f %5d %6g %7g  %-11s %3d %4d %9s "
-		       "%8s %9s %8s  %s\n",
+		       "%8s %9s %8s %8s  %s%s\n",
 		       p->id, p->L,
 		       p->state == 0 ? "ground_state" : "domain_wall",
 		       p->delta_right, p->chi_max, p->dt, p->t_max,
 		       archive_state_name(state), st->attempt, st->rank, tr,
-		       wall, disc, eta, st->message);
+		       wall, disc, eta, res, file, st->message);
 	}
 	printf("total: %d points: %d done, %d failed, %d running, %d "
-	       "pending, %d interrupted\n",
-	       s->npoints, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
+	       "pending, %d interrupted",
+	       np, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
 	       counts[ARCHIVE_RUNNING], counts[ARCHIVE_PENDING],
 	       counts[ARCHIVE_INTERRUPTED]);
-	archive_summary_destroy(&s);
-	return 0;
+	if (counts[ARCHIVE_OTHER_SHARD])
+		printf(", %d other-shard", counts[ARCHIVE_OTHER_SHARD]);
+	printf("\n");
+	if (history)
+		print_history(s, n, src, np);
+	status = 0;
+out:
+	if (s)
+		for (int i = 0; i < n; i++)
+			archive_summary_destroy(&s[i]);
+	free(s);
+	free(src);
+	free(paths);
+	return status;
 }

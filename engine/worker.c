@@ -8,6 +8,20 @@
  * every rank, so a point gives bit-identical data whichever rank runs it
  * (merging of half-layers happens inside one call only).
  *
+ * Checkpoints and exact continuation.  A checkpoint (checkpoint.h) holds
+ * the state right after a measurement row, so a resumed attempt continues
+ * with the very tebd_run() calls an uninterrupted one makes.  Each interval
+ * gets a fresh tebd_t, for two reasons: (1) the discarded-weight
+ * accumulators are then the worker's own (discarded = sum over intervals of
+ * the interval's sum, discarded_max = max over intervals), which a
+ * checkpoint records and restores exactly -- tebd.h has no way to set its
+ * accumulators; (2) the kernel's LAPACK calls are given their workspace's
+ * capacity, which grows with the history of the tebd_t, and LAPACK may
+ * choose its algorithm by the workspace size: a tebd_t that has seen the
+ * same history on both sides of a checkpoint (none) keeps the numbers
+ * identical.  The cost is a few allocations per interval, against
+ * steps_per_measure x L gate updates.
+ *
  * A point fails -- recorded, not fatal to the sweep -- on a kernel error, an
  * allocation failure, a NaN in the observables or a norm off 1 by more than
  * 1e-6; the row that shows the problem is written first, so the archive
@@ -24,6 +38,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "checkpoint.h"
 #include "dmrg.h"
 #include "kz.h"
 #include "mps.h"
@@ -137,27 +152,117 @@ static const char *kind(int kz)
 	return kz == KZ_ENOMEM ? "allocation failure in " : "";
 }
 
+/* One measurement interval with a fresh tebd_t (see the top of the
+ * file); the interval's discarded weight is added to the accumulators. */
+static int interval(const chain_t *c, const tebd_params_t *tp, mps_t *m,
+		    int nsteps, double *disc_total, double *disc_max,
+		    char *kerr)
+{
+	tebd_t *t = NULL;
+	int rc = tebd_create(&t, c, tp, kerr);
+	if (!rc)
+		rc = tebd_run(t, m, nsteps, kerr);
+	if (!rc) {
+		*disc_total += tebd_discarded_total(t);
+		*disc_max = fmax(*disc_max, tebd_discarded_max(t));
+	}
+	tebd_destroy(&t);
+	return rc;
+}
+
+/* The initial state of p on chain c: |Psi1>, the ground state of
+ * H' = sum lambda_n h_n (lambda = -1 for n <= 0) in the Sz = 0 sector, by
+ * DMRG at the point's chi_max and cutoff (not converging fails the point);
+ * or the domain wall |Psi2>, up on paper sites n <= 0 = kernel sites
+ * i <= L/2-1. */
+static int initial_state(const spec_point_t *p, mps_t **m,
+			 worker_result_t *res)
+{
+	char kerr[KZ_ERRLEN] = "";
+	int rc;
+	if (p->state == SPEC_STATE_GROUND) {
+		chain_t *cp = NULL;
+		dmrg_params_t dp;
+		dmrg_result_t dr;
+		dmrg_params_default(&dp);
+		dp.chi_max = p->chi_max;
+		dp.cutoff = p->cutoff;
+		rc = dmrg_paper_chain(&cp, p->L, p->J, p->delta_left,
+				      p->delta_right, kerr);
+		if (!rc)
+			rc = dmrg_ground_state(cp, p->L / 2, &dp, m, &dr, kerr);
+		chain_destroy(&cp);
+		if (rc) {
+			fail(res, "%sground state: %s", kind(rc), kerr);
+			return -1;
+		}
+		return 0;
+	}
+	int *up = malloc((size_t)p->L * sizeof *up);
+	if (!up) {
+		fail(res, "allocation failure: initial state");
+		return -1;
+	}
+	for (int i = 0; i < p->L; i++)
+		up[i] = i <= p->L / 2 - 1;
+	rc = mps_create_product(m, p->L, up, kerr);
+	free(up);
+	if (rc) {
+		fail(res, "%sinitial state: %s", kind(rc), kerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checkpoint of the state m right after row `row` of attempt `attempt`. */
+static int checkpoint(const worker_opts_t *o, const spec_point_t *p,
+		      int attempt, int row, const mps_t *m, double dtot,
+		      double dmax, int chi, char *err)
+{
+	ckpt_header_t h;
+	memset(&h, 0, sizeof h);
+	snprintf(h.spec_hash, sizeof h.spec_hash, "%s", o->spec_hash);
+	snprintf(h.point_hash, sizeof h.point_hash, "%s", p->hash_hex);
+	h.point_id = p->id;
+	h.attempt = attempt;
+	h.L = p->L;
+	h.nup = mps_nup(m);
+	h.row = row;
+	h.steps_per_measure = p->steps_per_measure;
+	h.steps = (int64_t)row * p->steps_per_measure;
+	h.t = (double)row * (double)p->steps_per_measure * p->dt;
+	h.dt = p->dt;
+	h.discarded_total = dtot;
+	h.discarded_max = dmax;
+	h.max_bond_dim = chi;
+	return ckpt_write(o->ckpt_dir, &h, m, o->sync_path, err);
+}
+
 int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
-		     const worker_opts_t *o, worker_report_fn report,
-		     void *arg, worker_result_t *res)
+		     int resume, const worker_opts_t *o,
+		     worker_report_fn report, void *arg,
+		     worker_result_t *res)
 {
 	chain_t *c = NULL;
 	mps_t *m = NULL;
-	tebd_t *t = NULL;
 	obs_t *ob = NULL;
-	int *up = NULL;
 	double *rho3 = NULL;
 	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
+	char note[CKPT_ERRLEN] = "";
 	archive_prov_t pv;
 	tebd_params_t tp;
 	const double t0 = kz_wtime();
-	int rc;
+	double dtot = 0, dmax = 0, last_ckpt = t0;
+	int rc, row0 = 0;
 
-	if (!a || !p || !o || !res || o->threads < 1)
+	if (!a || !p || !o || !res || o->threads < 1 ||
+	    (resume && (!o->ckpt_dir || !o->spec_hash)))
 		return -1;
 	memset(res, 0, sizeof *res);
 	res->state = ARCHIVE_FAILED;
 	res->t_reached = NAN;
+	res->t_resumed = NAN;
+	res->t_ckpt = NAN;
 	res->max_discarded = 0;
 	prov_begin(&pv, attempt, o);
 
@@ -172,40 +277,37 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		fail(res, "%schain: %s", kind(rc), kerr);
 		goto out;
 	}
-	if (p->state == SPEC_STATE_GROUND) {
-		/* |Psi1>: ground state of H' = sum lambda_n h_n (lambda = -1 for
-		 * n <= 0) in the Sz = 0 sector, by DMRG at the point's chi_max
-		 * and cutoff; not converging fails the point. */
-		chain_t *cp = NULL;
-		dmrg_params_t dp;
-		dmrg_result_t dr;
-		dmrg_params_default(&dp);
-		dp.chi_max = p->chi_max;
-		dp.cutoff = p->cutoff;
-		rc = dmrg_paper_chain(&cp, p->L, p->J, p->delta_left,
-				      p->delta_right, kerr);
-		if (!rc)
-			rc = dmrg_ground_state(cp, p->L / 2, &dp, &m, &dr, kerr);
-		chain_destroy(&cp);
-		if (rc) {
-			fail(res, "%sground state: %s", kind(rc), kerr);
+	if (resume) {
+		char path[4096], cerrbuf[CKPT_ERRLEN] = "";
+		ckpt_header_t h;
+		if (ckpt_file_of(path, sizeof path, o->ckpt_dir, p->hash_hex) ||
+		    ckpt_read(path, &h, &m, cerrbuf) ||
+		    ckpt_match(&h, o->spec_hash, p, cerrbuf)) {
+			fail(res, "cannot resume: %s", cerrbuf);
 			goto out;
 		}
-	} else {
-		up = malloc((size_t)p->L * sizeof *up);
-		if (!up) {
-			fail(res, "allocation failure: initial state");
+		if (mps_length(m) != p->L) {
+			fail(res, "cannot resume: checkpoint state of length %d",
+			     mps_length(m));
 			goto out;
 		}
-		/* domain wall |Psi2>: up on paper sites n <= 0 = kernel
-		 * i <= L/2-1 */
-		for (int i = 0; i < p->L; i++)
-			up[i] = i <= p->L / 2 - 1;
-		rc = mps_create_product(&m, p->L, up, kerr);
-		if (rc) {
-			fail(res, "%sinitial state: %s", kind(rc), kerr);
-			goto out;
-		}
+		row0 = h.row + 1;
+		dtot = h.discarded_total;
+		dmax = h.discarded_max;
+		res->rows = h.row + 1;
+		res->t_reached = h.t;
+		res->t_resumed = h.t;
+		res->max_discarded = dmax;
+		res->max_bond_dim = h.max_bond_dim;
+	} else if (initial_state(p, &m, res)) {
+		goto out;
+	}
+	/* rows after the starting point are rewritten: clear what an
+	 * earlier attempt left there */
+	if ((resume || attempt > 1) &&
+	    archive_clear_rows(a, p->id, row0, aerrbuf)) {
+		fail(res, "%s", aerrbuf);
+		goto out;
 	}
 	if (archive_wants_rho3(a, p->id)) {
 		rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *rho3);
@@ -224,17 +326,16 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	tp.chi_max = p->chi_max;
 	tp.cutoff = p->cutoff;
 	tp.threads = o->threads;
-	rc = tebd_create(&t, c, &tp, kerr);
-	if (!rc)
-		rc = obs_create(&ob, p->L, kerr);
+	rc = obs_create(&ob, p->L, kerr);
 	if (rc) {
-		fail(res, "%stebd: %s", kind(rc), kerr);
+		fail(res, "%sobservables: %s", kind(rc), kerr);
 		goto out;
 	}
 
-	for (int row = 0; row < p->n_measure; row++) {
+	for (int row = row0; row < p->n_measure; row++) {
 		if (row > 0) {
-			rc = tebd_run(t, m, p->steps_per_measure, kerr);
+			rc = interval(c, &tp, m, p->steps_per_measure, &dtot,
+				      &dmax, kerr);
 			if (rc) {
 				fail(res, "%stebd at t = %g: %s", kind(rc),
 				     res->t_reached, kerr);
@@ -248,7 +349,6 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		}
 		const double time =
 			(double)row * (double)p->steps_per_measure * p->dt;
-		const double dmax = tebd_discarded_max(t);
 		if (rho3) {
 			rc = measure_rho3(m, p->L, rho3, kerr);
 			if (rc) {
@@ -260,8 +360,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 				goto out;
 			}
 		}
-		if (archive_write_row(a, p->id, row, time, ob,
-				      tebd_discarded_total(t), dmax,
+		if (archive_write_row(a, p->id, row, time, ob, dtot, dmax,
 				      aerrbuf)) {
 			fail(res, "%s", aerrbuf);
 			goto out;
@@ -288,6 +387,8 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 			fail(res, "injected fault");
 			goto out;
 		}
+		const int last = row + 1 >= p->n_measure;
+		int stop = 0;
 		if (report) {
 			worker_progress_t pr = {
 				.point = p->id,
@@ -297,14 +398,36 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 				.t = time,
 				.wall_s = res->wall_s,
 				.discarded_max = dmax,
-				.discarded_total = tebd_discarded_total(t),
+				.discarded_total = dtot,
 			};
-			if (report(arg, &pr) && row + 1 < p->n_measure) {
-				res->state = ARCHIVE_INTERRUPTED;
-				snprintf(res->message, sizeof res->message,
-					 "interrupted at t = %g", time);
-				goto out;
+			stop = report(arg, &pr) && !last;
+		}
+		if (o->ckpt_dir && !last &&
+		    (stop || (o->ckpt_every_s > 0 &&
+			      kz_wtime() - last_ckpt >= o->ckpt_every_s))) {
+			char cerrbuf[CKPT_ERRLEN] = "";
+			if (checkpoint(o, p, attempt, row, m, dtot, dmax,
+				       res->max_bond_dim, cerrbuf)) {
+				/* the point goes on; a later checkpoint may
+				 * work, and without one it restarts */
+				fprintf(stderr,
+					"kapitza: rank %d: point %d: %s\n",
+					o->rank, p->id, cerrbuf);
+				snprintf(note, sizeof note,
+					 " (no checkpoint: %.200s)", cerrbuf);
+			} else {
+				res->t_ckpt = time;
+				last_ckpt = kz_wtime();
+				note[0] = 0;
 			}
+		}
+		if (stop) {
+			res->state = ARCHIVE_INTERRUPTED;
+			snprintf(res->message, sizeof res->message,
+				 "interrupted at t = %g%s", time,
+				 res->t_ckpt == time ? " (checkpoint written)"
+						     : note);
+			goto out;
 		}
 	}
 	res->state = ARCHIVE_DONE;
@@ -317,10 +440,8 @@ out:
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
 	obs_destroy(&ob);
-	tebd_destroy(&t);
 	mps_destroy(&m);
 	chain_destroy(&c);
-	free(up);
 	free(rho3);
 	return 0;
 }

@@ -26,6 +26,16 @@ typedef struct {
 	int fault_point; /* test switch: this point id fails with "injected
 	                    fault" after its first measurement; -1 = none */
 	int mpi_size, rank;
+	const char *ckpt_dir;  /* checkpoint directory (borrowed); NULL: the
+	                          worker never checkpoints */
+	const char *spec_hash; /* the sweep's spec hash, 16 hex digits
+	                          (borrowed): written into and checked
+	                          against checkpoints */
+	double ckpt_every_s;   /* a checkpoint after the first row that ends
+	                          at least this long after the last one; <= 0:
+	                          only when asked to stop */
+	const char *sync_path; /* the archive file, flushed to disk before
+	                          each checkpoint (borrowed, may be NULL) */
 } worker_opts_t;
 
 /* The outcome of one attempt at a point. */
@@ -37,6 +47,9 @@ typedef struct {
 	double t_reached;   /* NaN if no row was written */
 	double wall_s;
 	double max_discarded;
+	double t_resumed;   /* checkpoint time the attempt resumed from; NaN:
+	                       it started at t = 0 */
+	double t_ckpt;      /* time of the last checkpoint it wrote (NaN) */
 	char message[ARCHIVE_MSGLEN]; /* why it failed ("" if done) */
 } worker_result_t;
 
@@ -45,9 +58,21 @@ typedef struct {
  * row, reporting each row to report(arg, ...).  A failing point is not an
  * error of this function: it returns 0 and res->state says what happened
  * (failed, with res->message); it returns non-zero only for invalid
- * arguments. */
+ * arguments.
+ *
+ * resume: continue from the point's checkpoint in o->ckpt_dir (rows up to
+ * the checkpoint's stay in the archive, the later ones are rewritten); if
+ * that checkpoint cannot be read or does not match the point, the attempt
+ * fails with the reason (it never silently starts again from t = 0).
+ * Without resume, an attempt after the first clears the point's rows and
+ * starts from t = 0.
+ *
+ * Checkpoints (when o->ckpt_dir is set) are written after a row: every
+ * o->ckpt_every_s seconds, and when report() asks the worker to stop (the
+ * point becomes interrupted, resumable at that row's time). */
 int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
-		     const worker_opts_t *o, worker_report_fn report,
-		     void *arg, worker_result_t *res);
+		     int resume, const worker_opts_t *o,
+		     worker_report_fn report, void *arg,
+		     worker_result_t *res);
 
 #endif

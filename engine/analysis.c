@@ -1,0 +1,1811 @@
+/* analysis: `kapitza fit ARCHIVE.h5` -- the post-stage on an archive
+ * (engine/POSTSTAGE.md; DESIGN.md "Analysis").  For every point it reads the
+ * measured rows from /points/<id>, computes
+ *   - the maxima n'_L(t) < n'_R(t) of the energy-current profile and the
+ *     velocities v'_R, v'_L of least-squares lines over a time window
+ *     (paper Fig. 3c), and, over the points sharing every other parameter,
+ *     the fit v'_R = A Delta + B (Fig. 3d);
+ *   - the agreement time with the next larger chi_max (convergence);
+ *   - from thermal tables (computed here with --thermal from the archive's
+ *     `thermal:` spec section, or read back from /analysis/thermal), the
+ *     effective beta_eff_n(t), mu_eff_n(t) and the trace distance d_n(t) to
+ *     the thermal three-site state (Fig. 4, Fig. 7, Methods);
+ * writes everything under /analysis (never touching /points) and prints it.
+ *
+ * Serial and not collective: the archive is opened read-write with the sec2
+ * driver by this one process.  A run that is still writing the archive (a
+ * point in state running) makes it refuse, unless --force (for archives of
+ * killed runs).  Rewriting /analysis unlinks the previous groups; HDF5 does
+ * not reuse that space (h5repack reclaims it).
+ *
+ * Exit status: 0 every requested fit done; 1 some fit could not be done (the
+ * reasons are printed and stored in /analysis); 2 bad command line or the
+ * archive could not be read or written. */
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "archive.h"
+#include "cmd.h"
+#include "fit.h"
+#include "spec.h"
+#include "thermal.h"
+#include "version.h"
+
+#define AN_ERRLEN 1024
+#define AN_MSGLEN 256
+#define AN_FORMAT "kapitza-analysis"
+#define AN_FORMAT_VERSION 1
+#define TIME_EPS 1e-9
+
+typedef struct {
+	const char *path;
+	double t0, t1;           /* the fit window */
+	fit_peak_opts_t peaks;
+	double tol;              /* convergence tolerance (absolute) */
+	int thermal;             /* compute the thermal tables */
+	const char *thermal_spec; /* take thermal: from this file */
+	int threads;
+	int force, no_write, quiet, help;
+} an_opts_t;
+
+/* ---- rows of the /analysis tables (HDF5 compounds of the same names) ---- */
+
+typedef struct {
+	int32_t point_id;
+	int8_t state;
+	int32_t L, chi_max;
+	double delta_left, delta_right;
+	int32_t rows;            /* measurement times in the window */
+	int32_t rows_found;      /* ... with two maxima */
+	double v_right, v_right_sd, c_right;
+	double v_left, v_left_sd, c_left;
+	int8_t ok;
+	char message[AN_MSGLEN];
+} lc_row_t;
+
+typedef struct {
+	int32_t group;
+	int8_t state;
+	int32_t L, order, chi_max;
+	double J, delta_left, dt, t_max, measure_every, cutoff;
+	int32_t npoints;
+	char point_ids[AN_MSGLEN];
+	double A, A_sd, B, B_sd, cov;
+	double A_w, A_w_sd, B_w, B_w_sd, cov_w;
+	int8_t ok;
+	char message[AN_MSGLEN];
+} vf_row_t;
+
+#define N_CONV 5
+static const char *const conv_ds[N_CONV] = {"energy", "energy_current", "sz",
+					    "spin_current", "entropy"};
+typedef struct {
+	int32_t point_id, ref_point_id, chi_max, ref_chi_max;
+	double tol;
+	double t_energy, t_energy_current, t_sz, t_spin_current, t_entropy;
+	double t_all;            /* the smallest of the measured ones */
+	int8_t full;             /* 1: agree as far as both runs go */
+	double max_diff;         /* largest difference seen (to t_all's
+	                            first disagreeing row) */
+} cv_row_t;
+
+typedef struct {
+	int32_t point_id;
+	int8_t with_mu;          /* 1: (beta, mu) from (e, s^z) */
+	int8_t with_distance;    /* 1: d_n from rho3 */
+	int32_t values;          /* windows x rows inverted */
+	int32_t finite, beyond_cold, beyond_hot, no_solution;
+	double d_max;
+	char message[AN_MSGLEN];
+} th_row_t;
+
+/* ---- per point state ---- */
+
+typedef struct {
+	const archive_point_row_t *p;
+	const archive_status_t *st;
+	int n;                   /* rows (n_measure) */
+	int nw;                  /* rows with a finite time */
+	double *time;
+	/* light cone */
+	int has_je;
+	double *n_left, *n_right;
+	int8_t *found;
+	lc_row_t lc;
+	/* thermal */
+	double *beta, *mu, *dist;
+	th_row_t th;
+	int th_done;
+} pt_t;
+
+typedef struct {
+	double delta;
+	thermal_table_t *t;
+	double wall_s;
+} tab_t;
+
+__attribute__((format(printf, 2, 3))) static int an_err(char *err,
+							const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, AN_ERRLEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+__attribute__((format(printf, 3, 4))) static void msg(char *buf, size_t n,
+						      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- command line ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kapitza fit ARCHIVE.h5 [options]\n"
+		"  -w, --window T0:T1   time window of the light-cone fits "
+		"(default 30:40)\n"
+		"      --smooth W       moving average of the profile, odd "
+		"bonds (default 3)\n"
+		"      --height F       maxima below F x the global maximum "
+		"are ignored (0.5)\n"
+		"      --dip F          two maxima need a dip of F between "
+		"them (0.01)\n"
+		"      --floor X        profiles below X have no maximum "
+		"(1e-8)\n"
+		"      --no-refine      integer bond positions (default: "
+		"parabolic vertex)\n"
+		"      --tol X          convergence tolerance, absolute "
+		"(default 1e-3)\n"
+		"      --thermal        compute the thermal tables of the "
+		"spec's thermal: section\n"
+		"                       into /analysis/thermal (else: reuse "
+		"stored tables)\n"
+		"      --thermal-spec F take the thermal: section from spec "
+		"file F\n"
+		"  -t, --threads T      threads of the thermal tables "
+		"(default OMP_NUM_THREADS or 1)\n"
+		"  -n, --no-write       print only; open the archive "
+		"read-only\n"
+		"  -f, --force          even if points are marked running\n"
+		"  -q, --quiet          no tables on stdout\n"
+		"Writes /analysis (engine/POSTSTAGE.md); never modifies "
+		"/points.\n"
+		"Exit status: 0 all fits done, 1 some fit not done (see the "
+		"messages), 2 error.\n");
+}
+
+static int parse_double(const char *s, double *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
+{
+	memset(o, 0, sizeof *o);
+	o->t0 = 30;
+	o->t1 = 40;
+	o->tol = 1e-3;
+	fit_peak_opts_default(&o->peaks);
+	o->threads = 1;
+	const char *env = getenv("OMP_NUM_THREADS");
+	if (env && atoi(env) > 0)
+		o->threads = atoi(env);
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		double x;
+#define NEED                                                             \
+	do {                                                             \
+		if (!v)                                                  \
+			return an_err(err, "%s needs a value", s);       \
+		i++;                                                     \
+	} while (0)
+		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+			o->help = 1;
+		} else if (!strcmp(s, "-w") || !strcmp(s, "--window")) {
+			NEED;
+			char buf[128], *c;
+			snprintf(buf, sizeof buf, "%s", v);
+			c = strchr(buf, ':');
+			if (!c)
+				return an_err(err,
+					      "--window takes T0:T1, not '%s'",
+					      v);
+			*c = 0;
+			if (parse_double(buf, &o->t0) ||
+			    parse_double(c + 1, &o->t1) || o->t0 < 0 ||
+			    !(o->t1 > o->t0))
+				return an_err(err,
+					      "--window '%s': need 0 <= T0 < "
+					      "T1, finite",
+					      v);
+		} else if (!strcmp(s, "--smooth")) {
+			NEED;
+			if (parse_double(v, &x) || x < 1 || x != floor(x) ||
+			    fmod(x, 2) == 0 || x > 99)
+				return an_err(err,
+					      "--smooth needs an odd integer in "
+					      "[1, 99], not '%s'",
+					      v);
+			o->peaks.smooth = (int)x;
+		} else if (!strcmp(s, "--height")) {
+			NEED;
+			if (parse_double(v, &x) || x < 0 || x > 1)
+				return an_err(err,
+					      "--height needs a number in [0, "
+					      "1], not '%s'",
+					      v);
+			o->peaks.rel_height = x;
+		} else if (!strcmp(s, "--dip")) {
+			NEED;
+			if (parse_double(v, &x) || x < 0 || x >= 1)
+				return an_err(err,
+					      "--dip needs a number in [0, 1), "
+					      "not '%s'",
+					      v);
+			o->peaks.min_dip = x;
+		} else if (!strcmp(s, "--floor")) {
+			NEED;
+			if (parse_double(v, &x) || x < 0)
+				return an_err(err,
+					      "--floor needs a number >= 0, not "
+					      "'%s'",
+					      v);
+			o->peaks.floor = x;
+		} else if (!strcmp(s, "--no-refine")) {
+			o->peaks.refine = 0;
+		} else if (!strcmp(s, "--tol")) {
+			NEED;
+			if (parse_double(v, &o->tol) || !(o->tol > 0))
+				return an_err(err,
+					      "--tol needs a number > 0, not "
+					      "'%s'",
+					      v);
+		} else if (!strcmp(s, "--thermal")) {
+			o->thermal = 1;
+		} else if (!strcmp(s, "--thermal-spec")) {
+			NEED;
+			o->thermal_spec = v;
+			o->thermal = 1;
+		} else if (!strcmp(s, "-t") || !strcmp(s, "--threads")) {
+			NEED;
+			if (parse_double(v, &x) || x < 1 || x != floor(x) ||
+			    x > 4096)
+				return an_err(err,
+					      "--threads needs a positive "
+					      "integer, not '%s'",
+					      v);
+			o->threads = (int)x;
+		} else if (!strcmp(s, "-n") || !strcmp(s, "--no-write")) {
+			o->no_write = 1;
+		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
+			o->force = 1;
+		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+			o->quiet = 1;
+		} else if (s[0] == '-' && s[1]) {
+			return an_err(err, "unknown option '%s'", s);
+		} else if (!o->path) {
+			o->path = s;
+		} else {
+			return an_err(err, "one archive only ('%s' and '%s')",
+				      o->path, s);
+		}
+#undef NEED
+	}
+	if (!o->help && !o->path)
+		return an_err(err, "no archive given");
+	if (o->no_write && o->thermal)
+		return an_err(err, "--thermal stores tables: it cannot be "
+				   "combined with --no-write");
+	return 0;
+}
+
+/* ---- HDF5 helpers ---- */
+
+static hid_t str_type(size_t n)
+{
+	hid_t t = H5Tcopy(H5T_C_S1);
+	if (t >= 0 && (H5Tset_size(t, n ? n : 1) < 0 ||
+		       H5Tset_strpad(t, H5T_STR_NULLTERM) < 0)) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t complex_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+	if (t >= 0 && (H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE) < 0 ||
+		       H5Tinsert(t, "i", sizeof(double), H5T_NATIVE_DOUBLE) <
+			       0)) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static int attr_write(hid_t obj, const char *name, hid_t type,
+		      const void *val)
+{
+	hid_t sp = H5Screate(H5S_SCALAR), a = -1;
+	int rc = -1;
+	if (sp >= 0)
+		a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+	if (a >= 0 && H5Awrite(a, type, val) >= 0)
+		rc = 0;
+	if (a >= 0)
+		H5Aclose(a);
+	if (sp >= 0)
+		H5Sclose(sp);
+	return rc;
+}
+
+static int attr_str(hid_t obj, const char *name, const char *val)
+{
+	hid_t t = str_type(strlen(val) + 1);
+	int rc = t < 0 ? -1 : attr_write(obj, name, t, val);
+	if (t >= 0)
+		H5Tclose(t);
+	return rc;
+}
+
+static int attr_dbl(hid_t obj, const char *name, double v)
+{
+	return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+static int attr_int(hid_t obj, const char *name, int v)
+{
+	int32_t x = v;
+	return attr_write(obj, name, H5T_NATIVE_INT32, &x);
+}
+
+static int attr_read_dbl(hid_t obj, const char *name, double *v)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+	int rc = a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0 ? 0 : -1;
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
+}
+
+/* A string attribute of any length, as a new NUL-terminated buffer. */
+static char *attr_read_str(hid_t obj, const char *name, size_t *len)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT), ft = -1, mt = -1;
+	char *buf = NULL;
+	if (a < 0)
+		goto out;
+	ft = H5Aget_type(a);
+	if (ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft))
+		goto out;
+	size_t n = H5Tget_size(ft);
+	mt = str_type(n + 1);
+	buf = calloc(n + 2, 1);
+	if (mt < 0 || !buf || H5Aread(a, mt, buf) < 0) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	if (len)
+		*len = strlen(buf);
+out:
+	if (mt >= 0)
+		H5Tclose(mt);
+	if (ft >= 0)
+		H5Tclose(ft);
+	if (a >= 0)
+		H5Aclose(a);
+	return buf;
+}
+
+/* Reads dataset `path` (n0 x n1 x ... of `count` elements of mtype) into a
+ * new buffer.  Returns 0, 1 if the dataset does not exist, -1 on error. */
+static int read_ds(hid_t f, const char *path, hid_t mtype, size_t esize,
+		   size_t count, void **out, char *err)
+{
+	hid_t d = -1, sp = -1;
+	int rc = -1;
+	*out = NULL;
+	if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
+		return 1;
+	d = H5Dopen2(f, path, H5P_DEFAULT);
+	if (d < 0) {
+		an_err(err, "cannot open dataset %s", path);
+		goto out;
+	}
+	sp = H5Dget_space(d);
+	if (sp < 0 || (size_t)H5Sget_simple_extent_npoints(sp) != count) {
+		an_err(err, "dataset %s: expected %zu values", path, count);
+		goto out;
+	}
+	*out = malloc(count * esize + 1);
+	if (!*out) {
+		an_err(err, "out of memory reading %s", path);
+		goto out;
+	}
+	if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
+		an_err(err, "cannot read dataset %s", path);
+		free(*out);
+		*out = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (d >= 0)
+		H5Dclose(d);
+	return rc;
+}
+
+static int read_doubles(hid_t f, const char *path, size_t count, double **out,
+			char *err)
+{
+	return read_ds(f, path, H5T_NATIVE_DOUBLE, sizeof(double), count,
+		       (void **)out, err);
+}
+
+/* Writes a new dataset name in group g: rank dims, memory type mtype, file
+ * type ftype; optional attributes units and index0. */
+static int write_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
+		    hid_t ftype, hid_t mtype, const void *data,
+		    const char *units, const char *index0)
+{
+	hid_t sp = H5Screate_simple(rank, dims, NULL), d = -1;
+	int rc = -1;
+	if (sp < 0)
+		goto out;
+	d = H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT,
+		       H5P_DEFAULT);
+	if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+		goto out;
+	if (units && attr_str(d, "units", units))
+		goto out;
+	if (index0 && attr_str(d, "index0", index0))
+		goto out;
+	rc = 0;
+out:
+	if (d >= 0)
+		H5Dclose(d);
+	if (sp >= 0)
+		H5Sclose(sp);
+	return rc;
+}
+
+static int write_dbl(hid_t g, const char *name, int rank, const hsize_t *dims,
+		     const double *data, const char *units, const char *index0)
+{
+	return write_ds(g, name, rank, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+			data, units, index0);
+}
+
+/* ---- compound types of the tables ---- */
+
+#define INS(t, ok, S, f, mt) ok = ok && H5Tinsert(t, #f, HOFFSET(S, f), mt) >= 0
+
+static hid_t lc_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(lc_row_t)),
+	      s = str_type(AN_MSGLEN);
+	int ok = t >= 0 && s >= 0;
+	INS(t, ok, lc_row_t, point_id, H5T_NATIVE_INT32);
+	INS(t, ok, lc_row_t, state, H5T_NATIVE_INT8);
+	INS(t, ok, lc_row_t, L, H5T_NATIVE_INT32);
+	INS(t, ok, lc_row_t, chi_max, H5T_NATIVE_INT32);
+	INS(t, ok, lc_row_t, delta_left, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, delta_right, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, rows, H5T_NATIVE_INT32);
+	INS(t, ok, lc_row_t, rows_found, H5T_NATIVE_INT32);
+	INS(t, ok, lc_row_t, v_right, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, v_right_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, c_right, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, v_left, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, v_left_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, c_left, H5T_NATIVE_DOUBLE);
+	INS(t, ok, lc_row_t, ok, H5T_NATIVE_INT8);
+	INS(t, ok, lc_row_t, message, s);
+	if (s >= 0)
+		H5Tclose(s);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t vf_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vf_row_t)),
+	      s = str_type(AN_MSGLEN);
+	int ok = t >= 0 && s >= 0;
+	INS(t, ok, vf_row_t, group, H5T_NATIVE_INT32);
+	INS(t, ok, vf_row_t, state, H5T_NATIVE_INT8);
+	INS(t, ok, vf_row_t, L, H5T_NATIVE_INT32);
+	INS(t, ok, vf_row_t, order, H5T_NATIVE_INT32);
+	INS(t, ok, vf_row_t, chi_max, H5T_NATIVE_INT32);
+	INS(t, ok, vf_row_t, J, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, delta_left, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, dt, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, t_max, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, measure_every, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, cutoff, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, npoints, H5T_NATIVE_INT32);
+	INS(t, ok, vf_row_t, point_ids, s);
+	INS(t, ok, vf_row_t, A, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, A_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, B, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, B_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, cov, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, A_w, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, A_w_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, B_w, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, B_w_sd, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, cov_w, H5T_NATIVE_DOUBLE);
+	INS(t, ok, vf_row_t, ok, H5T_NATIVE_INT8);
+	INS(t, ok, vf_row_t, message, s);
+	if (s >= 0)
+		H5Tclose(s);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t cv_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(cv_row_t));
+	int ok = t >= 0;
+	INS(t, ok, cv_row_t, point_id, H5T_NATIVE_INT32);
+	INS(t, ok, cv_row_t, ref_point_id, H5T_NATIVE_INT32);
+	INS(t, ok, cv_row_t, chi_max, H5T_NATIVE_INT32);
+	INS(t, ok, cv_row_t, ref_chi_max, H5T_NATIVE_INT32);
+	INS(t, ok, cv_row_t, tol, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_energy, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_energy_current, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_sz, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_spin_current, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_entropy, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, t_all, H5T_NATIVE_DOUBLE);
+	INS(t, ok, cv_row_t, full, H5T_NATIVE_INT8);
+	INS(t, ok, cv_row_t, max_diff, H5T_NATIVE_DOUBLE);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static hid_t th_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(th_row_t)),
+	      s = str_type(AN_MSGLEN);
+	int ok = t >= 0 && s >= 0;
+	INS(t, ok, th_row_t, point_id, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, with_mu, H5T_NATIVE_INT8);
+	INS(t, ok, th_row_t, with_distance, H5T_NATIVE_INT8);
+	INS(t, ok, th_row_t, values, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, finite, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, beyond_cold, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, beyond_hot, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, no_solution, H5T_NATIVE_INT32);
+	INS(t, ok, th_row_t, d_max, H5T_NATIVE_DOUBLE);
+	INS(t, ok, th_row_t, message, s);
+	if (s >= 0)
+		H5Tclose(s);
+	if (!ok && t >= 0) {
+		H5Tclose(t);
+		t = -1;
+	}
+	return t;
+}
+
+static int write_table(hid_t g, const char *name, hid_t t, size_t n,
+		       const void *rows)
+{
+	hsize_t dim = n;
+	return write_ds(g, name, 1, &dim, t, t, rows, NULL, NULL);
+}
+
+/* ---- the light cone ---- */
+
+static const char *state_str(int s)
+{
+	return s == SPEC_STATE_GROUND ? "ground_state"
+	       : s == SPEC_STATE_DOMAIN_WALL ? "domain_wall"
+					     : "?";
+}
+
+/* Maxima at every written row, then the lines over the window. */
+static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
+{
+	const archive_point_row_t *p = q->p;
+	lc_row_t *r = &q->lc;
+	char path[64];
+	double *je = NULL, *tw = NULL, *yr = NULL, *yl = NULL;
+	int L = p->L, nb = L - 1, rc = -1, m = 0;
+	double tlast = -INFINITY;
+	fit_line_t fr, fl;
+	char ferr[FIT_ERRLEN];
+
+	memset(r, 0, sizeof *r);
+	r->point_id = p->id;
+	r->state = p->state;
+	r->L = L;
+	r->chi_max = p->chi_max;
+	r->delta_left = p->delta_left;
+	r->delta_right = p->delta_right;
+	r->v_right = r->v_right_sd = r->c_right = NAN;
+	r->v_left = r->v_left_sd = r->c_left = NAN;
+	snprintf(path, sizeof path, "/points/%d/energy_current", p->id);
+	int e = read_doubles(f, path, (size_t)q->n * nb, &je, err);
+	if (e < 0)
+		goto out;
+	if (e == 1) {
+		msg(r->message, AN_MSGLEN, "energy_current not measured");
+		rc = 0;
+		goto out;
+	}
+	q->has_je = 1;
+	if (!q->nw) {
+		msg(r->message, AN_MSGLEN, "no rows measured (the point is %s%s%s)",
+		    archive_state_name(q->st->state),
+		    q->st->message[0] ? ": " : "", q->st->message);
+		rc = 0;
+		goto out;
+	}
+	q->n_left = malloc((size_t)q->n * sizeof *q->n_left);
+	q->n_right = malloc((size_t)q->n * sizeof *q->n_right);
+	q->found = malloc((size_t)q->n);
+	tw = malloc((size_t)q->n * sizeof *tw);
+	yr = malloc((size_t)q->n * sizeof *yr);
+	yl = malloc((size_t)q->n * sizeof *yl);
+	if (!q->n_left || !q->n_right || !q->found || !tw || !yr || !yl) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < q->n; k++) {
+		fit_peaks_t pk;
+		q->n_left[k] = q->n_right[k] = NAN;
+		q->found[k] = -1; /* unwritten row */
+		if (!isfinite(q->time[k]))
+			continue;
+		if (fit_peaks(je + (size_t)k * nb, nb, -L / 2 + 1, &o->peaks,
+			      &pk, ferr)) {
+			msg(r->message, AN_MSGLEN, "t = %g: %s", q->time[k],
+			    ferr);
+			rc = 0;
+			goto out;
+		}
+		q->n_left[k] = pk.n_left;
+		q->n_right[k] = pk.n_right;
+		q->found[k] = (int8_t)pk.found;
+		tlast = fmax(tlast, q->time[k]);
+		if (q->time[k] >= o->t0 - TIME_EPS &&
+		    q->time[k] <= o->t1 + TIME_EPS) {
+			tw[m] = q->time[k];
+			yr[m] = pk.n_right;
+			yl[m] = pk.n_left;
+			r->rows_found += pk.found;
+			m++;
+		}
+	}
+	r->rows = m;
+	rc = 0;
+	if (tlast < o->t1 - TIME_EPS) {
+		msg(r->message, AN_MSGLEN,
+		    "the window %g:%g is outside the data: the point reaches "
+		    "t = %g",
+		    o->t0, o->t1, isfinite(tlast) ? tlast : NAN);
+		goto out;
+	}
+	if (fit_line(tw, yr, NULL, m, &fr, ferr) ||
+	    fit_line(tw, yl, NULL, m, &fl, ferr)) {
+		msg(r->message, AN_MSGLEN, "window %g:%g (%d time%s): %s",
+		    o->t0, o->t1, m, m == 1 ? "" : "s", ferr);
+		goto out;
+	}
+	r->v_right = fr.slope;
+	r->v_right_sd = fr.slope_sd;
+	r->c_right = fr.intercept;
+	r->v_left = fl.slope;
+	r->v_left_sd = fl.slope_sd;
+	r->c_left = fl.intercept;
+	r->ok = 1;
+out:
+	free(je);
+	free(tw);
+	free(yr);
+	free(yl);
+	return rc;
+}
+
+/* Two points belong to one v'_R(Delta) group if every parameter but
+ * delta_right (and gamma_right) is equal. */
+static int same_group(const archive_point_row_t *a,
+		      const archive_point_row_t *b)
+{
+	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
+	       a->state == b->state && a->dt == b->dt &&
+	       a->t_max == b->t_max && a->order == b->order &&
+	       a->measure_every == b->measure_every &&
+	       a->chi_max == b->chi_max && a->cutoff == b->cutoff &&
+	       a->measure == b->measure;
+}
+
+/* Same but chi_max (convergence pairs). */
+static int same_but_chi(const archive_point_row_t *a,
+			const archive_point_row_t *b)
+{
+	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
+	       a->delta_right == b->delta_right &&
+	       a->gamma_right == b->gamma_right && a->state == b->state &&
+	       a->dt == b->dt && a->t_max == b->t_max &&
+	       a->order == b->order && a->measure_every == b->measure_every &&
+	       a->cutoff == b->cutoff && a->measure == b->measure;
+}
+
+static int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout,
+			   char *err)
+{
+	int *gid = malloc((size_t)np * sizeof *gid), ng = 0, rc = -1;
+	vf_row_t *rows = NULL;
+	double *x = malloc((size_t)np * sizeof *x),
+	       *y = malloc((size_t)np * sizeof *y),
+	       *s = malloc((size_t)np * sizeof *s);
+
+	*out = NULL;
+	*nout = 0;
+	if (!gid || !x || !y || !s) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < np; i++) {
+		gid[i] = -1;
+		if (!pts[i].has_je)
+			continue;
+		for (int j = 0; j < i && gid[i] < 0; j++)
+			if (gid[j] >= 0 && same_group(pts[i].p, pts[j].p))
+				gid[i] = gid[j];
+		if (gid[i] < 0)
+			gid[i] = ng++;
+	}
+	rows = calloc(ng ? (size_t)ng : 1, sizeof *rows);
+	if (!rows) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (int g = 0; g < ng; g++) {
+		vf_row_t *r = &rows[g];
+		int m = 0, first = -1, off = 0, excluded = 0, dup = 0;
+		fit_line_t f, fw;
+		char ferr[FIT_ERRLEN];
+		r->group = g;
+		r->A = r->A_sd = r->B = r->B_sd = r->cov = NAN;
+		r->A_w = r->A_w_sd = r->B_w = r->B_w_sd = r->cov_w = NAN;
+		for (int i = 0; i < np; i++) {
+			if (gid[i] != g)
+				continue;
+			const archive_point_row_t *p = pts[i].p;
+			if (first < 0) {
+				first = i;
+				r->state = p->state;
+				r->L = p->L;
+				r->order = p->order;
+				r->chi_max = p->chi_max;
+				r->J = p->J;
+				r->delta_left = p->delta_left;
+				r->dt = p->dt;
+				r->t_max = p->t_max;
+				r->measure_every = p->measure_every;
+				r->cutoff = p->cutoff;
+			}
+			r->npoints++;
+			if (off < AN_MSGLEN - 12)
+				off += snprintf(r->point_ids + off,
+						(size_t)(AN_MSGLEN - off),
+						"%s%d", off ? "," : "", p->id);
+			if (!pts[i].lc.ok) {
+				excluded++;
+				continue;
+			}
+			for (int k = 0; k < m; k++)
+				dup |= x[k] == p->delta_right;
+			x[m] = p->delta_right;
+			y[m] = pts[i].lc.v_right;
+			s[m] = pts[i].lc.v_right_sd;
+			m++;
+		}
+		if (r->npoints < 2) {
+			msg(r->message, AN_MSGLEN,
+			    "one point: no v'_R(Delta) fit");
+			continue;
+		}
+		if (dup) {
+			msg(r->message, AN_MSGLEN,
+			    "two points with the same delta_right");
+			continue;
+		}
+		if (fit_line(x, y, NULL, m, &f, ferr)) {
+			msg(r->message, AN_MSGLEN,
+			    "%d of %d points have v'_R: %s", m, r->npoints,
+			    ferr);
+			continue;
+		}
+		r->A = f.slope;
+		r->A_sd = f.slope_sd;
+		r->B = f.intercept;
+		r->B_sd = f.intercept_sd;
+		r->cov = f.cov;
+		r->ok = 1;
+		int zero = 0;
+		for (int k = 0; k < m; k++)
+			zero += !(s[k] > 0);
+		if (zero) {
+			msg(r->message, AN_MSGLEN,
+			    "no weighted fit: %d point%s with sd(v'_R) = 0",
+			    zero, zero == 1 ? "" : "s");
+		} else if (!fit_line(x, y, s, m, &fw, ferr)) {
+			r->A_w = fw.slope;
+			r->A_w_sd = fw.slope_sd;
+			r->B_w = fw.intercept;
+			r->B_w_sd = fw.intercept_sd;
+			r->cov_w = fw.cov;
+		} else {
+			msg(r->message, AN_MSGLEN, "weighted fit: %s", ferr);
+		}
+		if (excluded) {
+			size_t l = strlen(r->message);
+			snprintf(r->message + l, AN_MSGLEN - l,
+				 "%s%d point%s without v'_R left out",
+				 l ? "; " : "", excluded,
+				 excluded == 1 ? "" : "s");
+		}
+	}
+	*out = rows;
+	*nout = ng;
+	rows = NULL;
+	rc = 0;
+out:
+	free(rows);
+	free(gid);
+	free(x);
+	free(y);
+	free(s);
+	return rc;
+}
+
+/* ---- convergence ---- */
+
+static int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
+		       int *nout, char *err)
+{
+	cv_row_t *rows = calloc(np ? (size_t)np : 1, sizeof *rows);
+	int n = 0, rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (!rows)
+		return an_err(err, "out of memory");
+	for (int i = 0; i < np; i++) {
+		const archive_point_row_t *p = pts[i].p;
+		int ref = -1;
+		for (int j = 0; j < np; j++)
+			if (pts[j].p->chi_max > p->chi_max &&
+			    same_but_chi(p, pts[j].p) &&
+			    (ref < 0 || pts[j].p->chi_max < pts[ref].p->chi_max))
+				ref = j;
+		if (ref < 0 || pts[i].nw == 0 || pts[ref].nw == 0)
+			continue;
+		cv_row_t *r = &rows[n++];
+		double *tv[N_CONV] = {&r->t_energy, &r->t_energy_current,
+				      &r->t_sz, &r->t_spin_current,
+				      &r->t_entropy};
+		r->point_id = p->id;
+		r->ref_point_id = pts[ref].p->id;
+		r->chi_max = p->chi_max;
+		r->ref_chi_max = pts[ref].p->chi_max;
+		r->tol = tol;
+		r->t_all = INFINITY;
+		r->full = 1;
+		r->max_diff = 0;
+		int nrow = pts[i].n < pts[ref].n ? pts[i].n : pts[ref].n;
+		int any = 0;
+		for (int k = 0; k < N_CONV; k++) {
+			char pa[80], pb[80];
+			double *a = NULL, *b = NULL, t, md;
+			int full, cols = k == 2 ? p->L : p->L - 1, ea, eb;
+			*tv[k] = NAN;
+			snprintf(pa, sizeof pa, "/points/%d/%s", p->id,
+				 conv_ds[k]);
+			snprintf(pb, sizeof pb, "/points/%d/%s",
+				 pts[ref].p->id, conv_ds[k]);
+			ea = read_doubles(f, pa, (size_t)pts[i].n * cols, &a,
+					  err);
+			eb = ea ? 1
+				: read_doubles(f, pb,
+					       (size_t)pts[ref].n * cols, &b,
+					       err);
+			if (ea < 0 || eb < 0) {
+				free(a);
+				free(b);
+				goto out;
+			}
+			if (ea == 0 && eb == 0 &&
+			    !fit_agree_time(a, b, nrow, cols, pts[i].time,
+					    tol, &t, &full, &md, err)) {
+				*tv[k] = t;
+				any = 1;
+				r->t_all = isnan(t) || isnan(r->t_all)
+						   ? NAN
+						   : fmin(r->t_all, t);
+				r->full &= (int8_t)full;
+				r->max_diff = fmax(r->max_diff, md);
+			}
+			free(a);
+			free(b);
+		}
+		if (!any) {
+			r->t_all = NAN;
+			r->full = 0;
+		}
+	}
+	*out = rows;
+	*nout = n;
+	rows = NULL;
+	rc = 0;
+out:
+	free(rows);
+	return rc;
+}
+
+/* ---- thermal tables ---- */
+
+static void tabs_free(tab_t *t, int n)
+{
+	for (int k = 0; k < n; k++)
+		thermal_table_destroy(&t[k].t);
+	free(t);
+}
+
+static int tables_compute(const spec_thermal_t *th, int threads, int quiet,
+			  tab_t **out, char *err)
+{
+	tab_t *t = calloc((size_t)th->ndelta, sizeof *t);
+	char kerr[KZ_ERRLEN];
+	if (!t)
+		return an_err(err, "out of memory");
+	for (int k = 0; k < th->ndelta; k++) {
+		thermal_params_t p;
+		thermal_params_default(&p);
+		p.J = 1;
+		p.delta = th->delta[k];
+		p.n_sites = th->length;
+		p.chi_max = th->chi_max;
+		p.cutoff = th->cutoff;
+		p.dtau = th->dtau;
+		p.order = th->order;
+		p.threads = threads;
+		double w = kz_wtime();
+		t[k].delta = th->delta[k];
+		if (thermal_table_create(&t[k].t, &p, th->betas, th->nbeta,
+					 th->mus, th->nmu, kerr)) {
+			an_err(err, "thermal table delta = %g: %s",
+			       th->delta[k], kerr);
+			tabs_free(t, th->ndelta);
+			return -1;
+		}
+		t[k].wall_s = kz_wtime() - w;
+		if (!quiet) {
+			printf("thermal table %d/%d: delta = %.6g, N = %d, "
+			       "chi = %d, %d x %d (beta x mu): %.1f s, "
+			       "discarded %.2e\n",
+			       k + 1, th->ndelta, th->delta[k], th->length,
+			       th->chi_max, th->nbeta, th->nmu, t[k].wall_s,
+			       thermal_table_discarded(t[k].t));
+			fflush(stdout);
+		}
+	}
+	*out = t;
+	return 0;
+}
+
+static int tables_write(hid_t an, const tab_t *t, int n, char *err)
+{
+	hid_t g = -1, tg = -1, cplx = complex_type();
+	int rc = -1;
+	if (cplx < 0)
+		return an_err(err, "HDF5: complex type");
+	if (H5Lexists(an, "thermal", H5P_DEFAULT) > 0 &&
+	    H5Ldelete(an, "thermal", H5P_DEFAULT) < 0) {
+		an_err(err, "cannot replace /analysis/thermal");
+		goto out;
+	}
+	g = H5Gcreate2(an, "thermal", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0 || attr_int(g, "ntables", n) ||
+	    attr_str(g, "about",
+		     "equations of state of the homogeneous XXZ chain (J = 1) "
+		     "by purification (kernels/thermal.h): energy[j][i] = "
+		     "site-centred energy e at (beta[i], mu[j]), sz the same "
+		     "for <S^z>, rho3[j][i] the centre three-site density "
+		     "matrix")) {
+		an_err(err, "cannot create /analysis/thermal");
+		goto out;
+	}
+	for (int k = 0; k < n; k++) {
+		const thermal_table_t *tb = t[k].t;
+		const thermal_params_t *p = thermal_table_params(tb);
+		int nb = thermal_table_nbeta(tb), nm = thermal_table_nmu(tb);
+		hsize_t d1[1] = {(hsize_t)nb}, d2[2] = {(hsize_t)nm, (hsize_t)nb},
+			d4[4] = {(hsize_t)nm, (hsize_t)nb, 8, 8};
+		char name[16];
+		snprintf(name, sizeof name, "%d", k);
+		tg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		int bad = tg < 0 || attr_dbl(tg, "delta", t[k].delta) ||
+			  attr_dbl(tg, "J", p->J) ||
+			  attr_int(tg, "length", p->n_sites) ||
+			  attr_int(tg, "chi_max", p->chi_max) ||
+			  attr_dbl(tg, "cutoff", p->cutoff) ||
+			  attr_dbl(tg, "dtau", p->dtau) ||
+			  attr_int(tg, "order", p->order) ||
+			  attr_dbl(tg, "discarded",
+				   thermal_table_discarded(tb)) ||
+			  attr_dbl(tg, "wall_s", t[k].wall_s) ||
+			  write_dbl(tg, "beta", 1, d1,
+				    thermal_table_betas(tb), "1/J", NULL);
+		d1[0] = (hsize_t)nm;
+		bad = bad ||
+		      write_dbl(tg, "mu", 1, d1, thermal_table_mus(tb), "J",
+				NULL) ||
+		      write_dbl(tg, "energy", 2, d2, thermal_table_energy(tb),
+				"J", "energy[j][i]: mu[j], beta[i]") ||
+		      write_dbl(tg, "sz", 2, d2, thermal_table_sz(tb), "1",
+				"sz[j][i]: mu[j], beta[i]") ||
+		      (thermal_table_rho3(tb) &&
+		       write_ds(tg, "rho3", 4, d4, cplx, cplx,
+				thermal_table_rho3(tb), "1",
+				"rho3[j][i][a][b] = <a|rho|b> at mu[j], "
+				"beta[i]; a = 4 s0 + 2 s1 + s2, s = 1 up"));
+		H5Gclose(tg);
+		tg = -1;
+		if (bad) {
+			an_err(err, "cannot write /analysis/thermal/%d", k);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (g >= 0)
+		H5Gclose(g);
+	H5Tclose(cplx);
+	return rc;
+}
+
+/* Tables stored by an earlier `kapitza fit --thermal`. */
+static int tables_read(hid_t f, tab_t **out, int *nout, char *err)
+{
+	hid_t g = -1, cplx = complex_type();
+	tab_t *t = NULL;
+	int n = 0, rc = -1;
+	double *b = NULL, *mu = NULL, *e = NULL, *sz = NULL;
+	kz_cplx *rho = NULL;
+	char kerr[KZ_ERRLEN];
+
+	*out = NULL;
+	*nout = 0;
+	if (H5Lexists(f, "/analysis", H5P_DEFAULT) <= 0 ||
+	    H5Lexists(f, "/analysis/thermal", H5P_DEFAULT) <= 0) {
+		rc = 0;
+		goto out;
+	}
+	g = H5Gopen2(f, "/analysis/thermal", H5P_DEFAULT);
+	H5G_info_t info;
+	if (g < 0 || H5Gget_info(g, &info) < 0) {
+		an_err(err, "cannot read /analysis/thermal");
+		goto out;
+	}
+	t = calloc(info.nlinks ? info.nlinks : 1, sizeof *t);
+	if (!t) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (hsize_t k = 0; k < info.nlinks; k++) {
+		char path[64];
+		hid_t tg;
+		hsize_t nb, nm;
+		snprintf(path, sizeof path, "/analysis/thermal/%d", (int)k);
+		if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
+			continue;
+		tg = H5Gopen2(f, path, H5P_DEFAULT);
+		double delta = NAN;
+		int bad = tg < 0 || attr_read_dbl(tg, "delta", &delta);
+		hid_t d = bad ? -1 : H5Dopen2(tg, "beta", H5P_DEFAULT);
+		hid_t d2 = bad ? -1 : H5Dopen2(tg, "mu", H5P_DEFAULT);
+		hid_t s1 = d >= 0 ? H5Dget_space(d) : -1,
+		      s2 = d2 >= 0 ? H5Dget_space(d2) : -1;
+		bad = bad || s1 < 0 || s2 < 0 ||
+		      H5Sget_simple_extent_dims(s1, &nb, NULL) != 1 ||
+		      H5Sget_simple_extent_dims(s2, &nm, NULL) != 1;
+		if (s1 >= 0)
+			H5Sclose(s1);
+		if (s2 >= 0)
+			H5Sclose(s2);
+		if (d >= 0)
+			H5Dclose(d);
+		if (d2 >= 0)
+			H5Dclose(d2);
+		if (tg >= 0)
+			H5Gclose(tg);
+		if (bad) {
+			an_err(err, "%s: not a thermal table", path);
+			goto out;
+		}
+		char p1[80];
+#define RD(name, type, sz_, cnt, ptr)                                          \
+	(snprintf(p1, sizeof p1, "%s/%s", path, name),                         \
+	 read_ds(f, p1, type, sz_, cnt, (void **)(ptr), err))
+		int r1 = RD("beta", H5T_NATIVE_DOUBLE, 8, nb, &b);
+		int r2 = r1 ? r1 : RD("mu", H5T_NATIVE_DOUBLE, 8, nm, &mu);
+		int r3 = r2 ? r2
+			    : RD("energy", H5T_NATIVE_DOUBLE, 8, nb * nm, &e);
+		int r4 = r3 ? r3 : RD("sz", H5T_NATIVE_DOUBLE, 8, nb * nm, &sz);
+		int r5 = r4 ? r4 : RD("rho3", cplx, 16, nb * nm * 64, &rho);
+#undef RD
+		if (r4) {
+			if (r4 > 0)
+				an_err(err, "%s: incomplete thermal table",
+				       path);
+			goto out;
+		}
+		if (r5 < 0)
+			goto out;
+		thermal_params_t p;
+		thermal_params_default(&p);
+		p.J = 1;
+		p.delta = delta;
+		if (thermal_table_create_from(&t[n].t, &p, b, (int)nb, mu,
+					      (int)nm, e, sz, r5 ? NULL : rho,
+					      kerr)) {
+			an_err(err, "%s: %s", path, kerr);
+			goto out;
+		}
+		t[n].delta = delta;
+		n++;
+		free(b);
+		free(mu);
+		free(e);
+		free(sz);
+		free(rho);
+		b = mu = e = sz = NULL;
+		rho = NULL;
+	}
+	*out = t;
+	*nout = n;
+	t = NULL;
+	rc = 0;
+out:
+	if (t)
+		tabs_free(t, n);
+	free(b);
+	free(mu);
+	free(e);
+	free(sz);
+	free(rho);
+	if (g >= 0)
+		H5Gclose(g);
+	H5Tclose(cplx);
+	return rc;
+}
+
+static const thermal_table_t *table_for(const tab_t *t, int n, double delta)
+{
+	for (int k = 0; k < n; k++)
+		if (fabs(t[k].delta - delta) <= 1e-12)
+			return t[k].t;
+	return NULL;
+}
+
+/* beta_eff, mu_eff and d_n of one point (window w = sites w, w+1, w+2;
+ * the left table for windows starting at n <= 0, the paper's rule). */
+static int thermal_point(hid_t f, pt_t *q, const tab_t *tabs, int ntab,
+			 char *err)
+{
+	const archive_point_row_t *p = q->p;
+	th_row_t *r = &q->th;
+	int L = p->L, nw = L - 2, rc = -1;
+	double *E = NULL, *S = NULL;
+	kz_cplx *R = NULL;
+	hid_t cplx = complex_type();
+	const thermal_table_t *tl, *tr;
+	char path[80], ferr[FIT_ERRLEN];
+	double J = p->J;
+
+	memset(r, 0, sizeof *r);
+	r->point_id = p->id;
+	r->d_max = NAN;
+	if (cplx < 0)
+		return an_err(err, "HDF5: complex type");
+	tl = table_for(tabs, ntab, p->delta_left);
+	tr = table_for(tabs, ntab, p->delta_right);
+	if (!tl || !tr) {
+		msg(r->message, AN_MSGLEN,
+		    "no thermal table for delta = %.17g",
+		    tl ? p->delta_right : p->delta_left);
+		rc = 0;
+		goto out;
+	}
+	r->with_mu = p->state == SPEC_STATE_DOMAIN_WALL;
+	if (r->with_mu && (thermal_table_nmu(tl) < 2 ||
+			   thermal_table_nmu(tr) < 2)) {
+		msg(r->message, AN_MSGLEN,
+		    "domain_wall needs (beta, mu): the thermal tables have "
+		    "no mu grid (thermal.mu)");
+		rc = 0;
+		goto out;
+	}
+	snprintf(path, sizeof path, "/points/%d/energy", p->id);
+	int e = read_doubles(f, path, (size_t)q->n * (L - 1), &E, err);
+	if (e < 0)
+		goto out;
+	if (e == 1) {
+		msg(r->message, AN_MSGLEN, "energy not measured");
+		rc = 0;
+		goto out;
+	}
+	if (r->with_mu) {
+		snprintf(path, sizeof path, "/points/%d/sz", p->id);
+		e = read_doubles(f, path, (size_t)q->n * L, &S, err);
+		if (e < 0)
+			goto out;
+		if (e == 1) {
+			msg(r->message, AN_MSGLEN,
+			    "magnetization not measured: no mu_eff");
+			rc = 0;
+			goto out;
+		}
+	}
+	snprintf(path, sizeof path, "/points/%d/rho3", p->id);
+	e = read_ds(f, path, cplx, sizeof(kz_cplx), (size_t)q->n * nw * 64,
+		    (void **)&R, err);
+	if (e < 0)
+		goto out;
+	r->with_distance = e == 0 && thermal_table_rho3(tl) &&
+			   thermal_table_rho3(tr);
+	size_t tot = (size_t)q->n * nw;
+	q->beta = malloc(tot * sizeof *q->beta);
+	q->mu = malloc(tot * sizeof *q->mu);
+	q->dist = malloc(tot * sizeof *q->dist);
+	if (!q->beta || !q->mu || !q->dist) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < tot; k++)
+		q->beta[k] = q->mu[k] = q->dist[k] = NAN;
+	for (int k = 0; k < q->n; k++) {
+		if (!isfinite(q->time[k]))
+			continue;
+		for (int w = 0; w < nw; w++) {
+			size_t o = (size_t)k * nw + w;
+			const thermal_table_t *t =
+				w - L / 2 + 1 <= 0 ? tl : tr;
+			/* Methods: Ebar_n = (E_n + E_{n+1}) / 2 of the
+			 * window's two bonds; tables are at J = 1 */
+			double eb = 0.5 * (E[(size_t)k * (L - 1) + w] +
+					   E[(size_t)k * (L - 1) + w + 1]) / J;
+			double b = NAN, m = 0;
+			int ok = 1;
+			r->values++;
+			if (!isfinite(eb)) {
+				r->no_solution++;
+				continue;
+			}
+			if (r->with_mu) {
+				/* s^z of the window's centre site, the
+				 * site whose energy Ebar is */
+				double sz = S[(size_t)k * L + w + 1];
+				if (fit_beta_mu_from(t, eb, sz, &b, &m, &ok,
+						     ferr)) {
+					msg(r->message, AN_MSGLEN, "%s", ferr);
+					rc = 0;
+					goto out;
+				}
+			} else if (fit_beta_from_energy(t, eb, &b, ferr)) {
+				msg(r->message, AN_MSGLEN, "%s", ferr);
+				rc = 0;
+				goto out;
+			}
+			if (!ok || isnan(b)) {
+				r->no_solution++;
+				continue;
+			}
+			if (isinf(b)) {
+				if (b > 0)
+					r->beyond_cold++;
+				else
+					r->beyond_hot++;
+				q->beta[o] = b;
+				q->mu[o] = NAN;
+				continue;
+			}
+			r->finite++;
+			q->beta[o] = b / J;
+			q->mu[o] = m * J;
+			if (r->with_distance) {
+				kz_cplx th[64];
+				double d;
+				if (thermal_rho3_at(t, b, m, th, ferr) ||
+				    fit_trace_distance(R + o * 64, th, &d,
+						       ferr)) {
+					msg(r->message, AN_MSGLEN, "%s", ferr);
+					rc = 0;
+					goto out;
+				}
+				q->dist[o] = d;
+				r->d_max = isnan(r->d_max) ? d
+							   : fmax(r->d_max, d);
+			}
+		}
+	}
+	q->th_done = 1;
+	rc = 0;
+out:
+	free(E);
+	free(S);
+	free(R);
+	H5Tclose(cplx);
+	return rc;
+}
+
+/* ---- writing /analysis ---- */
+
+static const char *window_index0 =
+	"index 0 is the window of sites n = -L/2+1, -L/2+2, -L/2+3 (window w "
+	"starts at site n = w - L/2 + 1; the left half's table is used for "
+	"n <= 0)";
+
+static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
+			  pt_t *pts, int np, const vf_row_t *vf, int nvf,
+			  const cv_row_t *cv, int ncv, const tab_t *newtabs,
+			  int nnew, char *err)
+{
+	hid_t an = -1, g = -1, pg = -1, lt = -1, vt = -1, ct = -1, tt = -1;
+	char cmd[1024], now[32];
+	size_t off = 0;
+	int rc = -1;
+	lc_row_t *lc = NULL;
+	th_row_t *th = NULL;
+	int nlc = 0, nth = 0;
+	time_t tnow = time(NULL);
+
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
+	cmd[0] = 0;
+	for (int i = 0; i < argc && off < sizeof cmd; i++)
+		off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s",
+					i ? " " : "kapitza ", argv[i]);
+	if (H5Lexists(f, "/analysis", H5P_DEFAULT) > 0) {
+		an = H5Gopen2(f, "/analysis", H5P_DEFAULT);
+		/* everything but the thermal tables is rewritten */
+		static const char *const old[] = {
+			"lightcone", "velocity_fit", "convergence",
+			"thermal_profiles", "points"};
+		for (size_t k = 0; an >= 0 && k < sizeof old / sizeof *old;
+		     k++)
+			if (H5Lexists(an, old[k], H5P_DEFAULT) > 0 &&
+			    H5Ldelete(an, old[k], H5P_DEFAULT) < 0) {
+				an_err(err, "cannot replace /analysis/%s",
+				       old[k]);
+				goto out;
+			}
+		static const char *const attrs[] = {
+			"format", "format_version", "kapitza_version",
+			"created", "command", "window_t0", "window_t1",
+			"smooth", "rel_height", "min_dip", "floor", "refine",
+			"tol"};
+		for (size_t k = 0; an >= 0 && k < sizeof attrs / sizeof *attrs;
+		     k++)
+			if (H5Aexists(an, attrs[k]) > 0)
+				H5Adelete(an, attrs[k]);
+	} else {
+		an = H5Gcreate2(f, "/analysis", H5P_DEFAULT, H5P_DEFAULT,
+				H5P_DEFAULT);
+	}
+	if (an < 0 || attr_str(an, "format", AN_FORMAT) ||
+	    attr_int(an, "format_version", AN_FORMAT_VERSION) ||
+	    attr_str(an, "kapitza_version", KAPITZA_VERSION) ||
+	    attr_str(an, "created", now) || attr_str(an, "command", cmd) ||
+	    attr_dbl(an, "window_t0", o->t0) ||
+	    attr_dbl(an, "window_t1", o->t1) ||
+	    attr_int(an, "smooth", o->peaks.smooth) ||
+	    attr_dbl(an, "rel_height", o->peaks.rel_height) ||
+	    attr_dbl(an, "min_dip", o->peaks.min_dip) ||
+	    attr_dbl(an, "floor", o->peaks.floor) ||
+	    attr_int(an, "refine", o->peaks.refine) ||
+	    attr_dbl(an, "tol", o->tol)) {
+		an_err(err, "cannot write /analysis");
+		goto out;
+	}
+	if (nnew && tables_write(an, newtabs, nnew, err))
+		goto out;
+	lc = calloc(np ? (size_t)np : 1, sizeof *lc);
+	th = calloc(np ? (size_t)np : 1, sizeof *th);
+	lt = lc_type();
+	vt = vf_type();
+	ct = cv_type();
+	tt = th_type();
+	if (!lc || !th || lt < 0 || vt < 0 || ct < 0 || tt < 0) {
+		an_err(err, "out of memory (analysis tables)");
+		goto out;
+	}
+	g = H5Gcreate2(an, "points", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0) {
+		an_err(err, "cannot create /analysis/points");
+		goto out;
+	}
+	for (int i = 0; i < np; i++) {
+		pt_t *q = &pts[i];
+		char name[16];
+		if (q->has_je)
+			lc[nlc++] = q->lc;
+		if (q->th.values || q->th.message[0])
+			th[nth++] = q->th;
+		int with_lc = q->has_je && q->n_left; /* rows were analysed */
+		if (!with_lc && !q->th_done)
+			continue;
+		snprintf(name, sizeof name, "%d", q->p->id);
+		pg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+		hsize_t d1 = (hsize_t)q->n,
+			d2[2] = {(hsize_t)q->n, (hsize_t)(q->p->L - 2)};
+		int bad = pg < 0 || attr_int(pg, "L", q->p->L);
+		if (!bad && with_lc)
+			bad = write_dbl(pg, "n_left", 1, &d1, q->n_left,
+					"bond label",
+					"row k is t = /points/<id>/time[k]; "
+					"0 when one maximum") ||
+			      write_dbl(pg, "n_right", 1, &d1, q->n_right,
+					"bond label",
+					"row k is t = /points/<id>/time[k]; "
+					"0 when one maximum") ||
+			      write_ds(pg, "peaks_found", 1, &d1, H5T_STD_I8LE,
+				       H5T_NATIVE_INT8, q->found,
+				       "1 two maxima, 0 one, -1 row unwritten",
+				       NULL);
+		if (!bad && q->th_done) {
+			bad = write_dbl(pg, "beta_eff", 2, d2, q->beta, "1/J",
+					window_index0);
+			if (!bad && q->th.with_mu)
+				bad = write_dbl(pg, "mu_eff", 2, d2, q->mu, "J",
+						window_index0);
+			if (!bad && q->th.with_distance)
+				bad = write_dbl(pg, "trace_distance", 2, d2,
+						q->dist, "1", window_index0);
+		}
+		if (pg >= 0)
+			H5Gclose(pg);
+		pg = -1;
+		if (bad) {
+			an_err(err, "cannot write /analysis/points/%d",
+			       q->p->id);
+			goto out;
+		}
+	}
+	if (write_table(an, "lightcone", lt, (size_t)nlc, lc) ||
+	    write_table(an, "velocity_fit", vt, (size_t)nvf, vf) ||
+	    write_table(an, "convergence", ct, (size_t)ncv, cv) ||
+	    write_table(an, "thermal_profiles", tt, (size_t)nth, th)) {
+		an_err(err, "cannot write the /analysis tables");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(lc);
+	free(th);
+	if (lt >= 0)
+		H5Tclose(lt);
+	if (vt >= 0)
+		H5Tclose(vt);
+	if (ct >= 0)
+		H5Tclose(ct);
+	if (tt >= 0)
+		H5Tclose(tt);
+	if (g >= 0)
+		H5Gclose(g);
+	if (an >= 0)
+		H5Gclose(an);
+	return rc;
+}
+
+/* ---- printing ---- */
+
+static void print_results(const an_opts_t *o, pt_t *pts, int np,
+			  const vf_row_t *vf, int nvf, const cv_row_t *cv,
+			  int ncv, int have_tables)
+{
+	printf("light cone: maxima of J^E (smooth %d, height >= %.2g max, "
+	       "dip %.2g%s), lines over %g <= t <= %g\n",
+	       o->peaks.smooth, o->peaks.rel_height, o->peaks.min_dip,
+	       o->peaks.refine ? ", parabolic vertex" : "", o->t0, o->t1);
+	printf("%5s %-12s %8s %8s %5s %5s %6s %17s %17s  %s\n", "id", "state",
+	       "delta_l", "delta_r", "chi", "rows", "found", "v'_R +- sd",
+	       "v'_L +- sd", "message");
+	for (int i = 0; i < np; i++) {
+		const lc_row_t *r = &pts[i].lc;
+		if (!pts[i].has_je)
+			continue;
+		printf("%5d %-12s %8.5f %8.5f %5d %5d %6d %8.4f +- %-6.4f "
+		       "%8.4f +- %-6.4f  %s\n",
+		       r->point_id, state_str(r->state), r->delta_left,
+		       r->delta_right, r->chi_max, r->rows, r->rows_found,
+		       r->v_right, r->v_right_sd, r->v_left, r->v_left_sd,
+		       r->message);
+	}
+	printf("\nv'_R = A Delta + B over points sharing every other "
+	       "parameter (least squares; sd from the residuals; _w: "
+	       "weighted by 1/sd(v'_R)^2)\n");
+	printf("%5s %-12s %5s %5s %8s %7s %17s %17s %17s %17s  %s\n", "group",
+	       "state", "L", "chi", "delta_l", "points", "A +- sd", "B +- sd",
+	       "A_w +- sd", "B_w +- sd", "points / message");
+	for (int g = 0; g < nvf; g++) {
+		const vf_row_t *r = &vf[g];
+		printf("%5d %-12s %5d %5d %8.5f %7d %8.4f +- %-6.4f %8.4f +- "
+		       "%-6.4f %8.4f +- %-6.4f %8.4f +- %-6.4f  [%s] %s\n",
+		       r->group, state_str(r->state), r->L, r->chi_max,
+		       r->delta_left, r->npoints, r->A, r->A_sd, r->B, r->B_sd,
+		       r->A_w, r->A_w_sd, r->B_w, r->B_w_sd, r->point_ids,
+		       r->message);
+	}
+	printf("\nconvergence: time up to which each observable agrees with "
+	       "the next larger chi_max within %g (absolute)\n",
+	       o->tol);
+	if (!ncv)
+		printf("  (no points that differ only in chi_max)\n");
+	else
+		printf("%5s %5s %5s %5s %8s %8s %8s %8s %8s %8s %s\n", "id",
+		       "chi", "ref", "chi", "energy", "J^E", "S^z", "J^M",
+		       "entropy", "all", "max|diff|");
+	for (int k = 0; k < ncv; k++) {
+		const cv_row_t *r = &cv[k];
+		printf("%5d %5d %5d %5d %8g %8g %8g %8g %8g %7g%s %.2e\n",
+		       r->point_id, r->chi_max, r->ref_point_id, r->ref_chi_max,
+		       r->t_energy, r->t_energy_current, r->t_sz,
+		       r->t_spin_current, r->t_entropy, r->t_all,
+		       r->full ? "+" : " ", r->max_diff);
+	}
+	if (ncv)
+		printf("  (+: agree as far as both runs go; nan: not measured "
+		       "or already apart at t = 0)\n");
+	printf("\neffective temperature: ");
+	if (!have_tables) {
+		printf("no thermal tables (kapitza fit --thermal with a "
+		       "thermal: section in the spec)\n");
+		return;
+	}
+	printf("beta_eff (and mu_eff for domain_wall), d_n with rho3\n");
+	printf("%5s %-12s %8s %8s %8s %8s %8s %9s  %s\n", "id", "state",
+	       "values", "finite", "+inf", "-inf", "none", "max d_n",
+	       "message");
+	for (int i = 0; i < np; i++) {
+		const th_row_t *r = &pts[i].th;
+		if (!r->values && !r->message[0])
+			continue;
+		printf("%5d %-12s %8d %8d %8d %8d %8d %9.3g  %s\n",
+		       r->point_id, state_str(pts[i].p->state), r->values,
+		       r->finite, r->beyond_cold, r->beyond_hot,
+		       r->no_solution, r->d_max, r->message);
+	}
+}
+
+/* ---- the command ---- */
+
+static int load_thermal_spec(hid_t f, const an_opts_t *o, spec_t **s,
+			     char *err)
+{
+	char serr[SPEC_ERRLEN];
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	*s = NULL;
+	if (o->thermal_spec) {
+		if (spec_load(s, o->thermal_spec, serr)) {
+			an_err(err, "%s", serr);
+			goto out;
+		}
+	} else {
+		text = attr_read_str(f, "spec_text", &len);
+		if (!text) {
+			an_err(err, "the archive has no spec_text attribute");
+			goto out;
+		}
+		if (spec_parse(s, "spec_text of the archive", text, len,
+			       serr)) {
+			an_err(err, "%s", serr);
+			goto out;
+		}
+	}
+	if (!(*s)->thermal) {
+		an_err(err,
+		       "%s has no thermal: section (engine/SPEC.md); add one "
+		       "and pass it with --thermal-spec FILE",
+		       o->thermal_spec ? o->thermal_spec
+				       : "the archive's spec");
+		spec_destroy(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+	an_opts_t o;
+	char err[AN_ERRLEN] = "";
+	archive_summary_t *sum = NULL;
+	spec_t *ts = NULL;
+	pt_t *pts = NULL;
+	vf_row_t *vf = NULL;
+	cv_row_t *cv = NULL;
+	tab_t *tabs = NULL, *newtabs = NULL;
+	int np = 0, nvf = 0, ncv = 0, ntab = 0, nnew = 0, status = 2;
+	hid_t fapl = -1, f = -1;
+
+	if (parse_args(argc, argv, &o, err)) {
+		fprintf(stderr, "kapitza fit: %s\n", err);
+		usage(stderr);
+		return 2;
+	}
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (archive_summary_read(&sum, o.path, err))
+		goto out;
+	int running = 0;
+	for (int i = 0; i < sum->npoints; i++)
+		running += sum->status[i].state == ARCHIVE_RUNNING;
+	if (running && !o.force && !o.no_write) {
+		an_err(err,
+		       "%d point%s of '%s' %s marked running: a run may still "
+		       "be writing the archive (kapitza status); --force if "
+		       "that run is dead, or --no-write",
+		       running, running == 1 ? "" : "s", o.path,
+		       running == 1 ? "is" : "are");
+		goto out;
+	}
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl < 0 || H5Pset_fapl_sec2(fapl) < 0) {
+		an_err(err, "HDF5: file access properties");
+		goto out;
+	}
+	f = H5Fopen(o.path, o.no_write ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
+	if (f < 0) {
+		an_err(err, "cannot open '%s' %s", o.path,
+		       o.no_write ? "for reading" : "for writing (read-only "
+						    "file or in use?)");
+		goto out;
+	}
+	np = sum->npoints;
+	pts = calloc(np ? (size_t)np : 1, sizeof *pts);
+	if (!pts) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	status = 0;
+	for (int i = 0; i < np; i++) {
+		pt_t *q = &pts[i];
+		char path[64];
+		q->p = &sum->points[i];
+		q->st = &sum->status[i];
+		q->n = q->p->n_measure;
+		snprintf(path, sizeof path, "/points/%d/time", q->p->id);
+		if (read_doubles(f, path, (size_t)q->n, &q->time, err)) {
+			if (!err[0])
+				an_err(err, "point %d has no time dataset",
+				       q->p->id);
+			status = 2;
+			goto out;
+		}
+		for (int k = 0; k < q->n; k++)
+			q->nw += isfinite(q->time[k]);
+		if (lightcone_point(f, q, &o, err)) {
+			status = 2;
+			goto out;
+		}
+		if (q->has_je && q->nw && !q->lc.ok)
+			status = 1;
+	}
+	if (velocity_groups(pts, np, &vf, &nvf, err) ||
+	    convergence(f, pts, np, o.tol, &cv, &ncv, err)) {
+		status = 2;
+		goto out;
+	}
+	for (int g = 0; g < nvf; g++)
+		if (!vf[g].ok && vf[g].npoints >= 2)
+			status = 1;
+	/* thermal tables: new ones, else the stored ones */
+	if (o.thermal) {
+		if (load_thermal_spec(f, &o, &ts, err) ||
+		    tables_compute(ts->thermal, o.threads, o.quiet, &newtabs,
+				   err)) {
+			status = 2;
+			goto out;
+		}
+		nnew = ts->thermal->ndelta;
+		tabs = newtabs;
+		ntab = nnew;
+	} else if (tables_read(f, &tabs, &ntab, err)) {
+		status = 2;
+		goto out;
+	}
+	if (ntab)
+		for (int i = 0; i < np; i++) {
+			if (!pts[i].nw)
+				continue;
+			if (thermal_point(f, &pts[i], tabs, ntab, err)) {
+				status = 2;
+				goto out;
+			}
+			if (pts[i].th.message[0])
+				status = status ? status : 1;
+		}
+	if (!o.no_write &&
+	    write_analysis(f, &o, argc, argv, pts, np, vf, nvf, cv, ncv,
+			   newtabs, nnew, err)) {
+		status = 2;
+		goto out;
+	}
+	if (!o.quiet) {
+		print_results(&o, pts, np, vf, nvf, cv, ncv, ntab > 0);
+		if (!o.no_write)
+			printf("\nwritten: %s:/analysis\n", o.path);
+	}
+out:
+	if (err[0])
+		fprintf(stderr, "kapitza fit: %s\n", err);
+	if (f >= 0 && H5Fclose(f) < 0 && status != 2) {
+		fprintf(stderr, "kapitza fit: closing '%s' failed\n", o.path);
+		status = 2;
+	}
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	for (int i = 0; pts && i < np; i++) {
+		free(pts[i].time);
+		free(pts[i].n_left);
+		free(pts[i].n_right);
+		free(pts[i].found);
+		free(pts[i].beta);
+		free(pts[i].mu);
+		free(pts[i].dist);
+	}
+	free(pts);
+	free(vf);
+	free(cv);
+	if (tabs != newtabs)
+		tabs_free(tabs, ntab);
+	if (newtabs)
+		tabs_free(newtabs, nnew);
+	spec_destroy(&ts);
+	archive_summary_destroy(&sum);
+	fflush(stdout);
+	return status;
+}

@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""kapitza_plot.py: the paper's figures from a kapitza archive, as PNG.
+
+Run by `kapitza plot ARCHIVE.h5 -o DIR` (engine/plot.c); usable directly:
+    /usr/bin/python3 engine/kapitza_plot.py ARCHIVE.h5 -o DIR [--only fig3]
+
+Figures (the paper's numbering; engine/POSTSTAGE.md):
+  fig1  space-time map of the energy current J^E_n(t) (Fig. 1b)
+  fig2  energy and magnetization profiles against n/t (Fig. 2a-d)
+  fig3  energy- and spin-current profiles with the homogeneous references
+        dashed, the maxima n'_L,R(t), v'_R against Delta with the fitted line
+        (Fig. 3a-d; c and d need `kapitza fit`)
+  fig4  beta_eff and the trace distance d_n (Fig. 4a-d; `kapitza fit`
+        with thermal tables, d_n needs `measure: [..., rho3]`)
+  fig5  junction currents and entanglement entropy against time (Fig. 5a-d)
+  fig7  mu_eff of the domain wall (Supplementary Fig. 7)
+  fig8  d_n of the homogeneous XX chain (Supplementary Fig. 8)
+  convergence  junction current for every chi_max of the focal point, with
+        the agreement times of `kapitza fit`
+A panel without data is left out; a figure without any is skipped with a
+message.  Every DIR/figX.png has a DIR/figX.json sidecar listing, per panel,
+each archive dataset drawn (path, rows, columns) with the SHA-256 of the
+array as read (float64, little-endian, C order), so that tests and readers
+can check that the picture is the archive's data.
+
+Exit status: 0 done (some figures may be skipped), 2 unreadable archive or
+bad arguments, 3 h5py, numpy or matplotlib missing.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+
+try:
+    import numpy as np
+    import h5py
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:  # the C side turns exit 3 into install advice
+    print("kapitza plot: missing Python module: %s" % (e.name or e),
+          file=sys.stderr)
+    sys.exit(3)
+
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig7", "fig8",
+           "convergence"]
+DONE = 2
+GROUND, DOMAIN_WALL = 0, 1
+HOMOG_TOL = 1e-12
+
+plt.rcParams.update({
+    "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10,
+    "legend.fontsize": 8, "legend.framealpha": 0.85, "lines.linewidth": 1.3,
+    "axes.grid": True, "grid.alpha": 0.25, "figure.constrained_layout.use":
+    True})
+
+
+# ---- provenance --------------------------------------------------------
+
+def digest(a):
+    a = np.ascontiguousarray(np.asarray(a, dtype="<f8"))
+    return hashlib.sha256(a.tobytes()).hexdigest()
+
+
+class Sidecar:
+    """Records every dataset slice a figure draws."""
+
+    def __init__(self, f, fig):
+        self.f = f
+        self.fig = fig
+        self.panels = {}
+        self.skipped = {}
+        self.panel = None
+
+    def take(self, path, rows=None, cols=None):
+        """f[path][rows][:, cols] as float64, recorded for this panel.
+        rows: None (all) or a list of row indices; cols: None or
+        [start, stop)."""
+        ds = self.f[path]
+        a = np.asarray(ds[()], dtype=np.float64)
+        if rows is not None:
+            a = a[list(rows)]
+        if cols is not None:
+            a = a[..., cols[0]:cols[1]]
+        self.panels.setdefault(self.panel, []).append({
+            "dataset": path,
+            "rows": None if rows is None else [int(r) for r in rows],
+            "cols": None if cols is None else [int(c) for c in cols],
+            "shape": list(a.shape), "sha256": digest(a)})
+        return a
+
+    def take_field(self, path, field, rows=None):
+        """One field of a compound table (e.g. /analysis/lightcone)."""
+        a = np.asarray(self.f[path][field], dtype=np.float64)
+        if rows is not None:
+            a = a[list(rows)]
+        self.panels.setdefault(self.panel, []).append({
+            "dataset": path, "field": field,
+            "rows": None if rows is None else [int(r) for r in rows],
+            "cols": None, "shape": list(a.shape), "sha256": digest(a)})
+        return a
+
+    def skip(self, panel, why):
+        self.skipped[panel] = why
+
+
+# ---- the archive -------------------------------------------------------
+
+class Point:
+    def __init__(self, f, row, st):
+        self.id = int(row["id"])
+        self.L = int(row["L"])
+        self.J = float(row["J"])
+        self.dl = float(row["delta_left"])
+        self.dr = float(row["delta_right"])
+        self.gamma = float(row["gamma_right"])
+        self.state = int(row["state"])
+        self.chi = int(row["chi_max"])
+        self.key = (self.L, self.J, self.dl, self.dr, self.state,
+                    float(row["dt"]), int(row["order"]),
+                    float(row["cutoff"]))
+        self.status = int(st["state"])
+        g = f["points/%d" % self.id]
+        t = np.asarray(g["time"][()], dtype=float)
+        self.rows = np.flatnonzero(np.isfinite(t))
+        self.t = t
+        self.ds = set(g.keys())
+        self.an = set()
+        if "analysis/points/%d" % self.id in f:
+            self.an = set(f["analysis/points/%d" % self.id].keys())
+
+    @property
+    def homogeneous(self):
+        return abs(self.dl - self.dr) <= HOMOG_TOL
+
+    @property
+    def tlast(self):
+        return self.t[self.rows[-1]] if len(self.rows) else float("nan")
+
+    def gamma_label(self):
+        g = self.gamma
+        for q in (2, 3, 4, 5, 6, 8, 10, 12):
+            for p in range(1, q):
+                if math.gcd(p, q) == 1 and abs(g - p * math.pi / q) < 1e-9:
+                    return (r"$\gamma=\pi/%d$" % q if p == 1 else
+                            r"$\gamma=%d\pi/%d$" % (p, q))
+        return r"$\Delta=%.3g$" % self.dr
+
+    def rows_at(self, times):
+        """Written rows nearest to the given times (distinct, ascending)."""
+        out = []
+        for tt in times:
+            if not len(self.rows):
+                break
+            r = self.rows[np.argmin(np.abs(self.t[self.rows] - tt))]
+            if r not in out:
+                out.append(int(r))
+        return sorted(out)
+
+    def profile_times(self, k=4):
+        tl = self.tlast
+        return self.rows_at([tl * (j + 1) / k for j in range(k)])
+
+
+class Archive:
+    def __init__(self, path):
+        self.path = path
+        self.f = h5py.File(path, "r")
+        f = self.f
+        if f.attrs.get("format", b"") not in (b"kapitza-archive",
+                                              "kapitza-archive"):
+            raise ValueError("%s is not a kapitza archive" % path)
+        table = f["points_table"][()]
+        status = f["status"][()]
+        self.points = [Point(f, table[i], status[i])
+                       for i in range(len(table))]
+        self.spec_hash = f.attrs.get("spec_hash", b"")
+        if isinstance(self.spec_hash, bytes):
+            self.spec_hash = self.spec_hash.decode()
+
+    def usable(self, state, need, junction=True):
+        """Points of a state with dataset(s) `need` and >= 2 written rows,
+        one per (delta_left, delta_right): the largest chi_max.  junction:
+        XX left half and not a homogeneous reference, plus the XX chain
+        (delta_right = 0) itself."""
+        best = {}
+        for p in self.points:
+            if p.state != state or len(p.rows) < 2:
+                continue
+            if any(n not in p.ds and n not in p.an for n in need):
+                continue
+            if junction and abs(p.dl) > HOMOG_TOL:
+                continue
+            k = (p.dl, p.dr) if not junction else p.dr
+            if k not in best or p.chi > best[k].chi:
+                best[k] = p
+        return [best[k] for k in sorted(best)]
+
+    def focal(self, state, need):
+        """The junction point nearest to gamma = pi/4 (the paper's example),
+        among the non-homogeneous ones if there are any."""
+        c = [p for p in self.usable(state, need) if not p.homogeneous]
+        if not c:
+            return None
+        return min(c, key=lambda p: (abs(p.dr - math.cos(math.pi / 4)),
+                                     -p.chi))
+
+    def reference(self, delta, like):
+        """Homogeneous point with both halves at `delta`, same state, L and
+        dt as `like`, largest chi."""
+        c = [p for p in self.points
+             if p.homogeneous and abs(p.dr - delta) <= HOMOG_TOL
+             and p.state == like.state and p.L == like.L
+             and len(p.rows) >= 2]
+        return max(c, key=lambda p: (p.chi, p.tlast)) if c else None
+
+    def beta_range(self):
+        m = None
+        if "analysis/thermal" in self.f:
+            for k in self.f["analysis/thermal"]:
+                b = self.f["analysis/thermal/%s/beta" % k][()]
+                v = float(np.max(np.abs(b)))
+                m = v if m is None else min(m, v)
+        return m
+
+
+# ---- helpers -----------------------------------------------------------
+
+def xlabels(L, kind):
+    """Paper labels: sites n = i - L/2 + 1, bonds likewise, windows by first
+    site."""
+    n = {"site": L, "bond": L - 1, "window": L - 2}[kind]
+    return np.arange(n) - L // 2 + 1
+
+
+def tcolors(k):
+    return plt.cm.viridis(np.linspace(0.1, 0.85, max(k, 1)))
+
+
+def gcolors(k):
+    return [plt.cm.tab10(i % 10) for i in range(k)]
+
+
+def profiles_vs_time(sc, ax, p, ds, kind, ylabel, title, rows=None,
+                     clip=None):
+    rows = p.profile_times() if rows is None else rows
+    rows = [r for r in rows if p.t[r] > 0]
+    if not rows:
+        return False
+    t = sc.take("/points/%d/time" % p.id, rows=rows)
+    y = sc.take(ds, rows=rows)
+    n = xlabels(p.L, kind)
+    for j, (tt, yy) in enumerate(zip(t, y)):
+        if clip is not None:
+            yy = np.clip(yy, -clip, clip)
+        ax.plot(n / tt, yy, color=tcolors(len(rows))[j], label="t = %g" % tt)
+    ax.set_xlabel("n / t")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="best")
+    return True
+
+
+def profiles_vs_gamma(sc, ax, pts, dsname, kind, ylabel, title, clip=None,
+                      an=False):
+    drawn = 0
+    cols = gcolors(len(pts))
+    for j, p in enumerate(pts):
+        r = int(p.rows[-1])
+        if p.t[r] <= 0:
+            continue
+        base = "/analysis/points/%d/" % p.id if an else "/points/%d/" % p.id
+        t = sc.take("/points/%d/time" % p.id, rows=[r])[0]
+        y = sc.take(base + dsname, rows=[r])[0]
+        if clip is not None:
+            y = np.clip(y, -clip, clip)
+        ax.plot(xlabels(p.L, kind) / t, y, color=cols[j],
+                label="%s, t = %g" % (p.gamma_label(), t))
+        drawn += 1
+    if drawn:
+        ax.set_xlabel("n / t")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(loc="best")
+    return drawn > 0
+
+
+# ---- the figures -------------------------------------------------------
+#
+# A figure is a list of panels (label, check, draw): check() returns None
+# when the panel has data, else why not; only panels with data get axes, so
+# a sweep without domain_wall points gives a compact energy-only figure.
+
+XLIM = 2.0  # |n/t| shown: the fastest quasiparticles move at v <= pi/2
+
+
+def make_figure(sc, panels, ncols=2, size=(5.0, 3.8)):
+    avail = []
+    for lab, check, draw in panels:
+        why = check()
+        if why:
+            sc.skip(lab, why)
+        else:
+            avail.append((lab, draw))
+    if not avail:
+        return None
+    n = len(avail)
+    nc = min(ncols, n)
+    nr = (n + nc - 1) // nc
+    fig, axs = plt.subplots(nr, nc, figsize=(size[0] * nc, size[1] * nr),
+                            squeeze=False)
+    for (lab, draw), ax in zip(avail, axs.flat):
+        sc.panel = lab
+        draw(ax)
+        if len(panels) > 1:  # the label in the title: legends stay clear
+            ax.set_title("(%s) %s" % (lab, ax.get_title()),
+                         fontsize=ax.title.get_fontsize())
+    for ax in list(axs.flat)[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+def state_name(st):
+    return "ground_state" if st == GROUND else "domain_wall"
+
+
+HINT = {"beta_eff": " (kapitza fit --thermal, with a thermal: spec section)",
+        "mu_eff": " (kapitza fit --thermal, with thermal.mu in the spec)",
+        "trace_distance": " (measure rho3, then kapitza fit --thermal)",
+        "n_left": " (kapitza fit)"}
+
+
+def need_focal(a, st, need, what):
+    return lambda: None if a.focal(st, need) is not None else \
+        "no %s point with %s%s" % (state_name(st), what, HINT.get(what, ""))
+
+
+def need_usable(a, st, need, what):
+    return lambda: None if a.usable(st, need) else \
+        "no %s point with %s%s" % (state_name(st), what, HINT.get(what, ""))
+
+
+def fig1(a, sc, dpi):
+    p = a.focal(GROUND, ["energy_current"]) or a.focal(DOMAIN_WALL,
+                                                       ["energy_current"])
+
+    def draw(ax):
+        rows = [int(r) for r in p.rows]
+        t = sc.take("/points/%d/time" % p.id, rows=rows)
+        je = sc.take("/points/%d/energy_current" % p.id, rows=rows)
+        n = xlabels(p.L, "bond")
+        ax.grid(False)
+        v = np.nanmax(np.abs(je))
+        m = ax.pcolormesh(n, t, je, shading="nearest", cmap="inferno",
+                          vmin=0 if np.nanmin(je) >= -1e-3 * v else -v,
+                          vmax=v)
+        ax.figure.colorbar(m, ax=ax, label=r"$J^{E}_n(t)$")
+        ax.set_xlabel("n")
+        ax.set_ylabel("t")
+        ax.set_title("energy current, %s, %s, L = %d, $\\chi_{max}$ = %d" %
+                     (p.gamma_label(), state_name(p.state), p.L, p.chi))
+
+    return make_figure(sc, [("b", lambda: None if p else
+                             "no point with energy_current", draw)],
+                       size=(6.6, 4.8))
+
+
+def profile_panel(a, sc, st, ds, kind, ylabel, what, an=False, clip=None):
+    """(check, draw) of a profile at several times of the focal point."""
+    def draw(ax):
+        p = a.focal(st, [ds])
+        base = "/analysis/points/%d/" if an else "/points/%d/"
+        profiles_vs_time(sc, ax, p, (base % p.id) + ds, kind, ylabel,
+                         "%s, %s" % (what, p.gamma_label()), clip=clip)
+        ax.set_xlim(-XLIM, XLIM)
+    return need_focal(a, st, [ds], ds), draw
+
+
+def gamma_panel(a, sc, st, ds, kind, ylabel, what, an=False, clip=None):
+    """(check, draw) of a profile at the longest time for every gamma."""
+    def draw(ax):
+        profiles_vs_gamma(sc, ax, a.usable(st, [ds]), ds, kind, ylabel,
+                          "%s at the longest time" % what, clip=clip, an=an)
+        ax.set_xlim(-XLIM, XLIM)
+    return need_usable(a, st, [ds], ds), draw
+
+
+def fig2(a, sc, dpi):
+    return make_figure(sc, [
+        ("a",) + profile_panel(a, sc, GROUND, "energy", "bond", r"$E_n$",
+                               "energy"),
+        ("b",) + gamma_panel(a, sc, GROUND, "energy", "bond", r"$E_n$",
+                             "energy"),
+        ("c",) + profile_panel(a, sc, DOMAIN_WALL, "sz", "site",
+                               r"$S^z_n$", "magnetization"),
+        ("d",) + gamma_panel(a, sc, DOMAIN_WALL, "sz", "site", r"$S^z_n$",
+                             "magnetization")])
+
+
+def current_panel(a, sc, st, ds, ylabel, what):
+    """Fig. 3a,b: current profiles; dashed, the homogeneous chains with the
+    left (n/t < 0) and right (n/t > 0) parameters at their longest time."""
+    def draw(ax):
+        p = a.focal(st, [ds])
+        profiles_vs_time(sc, ax, p, "/points/%d/%s" % (p.id, ds), "bond",
+                         ylabel, "%s, %s" % (what, p.gamma_label()))
+        refs = []
+        for side, delta in (("left", p.dl), ("right", p.dr)):
+            q = a.reference(delta, p)
+            if q is None or q.id == p.id:
+                continue
+            r = int(q.rows[-1])
+            t = sc.take("/points/%d/time" % q.id, rows=[r])[0]
+            y = sc.take("/points/%d/%s" % (q.id, ds), rows=[r])[0]
+            x = xlabels(q.L, "bond") / t
+            m = x < 0 if side == "left" else x > 0
+            h, = ax.plot(x[m], y[m], "k--", lw=1.1)
+            refs.append((h, "homogeneous $\\Delta$=%.3g\nt = %g, n/t %s 0" %
+                         (delta, t, "<" if side == "left" else ">")))
+        # times upper left, references upper right: the corners are
+        # outside the light cone, where the currents vanish
+        ax.legend(loc="upper left", fontsize=7)
+        if refs:
+            ax.add_artist(ax.get_legend())
+            ax.legend([r[0] for r in refs], [r[1] for r in refs],
+                      loc="upper right", fontsize=7)
+        ax.set_xlim(-XLIM, XLIM)
+        if not refs:
+            ax.set_title("%s, %s (no homogeneous reference in the sweep)" %
+                         (what, p.gamma_label()), fontsize=8)
+    return need_focal(a, st, [ds], ds), draw
+
+
+def fig3(a, sc, dpi):
+    def check_c():
+        return None if a.usable(GROUND, ["n_left", "n_right"]) else \
+            "no light-cone maxima (run kapitza fit)"
+
+    def draw_c(ax):
+        pts = a.usable(GROUND, ["n_left", "n_right"])
+        cols = gcolors(len(pts))
+        for j, p in enumerate(pts):
+            rows = [int(r) for r in p.rows]
+            t = sc.take("/points/%d/time" % p.id, rows=rows)
+            nl = sc.take("/analysis/points/%d/n_left" % p.id, rows=rows)
+            nr = sc.take("/analysis/points/%d/n_right" % p.id, rows=rows)
+            ax.plot(nl, t, ".", ms=3, color=cols[j], label=p.gamma_label())
+            ax.plot(nr, t, ".", ms=3, color=cols[j])
+        at = a.f["analysis"].attrs
+        ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
+                   color="0.88", zorder=0, label="fit window")
+        ax.set_xlabel("n'")
+        ax.set_ylabel("t")
+        ax.set_title("maxima $n'_L < 0 < n'_R$ of $J^E_n$ (0: one maximum)")
+        ax.legend(loc="best")
+
+    def vgroup():
+        if "analysis/lightcone" not in a.f or \
+                "analysis/velocity_fit" not in a.f:
+            return None
+        vf = a.f["analysis/velocity_fit"][()]
+        good = [g for g in range(len(vf)) if vf["ok"][g] and
+                vf["state"][g] == GROUND] or \
+            [g for g in range(len(vf)) if vf["ok"][g]]
+        if not good:
+            return None
+        return max(good, key=lambda k: (vf["chi_max"][k], vf["npoints"][k]))
+
+    def check_d():
+        return None if vgroup() is not None else \
+            "no v'_R(Delta) fit (kapitza fit needs >= 3 Delta values " \
+            "whose data cover the window)"
+
+    def draw_d(ax):
+        g = vgroup()
+        lc = a.f["analysis/lightcone"][()]
+        vf = a.f["analysis/velocity_fit"][()]
+        ids = [int(s) for s in vf["point_ids"][g].decode().split(",") if s]
+        rows = [i for i in range(len(lc)) if int(lc["point_id"][i]) in ids
+                and lc["ok"][i]]
+        d = sc.take_field("/analysis/lightcone", "delta_right", rows)
+        v = sc.take_field("/analysis/lightcone", "v_right", rows)
+        e = sc.take_field("/analysis/lightcone", "v_right_sd", rows)
+        A, B, sA, sB = (sc.take_field("/analysis/velocity_fit", k, [g])[0]
+                        for k in ("A", "B", "A_sd", "B_sd"))
+        ax.errorbar(d, v, yerr=e, fmt="o", color="k", capsize=3,
+                    label="$v'_R$ (%s, $\\chi_{max}$ = %d)" %
+                    (state_name(vf["state"][g]), vf["chi_max"][g]))
+        xx = np.linspace(0, max(1.0, float(np.max(d))), 50)
+        ax.plot(xx, A * xx + B, "r-",
+                label=r"$A\Delta+B$: A = %.3f $\pm$ %.3f, B = %.3f $\pm$ "
+                      r"%.3f" % (A, sA, B, sB))
+        at = a.f["analysis"].attrs
+        ax.set_xlabel(r"$\Delta$")
+        ax.set_ylabel("$v'_R$")
+        ax.set_title("internal light cone, fit over %g $\\leq$ t $\\leq$ %g"
+                     % (at["window_t0"], at["window_t1"]))
+        ax.legend(loc="upper left", bbox_to_anchor=(0.06, 1.0))
+
+    return make_figure(sc, [
+        ("a",) + current_panel(a, sc, GROUND, "energy_current", r"$J^E_n$",
+                               "energy current"),
+        ("b",) + current_panel(a, sc, DOMAIN_WALL, "spin_current",
+                               r"$J^M_n$", "spin current"),
+        ("c", check_c, draw_c), ("d", check_d, draw_d)])
+
+
+def fig4(a, sc, dpi):
+    bmax = a.beta_range()
+    blab = r"$\beta^{eff}_n$" + ("" if bmax is None else
+                                 r" (beyond $\pm%g$: at the edge)" % bmax)
+
+    def draw_d(ax):
+        p = a.focal(GROUND, ["trace_distance"])
+        rows = [int(r) for r in p.rows]
+        t = sc.take("/points/%d/time" % p.id, rows=rows)
+        w0 = p.L // 2 - 1  # window of site n = 0
+        cols = [w0 - 2, w0 + 2]
+        d = sc.take("/analysis/points/%d/trace_distance" % p.id, rows=rows,
+                    cols=cols)
+        cc = gcolors(4)
+        for j in range(4):
+            n = cols[0] + j - p.L // 2 + 1
+            ax.plot(t, d[:, j], color=cc[j], label="n = %d" % n)
+        ax.set_xlabel("t")
+        ax.set_ylabel(r"$d_n(t)$")
+        ax.set_title("$d_n$ near the junction, %s" % p.gamma_label())
+        ax.legend(loc="best")
+
+    return make_figure(sc, [
+        ("a",) + profile_panel(a, sc, GROUND, "beta_eff", "window", blab,
+                               "effective inverse temperature", an=True,
+                               clip=bmax),
+        ("b",) + gamma_panel(a, sc, GROUND, "beta_eff", "window", blab,
+                             r"$\beta_{eff}$", an=True, clip=bmax),
+        ("c",) + profile_panel(a, sc, GROUND, "trace_distance", "window",
+                               r"$d_n$", "distance to the thermal state",
+                               an=True),
+        ("d", need_focal(a, GROUND, ["trace_distance"], "trace_distance"),
+         draw_d)])
+
+
+def fig5(a, sc, dpi):
+    def panel(st, ds, yl, title):
+        def draw(ax):
+            pts = a.usable(st, [ds])
+            cols = gcolors(len(pts))
+            for j, p in enumerate(pts):
+                rows = [int(r) for r in p.rows]
+                b = p.L // 2 - 1  # bond n = 0
+                t = sc.take("/points/%d/time" % p.id, rows=rows)
+                y = sc.take("/points/%d/%s" % (p.id, ds), rows=rows,
+                            cols=[b, b + 1])[:, 0]
+                ax.plot(t, y, color=cols[j], label=p.gamma_label())
+            ax.set_xlabel("t")
+            ax.set_ylabel(yl)
+            ax.set_title(title)
+            ax.legend(loc="best")
+        return need_usable(a, st, [ds], ds), draw
+
+    return make_figure(sc, [
+        ("a",) + panel(GROUND, "energy_current", r"$J^E_{n=0}(t)$",
+                       "energy current at the junction"),
+        ("b",) + panel(DOMAIN_WALL, "spin_current", r"$J^M_{n=0}(t)$",
+                       "spin current at the junction"),
+        ("c",) + panel(GROUND, "entropy", "S(t)",
+                       "entanglement entropy at the junction "
+                       "(ground_state)"),
+        ("d",) + panel(DOMAIN_WALL, "entropy", "S(t)",
+                       "entanglement entropy at the junction "
+                       "(domain_wall)")])
+
+
+def fig7(a, sc, dpi):
+    return make_figure(sc, [
+        ("a",) + profile_panel(a, sc, DOMAIN_WALL, "mu_eff", "window",
+                               r"$\mu^{eff}_n$", "effective chemical "
+                               "potential", an=True),
+        ("b",) + gamma_panel(a, sc, DOMAIN_WALL, "mu_eff", "window",
+                             r"$\mu^{eff}_n$", r"$\mu_{eff}$", an=True)])
+
+
+def fig8(a, sc, dpi):
+    def pick():
+        c = [p for p in a.usable(GROUND, ["trace_distance"], junction=False)
+             if p.homogeneous and abs(p.dr) <= 1e-9]
+        return max(c, key=lambda q: q.chi) if c else None
+
+    def draw(ax):
+        p = pick()
+        profiles_vs_time(sc, ax, p, "/analysis/points/%d/trace_distance" %
+                         p.id, "window", r"$d_n$", "distance to the thermal "
+                         "state, homogeneous XX (%s)" % p.gamma_label())
+        ax.set_xlim(-XLIM, XLIM)
+
+    return make_figure(sc, [("a", lambda: None if pick() else
+                             "no trace distance for the homogeneous XX "
+                             "chain", draw)], size=(6.4, 4.2))
+
+
+def convergence_fig(a, sc, dpi):
+    # the focal point of |Psi1>, else of the domain wall, whose chi_max
+    # ladder has at least two runs with data
+    p, ladder = None, []
+    for st in (GROUND, DOMAIN_WALL):
+        q = a.focal(st, ["energy_current"])
+        lad = [] if q is None else sorted(
+            [r for r in a.points if r.key == q.key and len(r.rows) >= 2 and
+             "energy_current" in r.ds], key=lambda r: r.chi)
+        if len(lad) >= 2:
+            p, ladder = q, lad
+            break
+
+    def draw(ax):
+        cv = a.f["analysis/convergence"][()] \
+            if "analysis/convergence" in a.f else None
+        cols = tcolors(len(ladder))
+        for j, q in enumerate(ladder):
+            rows = [int(r) for r in q.rows]
+            b = q.L // 2 - 1
+            t = sc.take("/points/%d/time" % q.id, rows=rows)
+            y = sc.take("/points/%d/energy_current" % q.id, rows=rows,
+                        cols=[b, b + 1])[:, 0]
+            ax.plot(t, y, color=cols[j], label=r"$\chi_{max}$ = %d" % q.chi)
+            if cv is not None:
+                k = np.flatnonzero(cv["point_id"] == q.id)
+                if len(k) and np.isfinite(cv["t_all"][k[0]]):
+                    ta = sc.take_field("/analysis/convergence", "t_all",
+                                       [int(k[0])])[0]
+                    ax.axvline(ta, color=cols[j], ls=":", lw=1)
+        ax.set_xlabel("t")
+        ax.set_ylabel(r"$J^E_{n=0}(t)$")
+        ax.set_title("convergence in $\\chi_{max}$, %s, %s\n(dotted: "
+                     "agreement with the next $\\chi_{max}$ ends)" %
+                     (p.gamma_label(), state_name(p.state)))
+        ax.legend(loc="best")
+
+    return make_figure(sc, [("a", lambda: None if len(ladder) >= 2 else
+                             "fewer than two chi_max values to compare",
+                             draw)], size=(6.4, 4.4))
+
+
+DRAW = {"fig1": fig1, "fig2": fig2, "fig3": fig3, "fig4": fig4,
+        "fig5": fig5, "fig7": fig7, "fig8": fig8,
+        "convergence": convergence_fig}
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="kapitza plot")
+    ap.add_argument("archive")
+    ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--only", default=",".join(FIGURES))
+    ap.add_argument("--dpi", type=int, default=150)
+    o = ap.parse_args(argv)
+    want = [s.strip() for s in o.only.split(",") if s.strip()]
+    bad = [s for s in want if s not in DRAW]
+    if bad:
+        print("kapitza plot: unknown figure(s) %s (known: %s)" %
+              (", ".join(bad), ", ".join(FIGURES)), file=sys.stderr)
+        return 2
+    if not (50 <= o.dpi <= 1200):
+        print("kapitza plot: --dpi must be in [50, 1200]", file=sys.stderr)
+        return 2
+    try:
+        a = Archive(o.archive)
+    except (OSError, ValueError, KeyError) as e:
+        print("kapitza plot: cannot read '%s': %s" % (o.archive, e),
+              file=sys.stderr)
+        return 2
+    os.makedirs(o.output, exist_ok=True)
+    made = 0
+    for name in want:
+        sc = Sidecar(a.f, name)
+        res = DRAW[name](a, sc, o.dpi)
+        if res is None:
+            why = []
+            for _, w in sorted(sc.skipped.items()):
+                if w not in why:
+                    why.append(w)
+            print("%-12s skipped: %s" % (name, "; ".join(why)))
+            continue
+        png = os.path.join(o.output, name + ".png")
+        res.savefig(png, dpi=o.dpi)
+        plt.close(res)
+        side = {"figure": name, "png": name + ".png",
+                "archive": os.path.abspath(o.archive),
+                "spec_hash": a.spec_hash,
+                "checksum": "sha256 of the array as read: float64 "
+                            "little-endian C order, rows then cols applied",
+                "panels": sc.panels, "skipped_panels": sc.skipped}
+        with open(os.path.join(o.output, name + ".json"), "w") as fh:
+            json.dump(side, fh, indent=1)
+        extra = ("; panels left out: " + ", ".join(
+            "%s (%s)" % kv for kv in sorted(sc.skipped.items()))
+            if sc.skipped else "")
+        print("%-12s %s%s" % (name, png, extra))
+        made += 1
+    print("kapitza plot: %d figure%s in %s" % (made, "" if made == 1 else
+                                               "s", o.output))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

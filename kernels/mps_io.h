@@ -1,0 +1,37 @@
+/* mps_io: an MPS to and from a flat memory buffer, bit for bit, so that a
+ * state can be checkpointed and an evolution continued exactly where it
+ * stopped.  No file I/O here (kernels/ never touches files): the engine
+ * writes the buffer (engine/checkpoint.c).
+ *
+ * Buffer layout (native byte order, doubles as IEEE 754 binary64; the
+ * leading magic word shows the byte order, and a buffer of the other order
+ * is refused):
+ *
+ *   uint32  magic 0x3153504d ("MPS1" in little-endian memory)
+ *   int32   L, nup
+ *   for each bond b = 0..L:   int32 qlo, int32 nq, int32 dim[nq],
+ *                             double lam[sum dim]   (sector by sector)
+ *   for each site i = 0..L-1: uint64 n, double complex data[n]
+ *                             (the blocks in mps_impl.h's order)
+ *
+ * Everything is checked on reading (ranges, sizes, the charge structure
+ * implied by L and nup), so a corrupt buffer is an error, never a crash. */
+#ifndef MPS_IO_H
+#define MPS_IO_H
+
+#include <stddef.h>
+
+#include "mps.h"
+
+/* Bytes mps_serialise() needs for m (borrowed). */
+size_t mps_serial_bytes(const mps_t *m);
+
+/* Writes m (borrowed) into buf (caller-owned, cap bytes, at least
+ * mps_serial_bytes(m)).  KZ_EINVAL if cap is too small. */
+int mps_serialise(const mps_t *m, void *buf, size_t cap, char *err);
+
+/* Rebuilds a new state *m (owned by the caller: mps_destroy) from the n
+ * bytes at buf (borrowed); on error *m = NULL and err says what is wrong. */
+int mps_deserialise(mps_t **m, const void *buf, size_t n, char *err);
+
+#endif
