@@ -347,17 +347,20 @@ static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 	RESERVE(w->iwork, w->iwork_cap, 8 * (size_t)mn);
 	double tb = kz_wtime();
 	w->t_other += tb - ta;
+	/* LAPACK may choose its algorithm by lwork: pass the size computed
+	 * from the shape, never the (history-dependent) capacity, so results
+	 * do not depend on which thread's workspace a gate lands on */
 	int info = LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, 'S', mr, nc, w->a, mr,
 				       w->s + w->soff[k], w->u, mr,
 				       w->vt + w->vtoff[k], mn, w->work,
-				       (int)w->work_cap, w->rwork, w->iwork);
+				       (int)lwork, w->rwork, w->iwork);
 	if (info) {
 		if ((rc = build_psi(w, bl, k, c)))
 			return rc;
 		info = LAPACKE_zgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', mr, nc,
 					   w->a, mr, w->s + w->soff[k], w->u,
 					   mr, w->vt + w->vtoff[k], mn, w->work,
-					   (int)w->work_cap, w->rwork);
+					   (int)lwork, w->rwork);
 		if (info)
 			return kz_err(w->err, KZ_ELAPACK,
 				      "tebd: SVD failed on bond %d (info %d)",
@@ -384,10 +387,13 @@ static int decomp_gram(ws_t *w, const mps_bond_t *bl, int k, int c)
 	if (rc)
 		return rc;
 	size_t n = (size_t)nc;
+	/* zheevd's documented workspaces for jobz = 'V', passed exactly */
+	size_t lwork = 2 * n + n * n, lrwork = 1 + 5 * n + 2 * n * n,
+	       liwork = 3 + 5 * n;
 	RESERVE(w->u, w->u_cap, n * n);
-	RESERVE(w->work, w->work_cap, 2 * n + n * n + 64);
-	RESERVE(w->rwork, w->rwork_cap, 1 + 5 * n + 2 * n * n + 64);
-	RESERVE(w->iwork, w->iwork_cap, 3 + 5 * n + 64);
+	RESERVE(w->work, w->work_cap, lwork);
+	RESERVE(w->rwork, w->rwork_cap, lrwork);
+	RESERVE(w->iwork, w->iwork_cap, liwork);
 	RESERVE(w->ev, w->ev_cap, n);
 	double tb = kz_wtime();
 	w->t_other += tb - ta;
@@ -397,9 +403,8 @@ static int decomp_gram(ws_t *w, const mps_bond_t *bl, int k, int c)
 	w->t_gemm += tc - tb;
 	w->f_gemm += 4.0 * (double)nc * nc * mr;
 	int info = LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'L', nc, w->u, nc,
-				       w->ev, w->work, (int)w->work_cap,
-				       w->rwork, (int)w->rwork_cap, w->iwork,
-				       (int)w->iwork_cap);
+				       w->ev, w->work, (int)lwork, w->rwork,
+				       (int)lrwork, w->iwork, (int)liwork);
 	if (info)
 		return kz_err(w->err, KZ_ELAPACK,
 			      "tebd: eigensolver failed (info %d)", info);

@@ -225,6 +225,31 @@ def main():
           "running point: %d %s" % (p.returncode, p.stderr))
     p = e.kz(["fit", r, "--window", "4:10", "--force", "-q"])
     check(p.returncode == 0, "--force: %d %s" % (p.returncode, p.stderr))
+    # a failed point without rows: reported, not fitted, the rest goes on
+    x = e.path("failed.h5")
+    shutil.copy(a, x)
+    with h5py.File(x, "r+") as f:
+        g = f["points/7"]
+        g["time"][...] = np.nan
+        st = f["status"][()]
+        st["state"][7] = 3
+        st["message"][7] = b"injected: no rows"
+        f["status"][...] = st
+    p = e.kz(["fit", x, "--window", "4:10"])
+    check(p.returncode == 0, "fit with a failed point: %d %s" %
+          (p.returncode, p.stderr))
+    with h5py.File(x, "r") as f:
+        lc = f["analysis/lightcone"][()]
+        r = lc[lc["point_id"] == 7][0]
+        check(r["ok"] == 0 and r["message"].startswith(
+            b"no rows measured (the point is failed: injected"),
+            "failed point's message: %r" % r["message"])
+        check("n_left" not in f["analysis/points"].get("7", {}),
+              "no maxima stored for the failed point")
+        vf = f["analysis/velocity_fit"][()]
+        g = vf[vf["chi_max"] == 8][0]
+        check(g["ok"] == 1 and b"1 point without v'_R" in g["message"],
+              "group fitted on 3 points: %r" % g["message"])
     e.cleanup()
     return done("test_fit_lightcone")
 
