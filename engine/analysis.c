@@ -34,6 +34,7 @@
 #include "archive.h"
 #include "cmd.h"
 #include "fit.h"
+#include "h5x.h"
 #include "spec.h"
 #include "thermal.h"
 #include "version.h"
@@ -318,65 +319,6 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 
 /* ---- HDF5 helpers ---- */
 
-static hid_t str_type(size_t n)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-	if (t >= 0 && (H5Tset_size(t, n ? n : 1) < 0 ||
-		       H5Tset_strpad(t, H5T_STR_NULLTERM) < 0)) {
-		H5Tclose(t);
-		t = -1;
-	}
-	return t;
-}
-
-static hid_t complex_type(void)
-{
-	hid_t t = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
-	if (t >= 0 && (H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE) < 0 ||
-		       H5Tinsert(t, "i", sizeof(double), H5T_NATIVE_DOUBLE) <
-			       0)) {
-		H5Tclose(t);
-		t = -1;
-	}
-	return t;
-}
-
-static int attr_write(hid_t obj, const char *name, hid_t type,
-		      const void *val)
-{
-	hid_t sp = H5Screate(H5S_SCALAR), a = -1;
-	int rc = -1;
-	if (sp >= 0)
-		a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-	if (a >= 0 && H5Awrite(a, type, val) >= 0)
-		rc = 0;
-	if (a >= 0)
-		H5Aclose(a);
-	if (sp >= 0)
-		H5Sclose(sp);
-	return rc;
-}
-
-static int attr_str(hid_t obj, const char *name, const char *val)
-{
-	hid_t t = str_type(strlen(val) + 1);
-	int rc = t < 0 ? -1 : attr_write(obj, name, t, val);
-	if (t >= 0)
-		H5Tclose(t);
-	return rc;
-}
-
-static int attr_dbl(hid_t obj, const char *name, double v)
-{
-	return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-static int attr_int(hid_t obj, const char *name, int v)
-{
-	int32_t x = v;
-	return attr_write(obj, name, H5T_NATIVE_INT32, &x);
-}
-
 static int attr_read_dbl(hid_t obj, const char *name, double *v)
 {
 	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
@@ -397,7 +339,7 @@ static char *attr_read_str(hid_t obj, const char *name, size_t *len)
 	if (ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft))
 		goto out;
 	size_t n = H5Tget_size(ft);
-	mt = str_type(n + 1);
+	mt = h5x_str_type(n + 1);
 	buf = calloc(n + 2, 1);
 	if (mt < 0 || !buf || H5Aread(a, mt, buf) < 0) {
 		free(buf);
@@ -477,9 +419,9 @@ static int write_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
 		       H5P_DEFAULT);
 	if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
 		goto out;
-	if (units && attr_str(d, "units", units))
+	if (units && h5x_attr_str(d, "units", units))
 		goto out;
-	if (index0 && attr_str(d, "index0", index0))
+	if (index0 && h5x_attr_str(d, "index0", index0))
 		goto out;
 	rc = 0;
 out:
@@ -499,29 +441,28 @@ static int write_dbl(hid_t g, const char *name, int rank, const hsize_t *dims,
 
 /* ---- compound types of the tables ---- */
 
-#define INS(t, ok, S, f, mt) ok = ok && H5Tinsert(t, #f, HOFFSET(S, f), mt) >= 0
 
 static hid_t lc_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(lc_row_t)),
-	      s = str_type(AN_MSGLEN);
+	      s = h5x_str_type(AN_MSGLEN);
 	int ok = t >= 0 && s >= 0;
-	INS(t, ok, lc_row_t, point_id, H5T_NATIVE_INT32);
-	INS(t, ok, lc_row_t, state, H5T_NATIVE_INT8);
-	INS(t, ok, lc_row_t, L, H5T_NATIVE_INT32);
-	INS(t, ok, lc_row_t, chi_max, H5T_NATIVE_INT32);
-	INS(t, ok, lc_row_t, delta_left, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, delta_right, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, rows, H5T_NATIVE_INT32);
-	INS(t, ok, lc_row_t, rows_found, H5T_NATIVE_INT32);
-	INS(t, ok, lc_row_t, v_right, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, v_right_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, c_right, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, v_left, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, v_left_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, c_left, H5T_NATIVE_DOUBLE);
-	INS(t, ok, lc_row_t, ok, H5T_NATIVE_INT8);
-	INS(t, ok, lc_row_t, message, s);
+	H5X_INS(t, ok, lc_row_t, point_id, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, lc_row_t, state, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, lc_row_t, L, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, lc_row_t, chi_max, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, lc_row_t, delta_left, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, delta_right, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, rows, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, lc_row_t, rows_found, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, lc_row_t, v_right, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, v_right_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, c_right, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, v_left, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, v_left_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, c_left, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, lc_row_t, ok, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, lc_row_t, message, s);
 	if (s >= 0)
 		H5Tclose(s);
 	if (!ok && t >= 0) {
@@ -534,33 +475,33 @@ static hid_t lc_type(void)
 static hid_t vf_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(vf_row_t)),
-	      s = str_type(AN_MSGLEN);
+	      s = h5x_str_type(AN_MSGLEN);
 	int ok = t >= 0 && s >= 0;
-	INS(t, ok, vf_row_t, group, H5T_NATIVE_INT32);
-	INS(t, ok, vf_row_t, state, H5T_NATIVE_INT8);
-	INS(t, ok, vf_row_t, L, H5T_NATIVE_INT32);
-	INS(t, ok, vf_row_t, order, H5T_NATIVE_INT32);
-	INS(t, ok, vf_row_t, chi_max, H5T_NATIVE_INT32);
-	INS(t, ok, vf_row_t, J, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, delta_left, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, dt, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, t_max, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, measure_every, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, cutoff, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, npoints, H5T_NATIVE_INT32);
-	INS(t, ok, vf_row_t, point_ids, s);
-	INS(t, ok, vf_row_t, A, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, A_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, B, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, B_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, cov, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, A_w, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, A_w_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, B_w, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, B_w_sd, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, cov_w, H5T_NATIVE_DOUBLE);
-	INS(t, ok, vf_row_t, ok, H5T_NATIVE_INT8);
-	INS(t, ok, vf_row_t, message, s);
+	H5X_INS(t, ok, vf_row_t, group, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, vf_row_t, state, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, vf_row_t, L, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, vf_row_t, order, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, vf_row_t, chi_max, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, vf_row_t, J, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, delta_left, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, dt, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, t_max, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, measure_every, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, cutoff, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, npoints, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, vf_row_t, point_ids, s);
+	H5X_INS(t, ok, vf_row_t, A, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, A_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, B, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, B_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, cov, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, A_w, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, A_w_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, B_w, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, B_w_sd, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, cov_w, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, vf_row_t, ok, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, vf_row_t, message, s);
 	if (s >= 0)
 		H5Tclose(s);
 	if (!ok && t >= 0) {
@@ -574,19 +515,19 @@ static hid_t cv_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(cv_row_t));
 	int ok = t >= 0;
-	INS(t, ok, cv_row_t, point_id, H5T_NATIVE_INT32);
-	INS(t, ok, cv_row_t, ref_point_id, H5T_NATIVE_INT32);
-	INS(t, ok, cv_row_t, chi_max, H5T_NATIVE_INT32);
-	INS(t, ok, cv_row_t, ref_chi_max, H5T_NATIVE_INT32);
-	INS(t, ok, cv_row_t, tol, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_energy, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_energy_current, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_sz, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_spin_current, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_entropy, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, t_all, H5T_NATIVE_DOUBLE);
-	INS(t, ok, cv_row_t, full, H5T_NATIVE_INT8);
-	INS(t, ok, cv_row_t, max_diff, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, point_id, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, cv_row_t, ref_point_id, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, cv_row_t, chi_max, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, cv_row_t, ref_chi_max, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, cv_row_t, tol, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_energy, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_energy_current, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_sz, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_spin_current, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_entropy, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, t_all, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, cv_row_t, full, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, cv_row_t, max_diff, H5T_NATIVE_DOUBLE);
 	if (!ok && t >= 0) {
 		H5Tclose(t);
 		t = -1;
@@ -597,18 +538,18 @@ static hid_t cv_type(void)
 static hid_t th_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(th_row_t)),
-	      s = str_type(AN_MSGLEN);
+	      s = h5x_str_type(AN_MSGLEN);
 	int ok = t >= 0 && s >= 0;
-	INS(t, ok, th_row_t, point_id, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, with_mu, H5T_NATIVE_INT8);
-	INS(t, ok, th_row_t, with_distance, H5T_NATIVE_INT8);
-	INS(t, ok, th_row_t, values, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, finite, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, beyond_cold, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, beyond_hot, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, no_solution, H5T_NATIVE_INT32);
-	INS(t, ok, th_row_t, d_max, H5T_NATIVE_DOUBLE);
-	INS(t, ok, th_row_t, message, s);
+	H5X_INS(t, ok, th_row_t, point_id, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, with_mu, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, th_row_t, with_distance, H5T_NATIVE_INT8);
+	H5X_INS(t, ok, th_row_t, values, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, finite, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, beyond_cold, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, beyond_hot, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, no_solution, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, th_row_t, d_max, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, th_row_t, message, s);
 	if (s >= 0)
 		H5Tclose(s);
 	if (!ok && t >= 0) {
@@ -1030,7 +971,7 @@ static int tables_compute(const spec_thermal_t *th, int threads, int quiet,
 
 static int tables_write(hid_t an, const tab_t *t, int n, char *err)
 {
-	hid_t g = -1, tg = -1, cplx = complex_type();
+	hid_t g = -1, tg = -1, cplx = h5x_complex_type();
 	int rc = -1;
 	if (cplx < 0)
 		return an_err(err, "HDF5: complex type");
@@ -1040,8 +981,8 @@ static int tables_write(hid_t an, const tab_t *t, int n, char *err)
 		goto out;
 	}
 	g = H5Gcreate2(an, "thermal", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g < 0 || attr_int(g, "ntables", n) ||
-	    attr_str(g, "about",
+	if (g < 0 || h5x_attr_int(g, "ntables", n) ||
+	    h5x_attr_str(g, "about",
 		     "equations of state of the homogeneous XXZ chain (J = 1) "
 		     "by purification (kernels/thermal.h): energy[j][i] = "
 		     "site-centred energy e at (beta[i], mu[j]), sz the same "
@@ -1059,16 +1000,16 @@ static int tables_write(hid_t an, const tab_t *t, int n, char *err)
 		char name[16];
 		snprintf(name, sizeof name, "%d", k);
 		tg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-		int bad = tg < 0 || attr_dbl(tg, "delta", t[k].delta) ||
-			  attr_dbl(tg, "J", p->J) ||
-			  attr_int(tg, "length", p->n_sites) ||
-			  attr_int(tg, "chi_max", p->chi_max) ||
-			  attr_dbl(tg, "cutoff", p->cutoff) ||
-			  attr_dbl(tg, "dtau", p->dtau) ||
-			  attr_int(tg, "order", p->order) ||
-			  attr_dbl(tg, "discarded",
+		int bad = tg < 0 || h5x_attr_dbl(tg, "delta", t[k].delta) ||
+			  h5x_attr_dbl(tg, "J", p->J) ||
+			  h5x_attr_int(tg, "length", p->n_sites) ||
+			  h5x_attr_int(tg, "chi_max", p->chi_max) ||
+			  h5x_attr_dbl(tg, "cutoff", p->cutoff) ||
+			  h5x_attr_dbl(tg, "dtau", p->dtau) ||
+			  h5x_attr_int(tg, "order", p->order) ||
+			  h5x_attr_dbl(tg, "discarded",
 				   thermal_table_discarded(tb)) ||
-			  attr_dbl(tg, "wall_s", t[k].wall_s) ||
+			  h5x_attr_dbl(tg, "wall_s", t[k].wall_s) ||
 			  write_dbl(tg, "beta", 1, d1,
 				    thermal_table_betas(tb), "1/J", NULL);
 		d1[0] = (hsize_t)nm;
@@ -1102,7 +1043,7 @@ out:
 /* Tables stored by an earlier `kapitza fit --thermal`. */
 static int tables_read(hid_t f, tab_t **out, int *nout, char *err)
 {
-	hid_t g = -1, cplx = complex_type();
+	hid_t g = -1, cplx = h5x_complex_type();
 	tab_t *t = NULL;
 	int n = 0, rc = -1;
 	double *b = NULL, *mu = NULL, *e = NULL, *sz = NULL;
@@ -1233,7 +1174,7 @@ static int thermal_point(hid_t f, pt_t *q, const tab_t *tabs, int ntab,
 	int L = p->L, nw = L - 2, rc = -1;
 	double *E = NULL, *S = NULL;
 	kz_cplx *R = NULL;
-	hid_t cplx = complex_type();
+	hid_t cplx = h5x_complex_type();
 	const thermal_table_t *tl, *tr;
 	char path[80], ferr[FIT_ERRLEN];
 	double J = p->J;
@@ -1427,18 +1368,18 @@ static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
 		an = H5Gcreate2(f, "/analysis", H5P_DEFAULT, H5P_DEFAULT,
 				H5P_DEFAULT);
 	}
-	if (an < 0 || attr_str(an, "format", AN_FORMAT) ||
-	    attr_int(an, "format_version", AN_FORMAT_VERSION) ||
-	    attr_str(an, "kapitza_version", KAPITZA_VERSION) ||
-	    attr_str(an, "created", now) || attr_str(an, "command", cmd) ||
-	    attr_dbl(an, "window_t0", o->t0) ||
-	    attr_dbl(an, "window_t1", o->t1) ||
-	    attr_int(an, "smooth", o->peaks.smooth) ||
-	    attr_dbl(an, "rel_height", o->peaks.rel_height) ||
-	    attr_dbl(an, "min_dip", o->peaks.min_dip) ||
-	    attr_dbl(an, "floor", o->peaks.floor) ||
-	    attr_int(an, "refine", o->peaks.refine) ||
-	    attr_dbl(an, "tol", o->tol)) {
+	if (an < 0 || h5x_attr_str(an, "format", AN_FORMAT) ||
+	    h5x_attr_int(an, "format_version", AN_FORMAT_VERSION) ||
+	    h5x_attr_str(an, "kapitza_version", KAPITZA_VERSION) ||
+	    h5x_attr_str(an, "created", now) || h5x_attr_str(an, "command", cmd) ||
+	    h5x_attr_dbl(an, "window_t0", o->t0) ||
+	    h5x_attr_dbl(an, "window_t1", o->t1) ||
+	    h5x_attr_int(an, "smooth", o->peaks.smooth) ||
+	    h5x_attr_dbl(an, "rel_height", o->peaks.rel_height) ||
+	    h5x_attr_dbl(an, "min_dip", o->peaks.min_dip) ||
+	    h5x_attr_dbl(an, "floor", o->peaks.floor) ||
+	    h5x_attr_int(an, "refine", o->peaks.refine) ||
+	    h5x_attr_dbl(an, "tol", o->tol)) {
 		an_err(err, "cannot write /analysis");
 		goto out;
 	}
@@ -1473,7 +1414,7 @@ static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
 		pg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 		hsize_t d1 = (hsize_t)q->n,
 			d2[2] = {(hsize_t)q->n, (hsize_t)(q->p->L - 2)};
-		int bad = pg < 0 || attr_int(pg, "L", q->p->L);
+		int bad = pg < 0 || h5x_attr_int(pg, "L", q->p->L);
 		if (!bad && with_lc)
 			bad = write_dbl(pg, "n_left", 1, &d1, q->n_left,
 					"bond label",

@@ -30,6 +30,7 @@
  * collectively and changes no metadata either: every table a later attempt
  * needs (/status, /provenance, /history) exists from creation. */
 #include "archive.h"
+#include "h5x.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -203,19 +204,6 @@ int archive_history_slot(int attempt)
 
 /* ---- types ------------------------------------------------------------- */
 
-static hid_t str_type(size_t n)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-	if (t < 0)
-		return t;
-	if (H5Tset_size(t, n ? n : 1) < 0 ||
-	    H5Tset_strpad(t, H5T_STR_NULLTERM) < 0) {
-		H5Tclose(t);
-		return -1;
-	}
-	return t;
-}
-
 static hid_t state_enum_type(void)
 {
 	hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
@@ -243,26 +231,23 @@ static hid_t spec_state_enum_type(void)
 	return t;
 }
 
-/* Inserting members: a failed H5Tinsert makes the whole type invalid. */
-#define INS(t, ok, S, f, mt) \
-	ok = ok && H5Tinsert(t, #f, HOFFSET(S, f), mt) >= 0
 
 static hid_t status_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_status_t));
-	hid_t e = state_enum_type(), s = str_type(ARCHIVE_MSGLEN);
+	hid_t e = state_enum_type(), s = h5x_str_type(ARCHIVE_MSGLEN);
 	int ok = t >= 0 && e >= 0 && s >= 0;
 	if (ok) {
-		INS(t, ok, archive_status_t, state, e);
-		INS(t, ok, archive_status_t, attempt, H5T_NATIVE_INT32);
-		INS(t, ok, archive_status_t, rank, H5T_NATIVE_INT32);
-		INS(t, ok, archive_status_t, rows, H5T_NATIVE_INT32);
-		INS(t, ok, archive_status_t, t_reached, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_status_t, wall_s, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_status_t, max_discarded, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_status_t, max_bond_dim, H5T_NATIVE_INT32);
-		INS(t, ok, archive_status_t, message, s);
-		INS(t, ok, archive_status_t, t_resumed, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_status_t, state, e);
+		H5X_INS(t, ok, archive_status_t, attempt, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_status_t, rank, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_status_t, rows, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_status_t, t_reached, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_status_t, wall_s, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_status_t, max_discarded, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_status_t, max_bond_dim, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_status_t, message, s);
+		H5X_INS(t, ok, archive_status_t, t_resumed, H5T_NATIVE_DOUBLE);
 	}
 	if (e >= 0)
 		H5Tclose(e);
@@ -278,29 +263,29 @@ static hid_t status_type(void)
 static hid_t table_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_point_row_t));
-	hid_t e = spec_state_enum_type(), s = str_type(17);
+	hid_t e = spec_state_enum_type(), s = h5x_str_type(17);
 	int ok = t >= 0 && e >= 0 && s >= 0;
 	if (ok) {
-		INS(t, ok, archive_point_row_t, id, H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, hash, s);
-		INS(t, ok, archive_point_row_t, L, H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, J, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, delta_left, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, delta_right, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, gamma_right, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, state, e);
-		INS(t, ok, archive_point_row_t, dt, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, t_max, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, measure_every,
+		H5X_INS(t, ok, archive_point_row_t, id, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_point_row_t, hash, s);
+		H5X_INS(t, ok, archive_point_row_t, L, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_point_row_t, J, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, delta_left, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, delta_right, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, gamma_right, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, state, e);
+		H5X_INS(t, ok, archive_point_row_t, dt, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, t_max, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, measure_every,
 		    H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, order, H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, chi_max, H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, cutoff, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_point_row_t, n_measure, H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, steps_per_measure,
+		H5X_INS(t, ok, archive_point_row_t, order, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_point_row_t, chi_max, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_point_row_t, cutoff, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, n_measure, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_point_row_t, steps_per_measure,
 		    H5T_NATIVE_INT32);
-		INS(t, ok, archive_point_row_t, measure, H5T_NATIVE_UINT32);
-		INS(t, ok, archive_point_row_t, cost, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_point_row_t, measure, H5T_NATIVE_UINT32);
+		H5X_INS(t, ok, archive_point_row_t, cost, H5T_NATIVE_DOUBLE);
 	}
 	if (e >= 0)
 		H5Tclose(e);
@@ -319,16 +304,16 @@ static hid_t prov_type(void)
 	int ok = t >= 0;
 #define INSS(f)                                                          \
 	do {                                                             \
-		hid_t s_ = str_type(sizeof(((archive_prov_t *)0)->f));   \
+		hid_t s_ = h5x_str_type(sizeof(((archive_prov_t *)0)->f));   \
 		ok = ok && s_ >= 0 &&                                    \
 		     H5Tinsert(t, #f, HOFFSET(archive_prov_t, f), s_) >= 0; \
 		if (s_ >= 0)                                             \
 			H5Tclose(s_);                                    \
 	} while (0)
-	INS(t, ok, archive_prov_t, attempt, H5T_NATIVE_INT32);
-	INS(t, ok, archive_prov_t, mpi_size, H5T_NATIVE_INT32);
-	INS(t, ok, archive_prov_t, rank, H5T_NATIVE_INT32);
-	INS(t, ok, archive_prov_t, threads, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, archive_prov_t, attempt, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, archive_prov_t, mpi_size, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, archive_prov_t, rank, H5T_NATIVE_INT32);
+	H5X_INS(t, ok, archive_prov_t, threads, H5T_NATIVE_INT32);
 	INSS(host);
 	INSS(omp_num_threads);
 	INSS(openblas_num_threads);
@@ -336,7 +321,7 @@ static hid_t prov_type(void)
 	INSS(slurm_array_task_id);
 	INSS(start_time);
 	INSS(end_time);
-	INS(t, ok, archive_prov_t, wall_s, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, archive_prov_t, wall_s, H5T_NATIVE_DOUBLE);
 	INSS(version);
 	INSS(compiler);
 #undef INSS
@@ -351,21 +336,21 @@ static hid_t history_type(void)
 {
 	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_history_t));
 	hid_t e = state_enum_type();
-	hid_t sj = str_type(48), st = str_type(32), sm = str_type(ARCHIVE_HMSGLEN);
+	hid_t sj = h5x_str_type(48), st = h5x_str_type(32), sm = h5x_str_type(ARCHIVE_HMSGLEN);
 	int ok = t >= 0 && e >= 0 && sj >= 0 && st >= 0 && sm >= 0;
 	if (ok) {
-		INS(t, ok, archive_history_t, attempt, H5T_NATIVE_INT32);
-		INS(t, ok, archive_history_t, outcome, e);
-		INS(t, ok, archive_history_t, rank, H5T_NATIVE_INT32);
-		INS(t, ok, archive_history_t, mpi_size, H5T_NATIVE_INT32);
-		INS(t, ok, archive_history_t, job, sj);
-		INS(t, ok, archive_history_t, start_time, st);
-		INS(t, ok, archive_history_t, end_time, st);
-		INS(t, ok, archive_history_t, t_resumed, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_history_t, t_reached, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_history_t, rows, H5T_NATIVE_INT32);
-		INS(t, ok, archive_history_t, wall_s, H5T_NATIVE_DOUBLE);
-		INS(t, ok, archive_history_t, message, sm);
+		H5X_INS(t, ok, archive_history_t, attempt, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_history_t, outcome, e);
+		H5X_INS(t, ok, archive_history_t, rank, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_history_t, mpi_size, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_history_t, job, sj);
+		H5X_INS(t, ok, archive_history_t, start_time, st);
+		H5X_INS(t, ok, archive_history_t, end_time, st);
+		H5X_INS(t, ok, archive_history_t, t_resumed, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_history_t, t_reached, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_history_t, rows, H5T_NATIVE_INT32);
+		H5X_INS(t, ok, archive_history_t, wall_s, H5T_NATIVE_DOUBLE);
+		H5X_INS(t, ok, archive_history_t, message, sm);
 	}
 	if (e >= 0)
 		H5Tclose(e);
@@ -383,56 +368,6 @@ static hid_t history_type(void)
 }
 
 /* ---- attributes (collective when the file is parallel) --------------- */
-
-static int attr_str(hid_t obj, const char *name, const char *val)
-{
-	hid_t t = str_type(strlen(val) + 1), sp = H5Screate(H5S_SCALAR), a = -1;
-	int rc = -1;
-	if (t < 0 || sp < 0)
-		goto out;
-	a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, t, val) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (a >= 0)
-		H5Aclose(a);
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (t >= 0)
-		H5Tclose(t);
-	return rc;
-}
-
-static int attr_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
-		    const void *val)
-{
-	hid_t sp = H5Screate(H5S_SCALAR), a = -1;
-	int rc = -1;
-	if (sp < 0)
-		goto out;
-	a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, mtype, val) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (a >= 0)
-		H5Aclose(a);
-	if (sp >= 0)
-		H5Sclose(sp);
-	return rc;
-}
-
-static int attr_int(hid_t obj, const char *name, int v)
-{
-	int32_t x = v;
-	return attr_num(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &x);
-}
-
-static int attr_dbl(hid_t obj, const char *name, double v)
-{
-	return attr_num(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
-}
 
 /* ---- creation ----------------------------------------------------------- */
 
@@ -499,20 +434,6 @@ static const char *bond_index0 =
 	"bond n = i - L/2 + 1; the junction is bond n = 0, index L/2-1)";
 
 /* Group /points/<id> with its attributes and datasets; ids into ds[NDS]. */
-/* The complex type h5py and numpy read as complex128: {r, i}. */
-static hid_t complex_type(void)
-{
-	hid_t t = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
-	if (t < 0)
-		return t;
-	if (H5Tinsert(t, "r", 0, H5T_NATIVE_DOUBLE) < 0 ||
-	    H5Tinsert(t, "i", sizeof(double), H5T_NATIVE_DOUBLE) < 0) {
-		H5Tclose(t);
-		return -1;
-	}
-	return t;
-}
-
 /* Group /points/<id> with its attributes and datasets; ids into ds[NDS]
  * (-1 for the observables the spec did not ask for). */
 static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
@@ -532,22 +453,22 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 		goto out;
 	}
 	spec_point_canonical(p, canon, sizeof canon);
-	if (attr_int(g, "id", p->id) || attr_str(g, "hash", p->hash_hex) ||
-	    attr_str(g, "canonical", canon) || attr_int(g, "L", p->L) ||
-	    attr_dbl(g, "J", p->J) ||
-	    attr_dbl(g, "delta_left", p->delta_left) ||
-	    attr_dbl(g, "delta_right", p->delta_right) ||
-	    attr_dbl(g, "gamma_right", p->gamma_right) ||
-	    attr_str(g, "state", p->state == SPEC_STATE_GROUND
+	if (h5x_attr_int(g, "id", p->id) || h5x_attr_str(g, "hash", p->hash_hex) ||
+	    h5x_attr_str(g, "canonical", canon) || h5x_attr_int(g, "L", p->L) ||
+	    h5x_attr_dbl(g, "J", p->J) ||
+	    h5x_attr_dbl(g, "delta_left", p->delta_left) ||
+	    h5x_attr_dbl(g, "delta_right", p->delta_right) ||
+	    h5x_attr_dbl(g, "gamma_right", p->gamma_right) ||
+	    h5x_attr_str(g, "state", p->state == SPEC_STATE_GROUND
 					 ? "ground_state"
 					 : "domain_wall") ||
-	    attr_dbl(g, "dt", p->dt) || attr_dbl(g, "t_max", p->t_max) ||
-	    attr_dbl(g, "measure_every", p->measure_every) ||
-	    attr_int(g, "order", p->order) ||
-	    attr_int(g, "chi_max", p->chi_max) ||
-	    attr_dbl(g, "cutoff", p->cutoff) ||
-	    attr_int(g, "n_measure", p->n_measure) ||
-	    attr_int(g, "first_site_n", -p->L / 2 + 1)) {
+	    h5x_attr_dbl(g, "dt", p->dt) || h5x_attr_dbl(g, "t_max", p->t_max) ||
+	    h5x_attr_dbl(g, "measure_every", p->measure_every) ||
+	    h5x_attr_int(g, "order", p->order) ||
+	    h5x_attr_int(g, "chi_max", p->chi_max) ||
+	    h5x_attr_dbl(g, "cutoff", p->cutoff) ||
+	    h5x_attr_int(g, "n_measure", p->n_measure) ||
+	    h5x_attr_int(g, "first_site_n", -p->L / 2 + 1)) {
 		h5err(err, "archive: writing point attributes");
 		goto out;
 	}
@@ -600,8 +521,8 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 		sp = -1;
 		if (ds[k] < 0)
 			goto h5fail;
-		if (attr_str(ds[k], "units", dsinfo[k].units) ||
-		    attr_str(ds[k], "index0", idx0))
+		if (h5x_attr_str(ds[k], "units", dsinfo[k].units) ||
+		    h5x_attr_str(ds[k], "index0", idx0))
 			goto h5fail;
 	}
 	rc = 0;
@@ -707,21 +628,21 @@ static int root_attrs(hid_t file, const spec_t *s, const char *created,
 {
 	/* The default (earliest) file format keeps attributes in the object
 	 * header, 64 KiB at most; the spec text is checked in archive_create */
-	return attr_str(file, "format", ARCHIVE_FORMAT) ||
-	       attr_int(file, "format_version", ARCHIVE_FORMAT_VERSION) ||
-	       attr_str(file, "kapitza_version", KAPITZA_VERSION) ||
-	       attr_str(file, "sweep", s->name ? s->name : "") ||
-	       attr_str(file, "spec_text", s->text ? s->text : "") ||
-	       attr_str(file, "spec_hash", s->hash_hex) ||
-	       attr_str(file, "created", created) ||
-	       attr_int(file, "npoints", s->npoints) ||
-	       attr_int(file, "shard_index", o->shard_index) ||
-	       attr_int(file, "shard_count", o->shard_count) ||
+	return h5x_attr_str(file, "format", ARCHIVE_FORMAT) ||
+	       h5x_attr_int(file, "format_version", ARCHIVE_FORMAT_VERSION) ||
+	       h5x_attr_str(file, "kapitza_version", KAPITZA_VERSION) ||
+	       h5x_attr_str(file, "sweep", s->name ? s->name : "") ||
+	       h5x_attr_str(file, "spec_text", s->text ? s->text : "") ||
+	       h5x_attr_str(file, "spec_hash", s->hash_hex) ||
+	       h5x_attr_str(file, "created", created) ||
+	       h5x_attr_int(file, "npoints", s->npoints) ||
+	       h5x_attr_int(file, "shard_index", o->shard_index) ||
+	       h5x_attr_int(file, "shard_count", o->shard_count) ||
 	       (o->merged_from &&
-		attr_str(file, "merged_from", o->merged_from)) ||
-	       attr_str(file, "units",
+		h5x_attr_str(file, "merged_from", o->merged_from)) ||
+	       h5x_attr_str(file, "units",
 			"J = 1, hbar = 1: energies in J, times in hbar/J") ||
-	       attr_str(file, "site_labels",
+	       h5x_attr_str(file, "site_labels",
 			"arrays over sites start at site n = -L/2+1, arrays "
 			"over bonds at bond n = -L/2+1 (bond n joins sites n "
 			"and n+1); the junction is bond n = 0");
@@ -766,7 +687,7 @@ static int setup_types(archive_t *a, hid_t *fapl, char *err)
 	a->prov_t = prov_type();
 	a->table_t = table_type();
 	a->hist_t = history_type();
-	a->cplx_t = complex_type();
+	a->cplx_t = h5x_complex_type();
 	a->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	*fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (a->status_t < 0 || a->prov_t < 0 || a->table_t < 0 ||
@@ -912,12 +833,12 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 		if (a->table_ds < 0 || a->status_ds < 0 || a->prov_ds < 0 ||
 		    a->hist_ds < 0)
 			rc = h5err(err, "archive: creating the tables");
-		else if (attr_str(a->status_ds, "state_values",
+		else if (h5x_attr_str(a->status_ds, "state_values",
 				  "0 pending, 1 running, 2 done, 3 failed, "
 				  "4 interrupted, 5 other-shard") ||
-			 attr_str(a->status_ds, "index0",
+			 h5x_attr_str(a->status_ds, "index0",
 				  "row k is point id k") ||
-			 attr_str(a->hist_ds, "index0",
+			 h5x_attr_str(a->hist_ds, "index0",
 				  "history[k, j] is attempt j+1 of point id k "
 				  "(attempts beyond the last column overwrite "
 				  "it); attempt 0 marks an unused slot"))
@@ -1422,7 +1343,7 @@ static int read_attr_str(hid_t obj, const char *name, char *buf, size_t cap)
 	if (ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft))
 		goto out;
 	size_t n = H5Tget_size(ft);
-	mt = str_type(n + 1);
+	mt = h5x_str_type(n + 1);
 	tmp = calloc(n + 2, 1);
 	if (mt < 0 || !tmp || H5Aread(a, mt, tmp) < 0)
 		goto out;
