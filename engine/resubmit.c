@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "cli.h"
 #include "checkpoint.h"
 #include "cmd.h"
 #include "farm.h"
@@ -97,39 +98,6 @@ static void usage(FILE *f)
 		"--slurm, sbatch's.\n");
 }
 
-static int parse_int(const char *s, int *v)
-{
-	char *end;
-	errno = 0;
-	long x = strtol(s, &end, 10);
-	if (errno || end == s || *end || x < INT_MIN || x > INT_MAX)
-		return -1;
-	*v = (int)x;
-	return 0;
-}
-
-static int default_threads(int *t, char *err)
-{
-	static const char *vars[] = {"SLURM_CPUS_PER_TASK", "OMP_NUM_THREADS"};
-	*t = 1;
-	for (int k = 0; k < 2; k++) {
-		const char *v = getenv(vars[k]);
-		char buf[32];
-		if (!v || !*v)
-			continue;
-		snprintf(buf, sizeof buf, "%s", v);
-		buf[strcspn(buf, ",")] = 0;
-		if (parse_int(buf, t) || *t < 1) {
-			snprintf(err, ARCHIVE_ERRLEN,
-				 "%s='%s' is not a positive thread count",
-				 vars[k], v);
-			return -1;
-		}
-		return 0;
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 {
 	memset(a, 0, sizeof *a);
@@ -160,7 +128,7 @@ static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 		} else if (!strcmp(s, "-t") || !strcmp(s, "--threads")) {
 			if (!val)
 				goto missing;
-			if (parse_int(val, &a->threads) || a->threads < 1) {
+			if (cli_parse_int(val, &a->threads) || a->threads < 1) {
 				snprintf(err, ARCHIVE_ERRLEN,
 					 "--threads needs a positive integer, "
 					 "not '%s'",
@@ -206,10 +174,10 @@ missing:
 		snprintf(err, ARCHIVE_ERRLEN, "no archive given");
 		return -1;
 	}
-	if (!a->have_threads && default_threads(&a->threads, err))
+	if (!a->have_threads && cli_default_threads(&a->threads, err))
 		return -1;
 	const char *fp = getenv("KAPITZA_FAULT_POINT");
-	if (fp && *fp && (parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
+	if (fp && *fp && (cli_parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
 		snprintf(err, ARCHIVE_ERRLEN,
 			 "KAPITZA_FAULT_POINT='%s' is not a point id", fp);
 		return -1;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "cli.h"
 #include "checkpoint.h"
 #include "cmd.h"
 #include "farm.h"
@@ -87,42 +88,6 @@ static void usage(FILE *f)
 		"its first row.\n");
 }
 
-static int parse_int(const char *s, int *v)
-{
-	char *end;
-	errno = 0;
-	long x = strtol(s, &end, 10);
-	if (errno || end == s || *end || x < INT_MIN || x > INT_MAX)
-		return -1;
-	*v = (int)x;
-	return 0;
-}
-
-/* Threads: the flag, else SLURM_CPUS_PER_TASK, else OMP_NUM_THREADS. */
-static int default_threads(int *t, char *err)
-{
-	static const char *vars[] = {"SLURM_CPUS_PER_TASK", "OMP_NUM_THREADS"};
-	*t = 1;
-	for (int k = 0; k < 2; k++) {
-		const char *v = getenv(vars[k]);
-		if (!v || !*v)
-			continue;
-		/* OMP_NUM_THREADS may be a list for nested levels: the
-		 * first entry is ours */
-		char buf[32];
-		snprintf(buf, sizeof buf, "%s", v);
-		buf[strcspn(buf, ",")] = 0;
-		if (parse_int(buf, t) || *t < 1) {
-			snprintf(err, ARCHIVE_ERRLEN,
-				 "%s='%s' is not a positive thread count",
-				 vars[k], v);
-			return -1;
-		}
-		return 0;
-	}
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 {
 	int have_threads = 0;
@@ -144,7 +109,7 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 		} else if (!strcmp(s, "-t") || !strcmp(s, "--threads")) {
 			if (!val)
 				goto missing;
-			if (parse_int(val, &a->threads) || a->threads < 1) {
+			if (cli_parse_int(val, &a->threads) || a->threads < 1) {
 				snprintf(err, ARCHIVE_ERRLEN,
 					 "--threads needs a positive integer, "
 					 "not '%s'",
@@ -230,11 +195,11 @@ missing:
 			 "no archive given (-o ARCHIVE.h5)");
 		return -1;
 	}
-	if (!have_threads && default_threads(&a->threads, err))
+	if (!have_threads && cli_default_threads(&a->threads, err))
 		return -1;
 	a->fault_point = -1;
 	const char *fp = getenv("KAPITZA_FAULT_POINT");
-	if (fp && *fp && (parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
+	if (fp && *fp && (cli_parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
 		snprintf(err, ARCHIVE_ERRLEN,
 			 "KAPITZA_FAULT_POINT='%s' is not a point id", fp);
 		return -1;
