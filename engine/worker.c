@@ -10,17 +10,12 @@
  *
  * Checkpoints and exact continuation.  A checkpoint (checkpoint.h) holds
  * the state right after a measurement row, so a resumed attempt continues
- * with the very tebd_run() calls an uninterrupted one makes.  Each interval
- * gets a fresh tebd_t, for two reasons: (1) the discarded-weight
- * accumulators are then the worker's own (discarded = sum over intervals of
- * the interval's sum, discarded_max = max over intervals), which a
- * checkpoint records and restores exactly -- tebd.h has no way to set its
- * accumulators; (2) the kernel's LAPACK calls are given their workspace's
- * capacity, which grows with the history of the tebd_t, and LAPACK may
- * choose its algorithm by the workspace size: a tebd_t that has seen the
- * same history on both sides of a checkpoint (none) keeps the numbers
- * identical.  The cost is a few allocations per interval, against
- * steps_per_measure x L gate updates.
+ * with the very tebd_run() calls an uninterrupted one makes.  The kernel's
+ * discarded-weight accumulators are reset before each interval and the
+ * worker sums the interval totals itself (discarded = sum over intervals,
+ * discarded_max = max over intervals): that sum is what a checkpoint
+ * records and restores, so a resumed run adds up exactly the same numbers.
+ * Everything else the kernel does depends on the state alone.
  *
  * A point fails -- recorded, not fatal to the sweep -- on a kernel error, an
  * allocation failure, a NaN in the observables or a norm off 1 by more than
@@ -152,21 +147,17 @@ static const char *kind(int kz)
 	return kz == KZ_ENOMEM ? "allocation failure in " : "";
 }
 
-/* One measurement interval with a fresh tebd_t (see the top of the
- * file); the interval's discarded weight is added to the accumulators. */
-static int interval(const chain_t *c, const tebd_params_t *tp, mps_t *m,
-		    int nsteps, double *disc_total, double *disc_max,
-		    char *kerr)
+/* One measurement interval; its discarded weight is added to the worker's
+ * accumulators (see the top of the file). */
+static int interval(tebd_t *t, mps_t *m, int nsteps, double *disc_total,
+		    double *disc_max, char *kerr)
 {
-	tebd_t *t = NULL;
-	int rc = tebd_create(&t, c, tp, kerr);
-	if (!rc)
-		rc = tebd_run(t, m, nsteps, kerr);
+	tebd_reset_discarded(t);
+	int rc = tebd_run(t, m, nsteps, kerr);
 	if (!rc) {
 		*disc_total += tebd_discarded_total(t);
 		*disc_max = fmax(*disc_max, tebd_discarded_max(t));
 	}
-	tebd_destroy(&t);
 	return rc;
 }
 
@@ -245,6 +236,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 {
 	chain_t *c = NULL;
 	mps_t *m = NULL;
+	tebd_t *t = NULL;
 	obs_t *ob = NULL;
 	double *rho3 = NULL;
 	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
@@ -326,6 +318,11 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	tp.chi_max = p->chi_max;
 	tp.cutoff = p->cutoff;
 	tp.threads = o->threads;
+	rc = tebd_create(&t, c, &tp, kerr);
+	if (rc) {
+		fail(res, "%stebd: %s", kind(rc), kerr);
+		goto out;
+	}
 	rc = obs_create(&ob, p->L, kerr);
 	if (rc) {
 		fail(res, "%sobservables: %s", kind(rc), kerr);
@@ -334,8 +331,8 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 
 	for (int row = row0; row < p->n_measure; row++) {
 		if (row > 0) {
-			rc = interval(c, &tp, m, p->steps_per_measure, &dtot,
-				      &dmax, kerr);
+			rc = interval(t, m, p->steps_per_measure, &dtot, &dmax,
+				      kerr);
 			if (rc) {
 				fail(res, "%stebd at t = %g: %s", kind(rc),
 				     res->t_reached, kerr);
@@ -446,6 +443,7 @@ out:
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
 	obs_destroy(&ob);
+	tebd_destroy(&t);
 	mps_destroy(&m);
 	chain_destroy(&c);
 	free(rho3);

@@ -261,6 +261,13 @@ double tebd_discarded_total(const tebd_t *t) { return t->disc_total; }
 const double *tebd_discarded_bond(const tebd_t *t) { return t->disc_bond; }
 double tebd_discarded_max(const tebd_t *t) { return t->disc_max; }
 
+void tebd_reset_discarded(tebd_t *t)
+{
+	memset(t->disc_bond, 0, (size_t)t->L * sizeof(double));
+	t->disc_total = 0;
+	t->disc_max = 0;
+}
+
 void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 {
 	memset(s, 0, sizeof *s);

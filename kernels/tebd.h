@@ -85,6 +85,10 @@ double tebd_discarded_total(const tebd_t *t);
 const double *tebd_discarded_bond(const tebd_t *t);
 double tebd_discarded_max(const tebd_t *t);
 
+/* Zero the discarded-weight accumulators (total, per bond, max), e.g. at a
+ * measurement so that sums restart from a checkpointable value. */
+void tebd_reset_discarded(tebd_t *t);
+
 /* Where the time went, seconds summed over threads since creation:
  * SVDs, matrix products, the rest of the updates; and counted flops. */
 typedef struct {
