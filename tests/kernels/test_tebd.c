@@ -389,6 +389,10 @@ static void test_threads_identical(void)
 	      "discarded weight differs");
 	CHECK(mps_max_bond_dim(m1) == 16, "chi_max reached: %d",
 	      mps_max_bond_dim(m1));
+	tebd_reset_discarded(t1);
+	CHECK(tebd_discarded_total(t1) == 0 && tebd_discarded_max(t1) == 0 &&
+		      tebd_discarded_bond(t1)[L / 2] == 0,
+	      "discard accumulators not reset");
 	tebd_destroy(&t1);
 	tebd_destroy(&t2);
 	mps_destroy(&m1);
@@ -409,8 +413,7 @@ static void test_gram_vs_svd(void)
 	OK(mps_create_product(&m1, L, up, err));
 	OK(mps_create_product(&m2, L, up, err));
 	tebd_t *t1 = make_tebd(c, TEBD_FOREST_RUTH4, 0.02, 24, 1e-10, 1);
-	tebd_t *t2 = make_tebd(c, TEBD_FOREST_RUTH4, 0.02, 24, 1e-10, 1);
-	tebd_destroy(&t2);
+	tebd_t *t2 = NULL;
 	tebd_params_t p;
 	tebd_params_default(&p);
 	p.chi_max = 24;
