@@ -23,15 +23,13 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kapitza bench [--chi N] [--threads T] [--t-end T] "
-		"[--order 2|4] [--scheme NAME] [--length L] [--svd]\n"
+		"[--order 2|4] [--scheme NAME] [--length L]\n"
 		"  Reference TEBD workload: L=140 XX/XXZ junction, "
 		"Delta_right=cos(pi/4),\n"
 		"  domain wall, dt=0.02, cutoff 1e-10.  Defaults: --chi 128 "
 		"--threads 1\n"
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
-		"  --svd splits every two-site tensor by SVD (the reference) "
-		"instead of\n  the guarded Gram route on saturated bonds.\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -39,7 +37,7 @@ static void bench_usage(FILE *f)
 
 int cmd_bench(int argc, char **argv)
 {
-	int chi = 128, threads = 1, order = 4, L = 140, rc = 1, svd = 0;
+	int chi = 128, threads = 1, order = 4, L = 140, rc = 1;
 	double t_end = 20, dt = 0.02;
 	const char *scheme_name = NULL;
 	static const struct option opts[] = {
@@ -49,7 +47,6 @@ int cmd_bench(int argc, char **argv)
 		{"order", required_argument, 0, 'o'},
 		{"scheme", required_argument, 0, 's'},
 		{"length", required_argument, 0, 'L'},
-		{"svd", no_argument, 0, 'S'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -67,7 +64,6 @@ int cmd_bench(int argc, char **argv)
 		case 'o': order = (int)strtol(optarg, &end, 10); break;
 		case 'L': L = (int)strtol(optarg, &end, 10); break;
 		case 's': scheme_name = optarg; end = optarg + strlen(optarg); break;
-		case 'S': svd = 1; end = ""; break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
@@ -98,7 +94,6 @@ int cmd_bench(int argc, char **argv)
 	p.chi_max = chi;
 	p.threads = threads;
 	p.cutoff = 1e-10;
-	p.decomp = svd ? TEBD_DECOMP_SVD : TEBD_DECOMP_GRAM;
 	if (scheme_name) {
 		int found = 0;
 		for (int s = TEBD_TROTTER2; s <= TEBD_LAST; s++)
@@ -168,9 +163,9 @@ int cmd_bench(int argc, char **argv)
 	double flops = st.gemm_flops + st.svd_flops;
 	fprintf(stderr,
 		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
-		"  | gates %ld (%ld sectors redone by SVD), %.1f us/gate; flops: gemm %.3g, svd(est) "
+		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
 		"%.3g\n",
-		st.svd_s, st.gemm_s, st.other_s, st.gates, st.redo,
+		st.svd_s, st.gemm_s, st.other_s, st.gates,
 		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
 			 : 0,
 		st.gemm_flops, st.svd_flops);

@@ -86,7 +86,6 @@ static const scheme_t schemes[] = {
 void tebd_params_default(tebd_params_t *p)
 {
 	p->scheme = TEBD_FOREST_RUTH4;
-	p->decomp = TEBD_DECOMP_GRAM;
 	p->dt = 0.02;
 	p->chi_max = 64;
 	p->cutoff = 1e-10;
@@ -124,19 +123,19 @@ typedef struct {
 
 /* One thread's buffers; they only grow. */
 typedef struct {
-	kz_cplx *phi, *a, *u, *vt, *work;
-	size_t phi_cap, a_cap, u_cap, vt_cap, work_cap;
-	double *s, *rwork, *ev, kept_norm;
-	size_t s_cap, rwork_cap, ev_cap;
+	kz_cplx *phi, *a, *u, *vt, *work, *taup;
+	size_t phi_cap, a_cap, u_cap, vt_cap, work_cap, taup_cap;
+	double *s, *rwork, *vb, kept_norm;
+	size_t s_cap, rwork_cap, vb_cap;
 	int *iwork;
 	size_t iwork_cap;
 	sv_t *sel;
 	size_t sel_cap;
 	/* per middle-charge sector bookkeeping, [L+1] each */
-	int *r0, *rows, *c0, *cols, *kfull, *keep;
-	size_t *phioff, *vtoff, *soff;
+	int *r0, *rows, *c0, *cols, *kfull, *keep, *vtdone;
+	size_t *phioff, *vtoff, *soff, *vboff;
 	double t_svd, t_gemm, t_other, f_gemm, f_svd;
-	long gates, redo, gram;
+	long gates;
 	int rc;
 	char err[KZ_ERRLEN];
 } ws_t;
@@ -159,10 +158,10 @@ static void ws_free(ws_t *w)
 {
 	free(w->phi), free(w->a), free(w->u), free(w->vt), free(w->work);
 	free(w->s), free(w->rwork), free(w->iwork), free(w->sel);
-	free(w->ev);
+	free(w->vb), free(w->taup);
 	free(w->r0), free(w->rows), free(w->c0), free(w->cols);
-	free(w->kfull), free(w->keep);
-	free(w->phioff), free(w->vtoff), free(w->soff);
+	free(w->kfull), free(w->keep), free(w->vtdone);
+	free(w->phioff), free(w->vtoff), free(w->soff), free(w->vboff);
 }
 
 static int ws_init(ws_t *w, int L)
@@ -175,11 +174,14 @@ static int ws_init(ws_t *w, int L)
 	w->cols = calloc(n, sizeof(int));
 	w->kfull = calloc(n, sizeof(int));
 	w->keep = calloc(n, sizeof(int));
+	w->vtdone = calloc(n, sizeof(int));
 	w->phioff = calloc(n, sizeof(size_t));
 	w->vtoff = calloc(n, sizeof(size_t));
 	w->soff = calloc(n, sizeof(size_t));
+	w->vboff = calloc(n, sizeof(size_t));
 	if (!w->r0 || !w->rows || !w->c0 || !w->cols || !w->kfull ||
-	    !w->keep || !w->phioff || !w->vtoff || !w->soff)
+	    !w->keep || !w->vtdone || !w->phioff || !w->vtoff || !w->soff ||
+	    !w->vboff)
 		return KZ_ENOMEM;
 	return KZ_OK;
 }
@@ -205,9 +207,6 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	if (p->threads < 1 || p->threads > 1024)
 		return kz_err(err, KZ_EINVAL,
 			      "tebd: threads=%d: expected 1..1024", p->threads);
-	if ((int)p->decomp < 0 || p->decomp > TEBD_DECOMP_SVD)
-		return kz_err(err, KZ_EINVAL, "tebd: unknown decomposition %d",
-			      (int)p->decomp);
 	if ((int)p->scheme < 0 || p->scheme > TEBD_LAST)
 		return kz_err(err, KZ_EINVAL, "tebd: unknown scheme %d",
 			      (int)p->scheme);
@@ -278,8 +277,6 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 		s->gemm_flops += t->ws[k].f_gemm;
 		s->svd_flops += t->ws[k].f_svd;
 		s->gates += t->ws[k].gates;
-		s->redo += t->ws[k].redo;
-		s->gram += t->ws[k].gram;
 	}
 	s->wall_s = t->wall;
 }
@@ -306,24 +303,17 @@ static int cmp_sv(const void *x, const void *y)
  * small bond dimension. */
 #define SV_FLOOR 1e-14
 
-/* Smallest singular value (relative to the largest) that the Gram route may
- * keep: its square, 1e-12, sits 100 times above the eigensolver's absolute
- * error n eps ~ 1e-14, so kept values are accurate to better than 1% and
- * directions of pure round-off never enter the bond. */
-#define GRAM_GUARD 1e-6
-
-/* Lambda_i Phi_c of sector k (middle charge c) into w->a: the rows of s1 =
- * 0 (left charge c) and s1 = 1 (left charge c-1) scaled by their Schmidt
- * values. */
-static int build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
+/* Lambda_i Phi_c of sector k (middle charge c) into its place in w->a
+ * (laid out like w->phi): the rows of s1 = 0 (left charge c) and s1 = 1
+ * (left charge c-1) scaled by their Schmidt values. */
+static void build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
 {
 	int mr = w->rows[k], nc = w->cols[k];
-	RESERVE(w->a, w->a_cap, (size_t)mr * nc);
 	const double *l0 = w->r0[k] ? mps_qlam(bl, c) : NULL;
 	const double *l1 = mr > w->r0[k] ? mps_qlam(bl, c - 1) : NULL;
 	const kz_cplx *P = w->phi + w->phioff[k];
 	for (int col = 0; col < nc; col++) {
-		kz_cplx *dst = w->a + (size_t)mr * col;
+		kz_cplx *dst = w->a + w->phioff[k] + (size_t)mr * col;
 		const kz_cplx *src = P + (size_t)mr * col;
 		int r = 0;
 		for (; r < w->r0[k]; r++)
@@ -331,7 +321,6 @@ static int build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
 		for (; r < mr; r++)
 			dst[r] = l1[r - w->r0[k]] * src[r];
 	}
-	return KZ_OK;
 }
 
 /* Bidiagonal problems up to this size go to QR iteration (dbdsqr), which
@@ -339,39 +328,41 @@ static int build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
  * always forms both U and V^T but wins from about 40 on (measured). */
 #define BDSQR_MAX 32
 
-/* Singular values (descending) and V^dag of sector k.  Only S and V^dag are
- * needed (B_{i+1} = V^dag, B_i = Phi V), so instead of zgesdd this runs its
- * pieces without the two it would waste time on: the left back-
- * transformation that builds U, and the max-norm scaling pass (zlange, a
- * hypot per element: 8% of a run), which only guards against overflow that
- * a normalised state cannot reach.  Householder bidiagonalisation (zgebrd),
- * the real bidiagonal SVD, then V^dag = V_B^T P^dag (zunmbr); the singular
- * values are bitwise those of zgesdd's own path.  Falls back to zgesvd if
- * the bidiagonal SVD fails to converge. */
-static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
+/* LAPACK's blocked workspaces, block size <= 64.  Computed from the shape,
+ * never from a buffer's capacity: LAPACK may choose its algorithm by lwork,
+ * and results must not depend on which thread's history a gate lands on. */
+#define LWORK(m, n) (64 * ((size_t)(m) + (size_t)(n)) + 64)
+
+/* Singular values of sector k, and what its V^dag is made of.  Only S and
+ * the kept rows of V^dag are needed (B_{i+1} = V^dag, B_i = Phi V), so
+ * instead of zgesdd this runs its pieces without what it would waste time
+ * on: the left back-transformation that builds U, the max-norm scaling pass
+ * (zlange: a hypot per element, 8% of a run), which guards against an
+ * overflow a normalised state cannot reach, and the right back-
+ * transformation of rows that truncation then drops.  Here: Householder
+ * bidiagonalisation Psi = Q B P^dag (zgebrd, in place in w->a) and the real
+ * SVD B = U_B S V_B^T, whose V_B^T stays in w->vb until select_kept has
+ * chosen the rows (vt_rows).  The singular values are bitwise those of
+ * zgesdd's own path.  If the bidiagonal SVD fails to converge, zgesvd
+ * finishes the sector and vtdone says so. */
+static int sector_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 {
 	int mr = w->rows[k], nc = w->cols[k], mn = w->kfull[k];
+	size_t n = (size_t)mn, lwork = LWORK(mr, nc);
 	double ta = kz_wtime();
-	int rc = build_psi(w, bl, k, c);
-	if (rc)
-		return rc;
-	size_t n = (size_t)mn, mx = (size_t)(mr > nc ? mr : nc);
-	/* LAPACK's blocked workspaces with block size <= 64, computed from the
-	 * shape (never from the capacity: LAPACK may pick its algorithm by
-	 * lwork, and results must not depend on a thread's history) */
-	size_t lwork = 64 * ((size_t)mr + (size_t)nc) + 2 * n;
-	size_t lrwork = 2 * n + 2 * n * n + 3 * n * n + 4 * n + 64;
-	RESERVE(w->work, w->work_cap, lwork + 2 * n);
-	RESERVE(w->rwork, w->rwork_cap, lrwork);
+	build_psi(w, bl, k, c);
+	RESERVE(w->work, w->work_cap, lwork + n);
+	RESERVE(w->rwork, w->rwork_cap, n + n * n + 3 * n * n + 4 * n + 64);
 	RESERVE(w->iwork, w->iwork_cap, 8 * n);
-	kz_cplx *tauq = w->work + lwork, *taup = tauq + n;
-	double *d = w->s + w->soff[k], *e = w->rwork, *vb = e + n,
-	       *ub = vb + n * n, *bw = ub + n * n;
-	kz_cplx *VT = w->vt + w->vtoff[k];
+	kz_cplx *A = w->a + w->phioff[k], *tauq = w->work + lwork;
+	double *d = w->s + w->soff[k], *e = w->rwork, *ub = e + n,
+	       *bw = ub + n * n, *vb = w->vb + w->vboff[k];
 	double tb = kz_wtime();
 	w->t_other += tb - ta;
-	int info = LAPACKE_zgebrd_work(LAPACK_COL_MAJOR, mr, nc, w->a, mr, d,
-				       e, tauq, taup, w->work, (int)lwork);
+	w->vtdone[k] = 0;
+	int info = LAPACKE_zgebrd_work(LAPACK_COL_MAJOR, mr, nc, A, mr, d, e,
+				       tauq, w->taup + w->soff[k], w->work,
+				       (int)lwork);
 	char uplo = mr >= nc ? 'U' : 'L';
 	if (!info && mn <= BDSQR_MAX) {
 		memset(vb, 0, n * n * sizeof *vb);
@@ -384,91 +375,54 @@ static int decomp_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 					   ub, mn, vb, mn, NULL, NULL, bw,
 					   w->iwork);
 	}
-	if (!info) {
-		/* V^dag = [V_B^T 0] P^dag: P's reflectors are in a */
-		for (int col = 0; col < nc; col++)
-			for (int a = 0; a < mn; a++)
-				VT[a + n * col] = col < mn ? vb[a + n * col] : 0;
-		info = LAPACKE_zunmbr_work(LAPACK_COL_MAJOR, 'P', 'R', 'C', mn,
-					   nc, mr, w->a, mr, taup, VT, mn,
-					   w->work, (int)lwork);
-	}
 	if (info) {
-		if ((rc = build_psi(w, bl, k, c)))
-			return rc;
-		size_t lw = 2 * (n * n + 2 * n + mx) + 64;
-		size_t lrw = 5 * n + 64;
+		build_psi(w, bl, k, c);
+		size_t lw = 2 * (n * n + 2 * n + (size_t)(mr > nc ? mr : nc));
 		RESERVE(w->u, w->u_cap, (size_t)mr * n);
 		RESERVE(w->work, w->work_cap, lw);
-		RESERVE(w->rwork, w->rwork_cap, lrw);
-		info = LAPACKE_zgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', mr, nc,
-					   w->a, mr, w->s + w->soff[k], w->u,
-					   mr, VT, mn, w->work, (int)lw,
-					   w->rwork);
+		RESERVE(w->rwork, w->rwork_cap, 5 * n);
+		info = LAPACKE_zgesvd_work(LAPACK_COL_MAJOR, 'S', 'S', mr, nc, A,
+					   mr, d, w->u, mr,
+					   w->vt + w->vtoff[k], mn, w->work,
+					   (int)lw, w->rwork);
 		if (info)
 			return kz_err(w->err, KZ_ELAPACK,
 				      "tebd: SVD failed on bond %d (info %d)",
 				      bond, info);
+		w->vtdone[k] = 1;
 	}
 	w->t_svd += kz_wtime() - tb;
-	double M = (double)mx, N = mn;
-	/* Golub & Van Loan's Golub-Reinsch count for S and V (4 m n^2 +
-	 * 8 n^3), times 4 for complex arithmetic */
-	w->f_svd += 4.0 * (4 * M * N * N + 8 * N * N * N);
+	double M = mr > nc ? mr : nc, N = mn;
+	/* bidiagonalisation 4 M N^2 - 4/3 N^3 (Golub & Van Loan), times 4
+	 * for complex arithmetic; the real bidiagonal SVD not counted */
+	w->f_svd += 4.0 * (4 * M * N * N - 4.0 / 3 * N * N * N);
 	return KZ_OK;
 }
 
-/* The same from the Gram matrix Psi^dag Psi = V S^2 V^dag (zherk +
- * zheevd), about 1.5 times faster than the SVD on these sizes.  Its
- * eigenvectors are orthonormal to round-off, so B_{i+1} = V^dag stays
- * exactly right-orthonormal and the projection onto the kept space is as
- * good as the SVD's; only singular values below ~sqrt(n eps) s_max are not
- * resolved, which the caller guards (GRAM_GUARD). */
-static int decomp_gram(ws_t *w, const mps_bond_t *bl, int k, int c)
+/* Rows [0, kk) of sector k's V^dag = [V_B^T 0] P^dag (zunmbr applies the
+ * reflectors of P kept in w->a). */
+static int vt_rows(ws_t *w, int k, int kk)
 {
 	int mr = w->rows[k], nc = w->cols[k], mn = w->kfull[k];
-	double ta = kz_wtime();
-	int rc = build_psi(w, bl, k, c);
-	if (rc)
-		return rc;
-	size_t n = (size_t)nc;
-	/* zheevd's documented workspaces for jobz = 'V', passed exactly */
-	size_t lwork = 2 * n + n * n, lrwork = 1 + 5 * n + 2 * n * n,
-	       liwork = 3 + 5 * n;
-	RESERVE(w->u, w->u_cap, n * n);
+	if (w->vtdone[k])
+		return KZ_OK;
+	size_t n = (size_t)mn, lwork = LWORK(kk, nc);
 	RESERVE(w->work, w->work_cap, lwork);
-	RESERVE(w->rwork, w->rwork_cap, lrwork);
-	RESERVE(w->iwork, w->iwork_cap, liwork);
-	RESERVE(w->ev, w->ev_cap, n);
 	double tb = kz_wtime();
-	w->t_other += tb - ta;
-	cblas_zherk(CblasColMajor, CblasLower, CblasConjTrans, nc, mr, 1.0,
-		    w->a, mr, 0.0, w->u, nc);
-	double tc = kz_wtime();
-	w->t_gemm += tc - tb;
-	w->f_gemm += 4.0 * (double)nc * nc * mr;
-	int info = LAPACKE_zheevd_work(LAPACK_COL_MAJOR, 'V', 'L', nc, w->u, nc,
-				       w->ev, w->work, (int)lwork, w->rwork,
-				       (int)lrwork, w->iwork, (int)liwork);
+	const double *vb = w->vb + w->vboff[k];
+	kz_cplx *VT = w->vt + w->vtoff[k];
+	for (int col = 0; col < nc; col++)
+		for (int a = 0; a < kk; a++)
+			VT[a + n * col] = col < mn ? vb[a + n * col] : 0;
+	int info = LAPACKE_zunmbr_work(
+		LAPACK_COL_MAJOR, 'P', 'R', 'C', kk, nc, mr, w->a + w->phioff[k],
+		mr, w->taup + w->soff[k], VT, mn, w->work, (int)lwork);
 	if (info)
 		return kz_err(w->err, KZ_ELAPACK,
-			      "tebd: eigensolver failed (info %d)", info);
-	/* ascending eigenvalues -> descending singular values; row j of V^dag
-	 * is the conjugate of eigenvector nc-1-j */
-	double *s = w->s + w->soff[k];
-	kz_cplx *VT = w->vt + w->vtoff[k];
-	for (int j = 0; j < mn; j++) {
-		double e = w->ev[nc - 1 - j];
-		s[j] = e > 0 ? sqrt(e) : 0;
-		const kz_cplx *v = w->u + n * (size_t)(nc - 1 - j);
-		for (int col = 0; col < nc; col++)
-			VT[j + (size_t)mn * col] = conj(v[col]);
-	}
-	w->t_svd += kz_wtime() - tc;
-	w->gram++;
-	double N = nc;
-	/* tridiagonalisation 16/3 n^3 + back-transformation ~8 n^3, complex */
-	w->f_svd += 4.0 * (4.0 / 3 + 2) * N * N * N;
+			      "tebd: back-transformation failed (info %d)", info);
+	w->t_svd += kz_wtime() - tb;
+	/* applying N reflectors to kk rows of length nc: 4 kk nc N, complex */
+	w->f_svd += 4.0 * 4 * kk * nc * (double)mn;
 	return KZ_OK;
 }
 
@@ -626,69 +580,44 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	}
 
 	/* decompose Lambda_i Phi_c sector by sector, then truncate */
-	size_t nvt = 0, ns = 0;
+	size_t nvt = 0, ns = 0, nvb = 0;
 	for (int k = 0; k < nq; k++) {
 		int mr = w->rows[k], nc = w->cols[k];
 		w->kfull[k] = mr < nc ? mr : nc;
 		w->vtoff[k] = nvt;
 		w->soff[k] = ns;
+		w->vboff[k] = nvb;
 		nvt += (size_t)w->kfull[k] * nc;
 		ns += (size_t)w->kfull[k];
+		nvb += (size_t)w->kfull[k] * w->kfull[k];
 	}
+	RESERVE(w->a, w->a_cap, nphi + 1);
 	RESERVE(w->vt, w->vt_cap, nvt + 1);
+	RESERVE(w->vb, w->vb_cap, nvb + 1);
 	RESERVE(w->s, w->s_cap, ns + 1);
+	RESERVE(w->taup, w->taup_cap, ns + 1);
 	RESERVE(w->sel, w->sel_cap, ns + 1);
 	w->t_other += kz_wtime() - t2;
-	/* The Gram route only pays where it is rarely sent back: bonds that
-	 * are saturated at chi_max with a spectrum ending above the guard.
-	 * Growing bonds keep values down to the cutoff and go straight to the
-	 * SVD.  Decided from the state alone (not from history), so that a
-	 * run resumed from a checkpoint repeats the same arithmetic. */
-	int gram = t->p.decomp == TEBD_DECOMP_GRAM &&
-		   bm->total == t->p.chi_max;
-	if (gram) {
-		double lmin = 1, lmax = 0;
-		for (int a = 0; a < bm->total; a++) {
-			lmin = fmin(lmin, bm->lam[a]);
-			lmax = fmax(lmax, bm->lam[a]);
-		}
-		gram = lmin >= 2 * GRAM_GUARD * lmax;
-	}
 	for (int k = 0; k < nq; k++) {
 		if (!w->kfull[k])
 			continue;
-		int rc = gram ? decomp_gram(w, bl, k, qlo + k)
-			      : decomp_svd(w, bl, k, qlo + k, i);
+		int rc = sector_svd(w, bl, k, qlo + k, i);
 		if (rc)
 			return rc;
 	}
 	double t4 = kz_wtime();
 	int nkeep = select_kept(t, w, nq, disc);
-	if (nkeep > 0 && gram) {
-		/* the Gram route resolves singular values only down to about
-		 * sqrt(n eps) s_max: a sector keeping a smaller one is redone
-		 * by SVD and the selection repeated */
-		int redo = 0;
-		double smax = w->sel[0].s;
-		for (int k = 0; k < nq; k++) {
-			int kk = w->keep[k];
-			if (!kk || w->s[w->soff[k] + kk - 1] >= GRAM_GUARD * smax)
-				continue;
-			w->t_other += kz_wtime() - t4;
-			int rc = decomp_svd(w, bl, k, qlo + k, i);
-			if (rc)
-				return rc;
-			w->redo++;
-			redo = 1;
-			t4 = kz_wtime();
-		}
-		if (redo)
-			nkeep = select_kept(t, w, nq, disc);
-	}
 	if (nkeep < 0)
 		return kz_err(w->err, KZ_ENUM,
 			      "tebd: bond %d: two-site state has norm^2 %g", i,
 			      *disc);
+	w->t_other += kz_wtime() - t4;
+	for (int k = 0; k < nq; k++) {
+		int rc = w->keep[k] ? vt_rows(w, k, w->keep[k]) : KZ_OK;
+		if (rc)
+			return rc;
+	}
+	t4 = kz_wtime();
 	double nk = w->kept_norm;
 
 	/* new middle bond and sites */

@@ -33,19 +33,8 @@ typedef enum {
 	TEBD_LAST = TEBD_FOREST_RUTH4,
 } tebd_scheme_t;
 
-/* How each two-site tensor is split.  GRAM (default): bonds saturated at
- * chi_max whose kept spectrum ends above 1e-6 of its largest value are split
- * through the eigenvectors of the Gram matrix (faster, and as accurate
- * there: see tebd.c); everything else, and any sector that would keep a
- * smaller value, by SVD.  SVD: LAPACK's zgesdd throughout (the reference). */
-typedef enum {
-	TEBD_DECOMP_GRAM = 0,
-	TEBD_DECOMP_SVD = 1,
-} tebd_decomp_t;
-
 typedef struct {
 	tebd_scheme_t scheme;
-	tebd_decomp_t decomp;
 	double dt;       /* > 0, finite */
 	int chi_max;     /* >= 1 */
 	double cutoff;   /* >= 0 */
@@ -95,8 +84,6 @@ typedef struct {
 	double svd_s, gemm_s, other_s, wall_s;
 	double gemm_flops, svd_flops;   /* svd_flops: standard estimate */
 	long gates;
-	long gram;   /* sectors split by the Gram route */
-	long redo;   /* sectors the Gram route handed back to the SVD */
 } tebd_stats_t;
 void tebd_stats(const tebd_t *t, tebd_stats_t *s);
 
