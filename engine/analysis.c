@@ -6,10 +6,11 @@
  *     (paper Fig. 3c), and, over the points sharing every other parameter,
  *     the fit v'_R = A Delta + B (Fig. 3d);
  *   - the agreement time with the next larger chi_max (convergence);
- *   - from thermal tables (computed here with --thermal from the archive's
- *     `thermal:` spec section, or read back from /analysis/thermal), the
- *     effective beta_eff_n(t), mu_eff_n(t) and the trace distance d_n(t) to
- *     the thermal three-site state (Fig. 4, Fig. 7, Methods);
+ *   - from the thermal tables of the archive (the points of state
+ *     thermal_table that `kapitza run` farms from the spec's `thermal:`
+ *     section; this command never computes one), the effective
+ *     beta_eff_n(t), mu_eff_n(t) and the trace distance d_n(t) to the
+ *     thermal three-site state (Fig. 4, Fig. 7, Methods);
  * writes everything under /analysis (never touching /points) and prints it.
  *
  * Serial and not collective: the archive is opened read-write with the sec2
@@ -50,9 +51,6 @@ typedef struct {
 	double t0, t1;           /* the fit window */
 	fit_peak_opts_t peaks;
 	double tol;              /* convergence tolerance (absolute) */
-	int thermal;             /* compute the thermal tables */
-	const char *thermal_spec; /* take thermal: from this file */
-	int threads;
 	int force, no_write, quiet, help;
 } an_opts_t;
 
@@ -126,10 +124,12 @@ typedef struct {
 	int th_done;
 } pt_t;
 
+/* A thermal table of the archive (a point of state thermal_table). */
 typedef struct {
 	double delta;
-	thermal_table_t *t;
-	double wall_s;
+	int point;               /* its point id */
+	int state;               /* its /status state */
+	thermal_table_t *t;      /* read back if done, else NULL */
 } tab_t;
 
 __attribute__((format(printf, 2, 3))) static int an_err(char *err,
@@ -171,20 +171,16 @@ static void usage(FILE *f)
 		"parabolic vertex)\n"
 		"      --tol X          convergence tolerance, absolute "
 		"(default 1e-3)\n"
-		"      --thermal        compute the thermal tables of the "
-		"spec's thermal: section\n"
-		"                       into /analysis/thermal (else: reuse "
-		"stored tables)\n"
-		"      --thermal-spec F take the thermal: section from spec "
-		"file F\n"
-		"  -t, --threads T      threads of the thermal tables "
-		"(default OMP_NUM_THREADS or 1)\n"
 		"  -n, --no-write       print only; open the archive "
 		"read-only\n"
 		"  -f, --force          even if points are marked running\n"
 		"  -q, --quiet          no tables on stdout\n"
 		"Writes /analysis (engine/POSTSTAGE.md); never modifies "
 		"/points.\n"
+		"beta_eff, mu_eff and d_n use the archive's thermal tables, "
+		"which `kapitza run`\n"
+		"computes as items of the sweep (the spec's thermal: "
+		"section).\n"
 		"Exit status: 0 all fits done, 1 some fit not done (see the "
 		"messages), 2 error.\n");
 }
@@ -204,10 +200,6 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	o->t1 = 40;
 	o->tol = 1e-3;
 	fit_peak_opts_default(&o->peaks);
-	o->threads = 1;
-	const char *env = getenv("OMP_NUM_THREADS");
-	if (env && atoi(env) > 0)
-		o->threads = atoi(env);
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double x;
@@ -278,21 +270,18 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--tol needs a number > 0, not "
 					      "'%s'",
 					      v);
-		} else if (!strcmp(s, "--thermal")) {
-			o->thermal = 1;
-		} else if (!strcmp(s, "--thermal-spec")) {
-			NEED;
-			o->thermal_spec = v;
-			o->thermal = 1;
-		} else if (!strcmp(s, "-t") || !strcmp(s, "--threads")) {
-			NEED;
-			if (parse_double(v, &x) || x < 1 || x != floor(x) ||
-			    x > 4096)
-				return an_err(err,
-					      "--threads needs a positive "
-					      "integer, not '%s'",
-					      v);
-			o->threads = (int)x;
+		} else if (!strcmp(s, "--thermal") ||
+			   !strcmp(s, "--thermal-spec") || !strcmp(s, "-t") ||
+			   !strcmp(s, "--threads")) {
+			/* the options of the former table computation */
+			return an_err(err,
+				      "%s: kapitza fit no longer computes "
+				      "thermal tables: `kapitza run` farms "
+				      "them as items of the sweep, from the "
+				      "spec's thermal: section, and kapitza "
+				      "fit reads them from the archive "
+				      "(engine/POSTSTAGE.md)",
+				      s);
 		} else if (!strcmp(s, "-n") || !strcmp(s, "--no-write")) {
 			o->no_write = 1;
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
@@ -311,51 +300,18 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	}
 	if (!o->help && !o->path)
 		return an_err(err, "no archive given");
-	if (o->no_write && o->thermal)
-		return an_err(err, "--thermal stores tables: it cannot be "
-				   "combined with --no-write");
 	return 0;
 }
 
 /* ---- HDF5 helpers ---- */
 
-static int attr_read_dbl(hid_t obj, const char *name, double *v)
+static int attr_read_int(hid_t obj, const char *name, int *v)
 {
 	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-	int rc = a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0 ? 0 : -1;
+	int rc = a >= 0 && H5Aread(a, H5T_NATIVE_INT, v) >= 0 ? 0 : -1;
 	if (a >= 0)
 		H5Aclose(a);
 	return rc;
-}
-
-/* A string attribute of any length, as a new NUL-terminated buffer. */
-static char *attr_read_str(hid_t obj, const char *name, size_t *len)
-{
-	hid_t a = H5Aopen(obj, name, H5P_DEFAULT), ft = -1, mt = -1;
-	char *buf = NULL;
-	if (a < 0)
-		goto out;
-	ft = H5Aget_type(a);
-	if (ft < 0 || H5Tget_class(ft) != H5T_STRING || H5Tis_variable_str(ft))
-		goto out;
-	size_t n = H5Tget_size(ft);
-	mt = h5x_str_type(n + 1);
-	buf = calloc(n + 2, 1);
-	if (mt < 0 || !buf || H5Aread(a, mt, buf) < 0) {
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	if (len)
-		*len = strlen(buf);
-out:
-	if (mt >= 0)
-		H5Tclose(mt);
-	if (ft >= 0)
-		H5Tclose(ft);
-	if (a >= 0)
-		H5Aclose(a);
-	return buf;
 }
 
 /* Reads dataset `path` (n0 x n1 x ... of `count` elements of mtype) into a
@@ -922,252 +878,149 @@ out:
 
 static void tabs_free(tab_t *t, int n)
 {
-	for (int k = 0; k < n; k++)
+	for (int k = 0; t && k < n; k++)
 		thermal_table_destroy(&t[k].t);
 	free(t);
 }
 
-static int tables_compute(const spec_thermal_t *th, int threads, int quiet,
-			  tab_t **out, char *err)
+/* Table point p (done) from /points/<id> (engine/ARCHIVE.md) into a kernel
+ * table: the archive keeps rho3[j][i][a][b] = <a|rho|b>, the kernel
+ * <a|rho|b> at a + 8 b. */
+static int table_load(hid_t f, const archive_point_row_t *p,
+		      thermal_table_t **out, char *err)
 {
-	tab_t *t = calloc((size_t)th->ndelta, sizeof *t);
-	char kerr[KZ_ERRLEN];
-	if (!t)
-		return an_err(err, "out of memory");
-	for (int k = 0; k < th->ndelta; k++) {
-		thermal_params_t p;
-		thermal_params_default(&p);
-		p.J = 1;
-		p.delta = th->delta[k];
-		p.n_sites = th->length;
-		p.chi_max = th->chi_max;
-		p.cutoff = th->cutoff;
-		p.dtau = th->dtau;
-		p.order = th->order;
-		p.threads = threads;
-		double w = kz_wtime();
-		t[k].delta = th->delta[k];
-		if (thermal_table_create(&t[k].t, &p, th->betas, th->nbeta,
-					 th->mus, th->nmu, kerr)) {
-			an_err(err, "thermal table delta = %g: %s",
-			       th->delta[k], kerr);
-			tabs_free(t, th->ndelta);
-			return -1;
-		}
-		t[k].wall_s = kz_wtime() - w;
-		if (!quiet) {
-			printf("thermal table %d/%d: delta = %.6g, N = %d, "
-			       "chi = %d, %d x %d (beta x mu): %.1f s, "
-			       "discarded %.2e\n",
-			       k + 1, th->ndelta, th->delta[k], th->length,
-			       th->chi_max, th->nbeta, th->nmu, t[k].wall_s,
-			       thermal_table_discarded(t[k].t));
-			fflush(stdout);
-		}
-	}
-	*out = t;
-	return 0;
-}
+	hid_t cplx = h5x_complex_type(), g = -1;
+	double *b = NULL, *mu = NULL, *e = NULL, *sz = NULL;
+	kz_cplx *rho = NULL, *kr = NULL;
+	int nb = 0, nm = 0, rc = -1;
+	char path[96], kerr[KZ_ERRLEN];
 
-static int tables_write(hid_t an, const tab_t *t, int n, char *err)
-{
-	hid_t g = -1, tg = -1, cplx = h5x_complex_type();
-	int rc = -1;
 	if (cplx < 0)
 		return an_err(err, "HDF5: complex type");
-	if (H5Lexists(an, "thermal", H5P_DEFAULT) > 0 &&
-	    H5Ldelete(an, "thermal", H5P_DEFAULT) < 0) {
-		an_err(err, "cannot replace /analysis/thermal");
+	snprintf(path, sizeof path, "/points/%d", p->id);
+	g = H5Gopen2(f, path, H5P_DEFAULT);
+	if (g < 0 || attr_read_int(g, "nbeta", &nb) ||
+	    attr_read_int(g, "nmu", &nm) || nb < 2 || nm < 1) {
+		an_err(err, "%s: not a thermal table (attributes nbeta, nmu)",
+		       path);
 		goto out;
 	}
-	g = H5Gcreate2(an, "thermal", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g < 0 || h5x_attr_int(g, "ntables", n) ||
-	    h5x_attr_str(g, "about",
-		     "equations of state of the homogeneous XXZ chain (J = 1) "
-		     "by purification (kernels/thermal.h): energy[j][i] = "
-		     "site-centred energy e at (beta[i], mu[j]), sz the same "
-		     "for <S^z>, rho3[j][i] the centre three-site density "
-		     "matrix")) {
-		an_err(err, "cannot create /analysis/thermal");
+	const size_t nn = (size_t)nb * nm;
+#define RD(name, type, esz, cnt, ptr)                                        \
+	(snprintf(path, sizeof path, "/points/%d/%s", p->id, name),          \
+	 read_ds(f, path, type, esz, cnt, (void **)(ptr), err))
+	int r = RD("beta", H5T_NATIVE_DOUBLE, 8, (size_t)nb, &b);
+	r = r ? r : RD("mu", H5T_NATIVE_DOUBLE, 8, (size_t)nm, &mu);
+	r = r ? r : RD("energy", H5T_NATIVE_DOUBLE, 8, nn, &e);
+	r = r ? r : RD("sz", H5T_NATIVE_DOUBLE, 8, nn, &sz);
+	r = r ? r : RD("rho3", cplx, sizeof(kz_cplx), nn * 64, &rho);
+#undef RD
+	if (r) {
+		if (r > 0)
+			an_err(err, "%s: a thermal table's dataset is missing",
+			       path);
 		goto out;
 	}
-	for (int k = 0; k < n; k++) {
-		const thermal_table_t *tb = t[k].t;
-		const thermal_params_t *p = thermal_table_params(tb);
-		int nb = thermal_table_nbeta(tb), nm = thermal_table_nmu(tb);
-		hsize_t d1[1] = {(hsize_t)nb}, d2[2] = {(hsize_t)nm, (hsize_t)nb},
-			d4[4] = {(hsize_t)nm, (hsize_t)nb, 8, 8};
-		char name[16];
-		snprintf(name, sizeof name, "%d", k);
-		tg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-		int bad = tg < 0 || h5x_attr_dbl(tg, "delta", t[k].delta) ||
-			  h5x_attr_dbl(tg, "J", p->J) ||
-			  h5x_attr_int(tg, "length", p->n_sites) ||
-			  h5x_attr_int(tg, "chi_max", p->chi_max) ||
-			  h5x_attr_dbl(tg, "cutoff", p->cutoff) ||
-			  h5x_attr_dbl(tg, "dtau", p->dtau) ||
-			  h5x_attr_int(tg, "order", p->order) ||
-			  h5x_attr_dbl(tg, "discarded",
-				   thermal_table_discarded(tb)) ||
-			  h5x_attr_dbl(tg, "wall_s", t[k].wall_s) ||
-			  write_dbl(tg, "beta", 1, d1,
-				    thermal_table_betas(tb), "1/J", NULL);
-		d1[0] = (hsize_t)nm;
-		bad = bad ||
-		      write_dbl(tg, "mu", 1, d1, thermal_table_mus(tb), "J",
-				NULL) ||
-		      write_dbl(tg, "energy", 2, d2, thermal_table_energy(tb),
-				"J", "energy[j][i]: mu[j], beta[i]") ||
-		      write_dbl(tg, "sz", 2, d2, thermal_table_sz(tb), "1",
-				"sz[j][i]: mu[j], beta[i]") ||
-		      (thermal_table_rho3(tb) &&
-		       write_ds(tg, "rho3", 4, d4, cplx, cplx,
-				thermal_table_rho3(tb), "1",
-				"rho3[j][i][a][b] = <a|rho|b> at mu[j], "
-				"beta[i]; a = 4 s0 + 2 s1 + s2, s = 1 up"));
-		H5Gclose(tg);
-		tg = -1;
-		if (bad) {
-			an_err(err, "cannot write /analysis/thermal/%d", k);
-			goto out;
-		}
+	kr = malloc(nn * 64 * sizeof *kr);
+	if (!kr) {
+		an_err(err, "out of memory");
+		goto out;
+	}
+	for (size_t node = 0; node < nn; node++)
+		for (int x = 0; x < 8; x++)
+			for (int y = 0; y < 8; y++)
+				kr[64 * node + x + 8 * y] =
+					rho[64 * node + 8 * x + y];
+	thermal_params_t tp;
+	thermal_params_default(&tp);
+	tp.J = p->J;
+	tp.delta = p->delta_right;
+	tp.n_sites = p->L;
+	tp.chi_max = p->chi_max;
+	tp.cutoff = p->cutoff;
+	tp.dtau = p->dt;
+	tp.order = p->order;
+	if (thermal_table_create_from(out, &tp, b, nb, mu, nm, e, sz, kr,
+				      kerr)) {
+		an_err(err, "thermal table (point %d, delta = %.6g): %s",
+		       p->id, p->delta_right, kerr);
+		goto out;
 	}
 	rc = 0;
 out:
 	if (g >= 0)
 		H5Gclose(g);
 	H5Tclose(cplx);
-	return rc;
-}
-
-/* Tables stored by an earlier `kapitza fit --thermal`. */
-static int tables_read(hid_t f, tab_t **out, int *nout, char *err)
-{
-	hid_t g = -1, cplx = h5x_complex_type();
-	tab_t *t = NULL;
-	int n = 0, rc = -1;
-	double *b = NULL, *mu = NULL, *e = NULL, *sz = NULL;
-	kz_cplx *rho = NULL;
-	char kerr[KZ_ERRLEN];
-
-	*out = NULL;
-	*nout = 0;
-	if (H5Lexists(f, "/analysis", H5P_DEFAULT) <= 0 ||
-	    H5Lexists(f, "/analysis/thermal", H5P_DEFAULT) <= 0) {
-		rc = 0;
-		goto out;
-	}
-	g = H5Gopen2(f, "/analysis/thermal", H5P_DEFAULT);
-	H5G_info_t info;
-	if (g < 0 || H5Gget_info(g, &info) < 0) {
-		an_err(err, "cannot read /analysis/thermal");
-		goto out;
-	}
-	t = calloc(info.nlinks ? info.nlinks : 1, sizeof *t);
-	if (!t) {
-		an_err(err, "out of memory");
-		goto out;
-	}
-	for (hsize_t k = 0; k < info.nlinks; k++) {
-		char path[64];
-		hid_t tg;
-		hsize_t nb, nm;
-		snprintf(path, sizeof path, "/analysis/thermal/%d", (int)k);
-		if (H5Lexists(f, path, H5P_DEFAULT) <= 0)
-			continue;
-		tg = H5Gopen2(f, path, H5P_DEFAULT);
-		double delta = NAN;
-		int bad = tg < 0 || attr_read_dbl(tg, "delta", &delta);
-		hid_t d = bad ? -1 : H5Dopen2(tg, "beta", H5P_DEFAULT);
-		hid_t d2 = bad ? -1 : H5Dopen2(tg, "mu", H5P_DEFAULT);
-		hid_t s1 = d >= 0 ? H5Dget_space(d) : -1,
-		      s2 = d2 >= 0 ? H5Dget_space(d2) : -1;
-		bad = bad || s1 < 0 || s2 < 0 ||
-		      H5Sget_simple_extent_dims(s1, &nb, NULL) != 1 ||
-		      H5Sget_simple_extent_dims(s2, &nm, NULL) != 1;
-		if (s1 >= 0)
-			H5Sclose(s1);
-		if (s2 >= 0)
-			H5Sclose(s2);
-		if (d >= 0)
-			H5Dclose(d);
-		if (d2 >= 0)
-			H5Dclose(d2);
-		if (tg >= 0)
-			H5Gclose(tg);
-		if (bad) {
-			an_err(err, "%s: not a thermal table", path);
-			goto out;
-		}
-		char p1[80];
-#define RD(name, type, sz_, cnt, ptr)                                          \
-	(snprintf(p1, sizeof p1, "%s/%s", path, name),                         \
-	 read_ds(f, p1, type, sz_, cnt, (void **)(ptr), err))
-		int r1 = RD("beta", H5T_NATIVE_DOUBLE, 8, nb, &b);
-		int r2 = r1 ? r1 : RD("mu", H5T_NATIVE_DOUBLE, 8, nm, &mu);
-		int r3 = r2 ? r2
-			    : RD("energy", H5T_NATIVE_DOUBLE, 8, nb * nm, &e);
-		int r4 = r3 ? r3 : RD("sz", H5T_NATIVE_DOUBLE, 8, nb * nm, &sz);
-		int r5 = r4 ? r4 : RD("rho3", cplx, 16, nb * nm * 64, &rho);
-#undef RD
-		if (r4) {
-			if (r4 > 0)
-				an_err(err, "%s: incomplete thermal table",
-				       path);
-			goto out;
-		}
-		if (r5 < 0)
-			goto out;
-		thermal_params_t p;
-		thermal_params_default(&p);
-		p.J = 1;
-		p.delta = delta;
-		if (thermal_table_create_from(&t[n].t, &p, b, (int)nb, mu,
-					      (int)nm, e, sz, r5 ? NULL : rho,
-					      kerr)) {
-			an_err(err, "%s: %s", path, kerr);
-			goto out;
-		}
-		t[n].delta = delta;
-		n++;
-		free(b);
-		free(mu);
-		free(e);
-		free(sz);
-		free(rho);
-		b = mu = e = sz = NULL;
-		rho = NULL;
-	}
-	*out = t;
-	*nout = n;
-	t = NULL;
-	rc = 0;
-out:
-	if (t)
-		tabs_free(t, n);
 	free(b);
 	free(mu);
 	free(e);
 	free(sz);
 	free(rho);
-	if (g >= 0)
-		H5Gclose(g);
-	H5Tclose(cplx);
+	free(kr);
 	return rc;
 }
 
-static const thermal_table_t *table_for(const tab_t *t, int n, double delta)
+/* The archive's thermal tables: every point of state thermal_table, read
+ * back if it is done.  *nout = 0 when the spec had no thermal: section. */
+static int tables_read(hid_t f, const archive_summary_t *sum, tab_t **out,
+		       int *nout, char *err)
+{
+	tab_t *t = calloc((size_t)sum->npoints + 1, sizeof *t);
+	int n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!t)
+		return an_err(err, "out of memory");
+	for (int k = 0; k < sum->npoints; k++) {
+		const archive_point_row_t *p = &sum->points[k];
+		if (p->state != SPEC_STATE_THERMAL)
+			continue;
+		t[n].delta = p->delta_right;
+		t[n].point = p->id;
+		t[n].state = sum->status[k].state;
+		if (t[n].state == ARCHIVE_DONE &&
+		    table_load(f, p, &t[n].t, err)) {
+			tabs_free(t, n + 1);
+			return -1;
+		}
+		n++;
+	}
+	*out = t;
+	*nout = n;
+	return 0;
+}
+
+static const tab_t *table_for(const tab_t *t, int n, double delta)
 {
 	for (int k = 0; k < n; k++)
 		if (fabs(t[k].delta - delta) <= 1e-12)
-			return t[k].t;
+			return &t[k];
 	return NULL;
+}
+
+/* Why table t cannot be used, and the command that fixes it. */
+static void table_missing(const tab_t *t, const char *archive, char *buf,
+			  size_t n)
+{
+	if (t->state == ARCHIVE_OTHER_SHARD)
+		msg(buf, n,
+		    "the thermal table for delta = %.6g (point %d) is in "
+		    "another shard: merge the shards (kapitza merge) and fit "
+		    "the merged archive",
+		    t->delta, t->point);
+	else
+		msg(buf, n,
+		    "the thermal table for delta = %.6g (point %d) is %s: "
+		    "`kapitza resubmit %s` computes it",
+		    t->delta, t->point, archive_state_name(t->state),
+		    archive);
 }
 
 /* beta_eff, mu_eff and d_n of one point (window w = sites w, w+1, w+2;
  * the left table for windows starting at n <= 0, the paper's rule). */
-static int thermal_point(hid_t f, pt_t *q, const tab_t *tabs, int ntab,
-			 char *err)
+static int thermal_point(hid_t f, const char *archive, pt_t *q,
+			 const tab_t *tabs, int ntab, char *err)
 {
 	const archive_point_row_t *p = q->p;
 	th_row_t *r = &q->th;
@@ -1175,6 +1028,7 @@ static int thermal_point(hid_t f, pt_t *q, const tab_t *tabs, int ntab,
 	double *E = NULL, *S = NULL;
 	kz_cplx *R = NULL;
 	hid_t cplx = h5x_complex_type();
+	const tab_t *ttl, *ttr;
 	const thermal_table_t *tl, *tr;
 	char path[80], ferr[FIT_ERRLEN];
 	double J = p->J;
@@ -1184,15 +1038,24 @@ static int thermal_point(hid_t f, pt_t *q, const tab_t *tabs, int ntab,
 	r->d_max = NAN;
 	if (cplx < 0)
 		return an_err(err, "HDF5: complex type");
-	tl = table_for(tabs, ntab, p->delta_left);
-	tr = table_for(tabs, ntab, p->delta_right);
-	if (!tl || !tr) {
+	ttl = table_for(tabs, ntab, p->delta_left);
+	ttr = table_for(tabs, ntab, p->delta_right);
+	if (!ttl || !ttr) {
 		msg(r->message, AN_MSGLEN,
-		    "no thermal table for delta = %.17g",
-		    tl ? p->delta_right : p->delta_left);
+		    "no thermal table for delta = %.17g: the spec's "
+		    "thermal.delta does not list it",
+		    ttl ? p->delta_right : p->delta_left);
 		rc = 0;
 		goto out;
 	}
+	if (!ttl->t || !ttr->t) {
+		table_missing(ttl->t ? ttr : ttl, archive, r->message,
+			      AN_MSGLEN);
+		rc = 0;
+		goto out;
+	}
+	tl = ttl->t;
+	tr = ttr->t;
 	r->with_mu = p->state == SPEC_STATE_DOMAIN_WALL;
 	if (r->with_mu && (thermal_table_nmu(tl) < 2 ||
 			   thermal_table_nmu(tr) < 2)) {
@@ -1324,8 +1187,7 @@ static const char *window_index0 =
 
 static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
 			  pt_t *pts, int np, const vf_row_t *vf, int nvf,
-			  const cv_row_t *cv, int ncv, const tab_t *newtabs,
-			  int nnew, char *err)
+			  const cv_row_t *cv, int ncv, char *err)
 {
 	hid_t an = -1, g = -1, pg = -1, lt = -1, vt = -1, ct = -1, tt = -1;
 	char cmd[1024], now[32];
@@ -1343,7 +1205,8 @@ static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
 					i ? " " : "kapitza ", argv[i]);
 	if (H5Lexists(f, "/analysis", H5P_DEFAULT) > 0) {
 		an = H5Gopen2(f, "/analysis", H5P_DEFAULT);
-		/* everything but the thermal tables is rewritten */
+		/* everything is rewritten (a /analysis/thermal of an older
+		 * kapitza, which computed tables here, is left as it is) */
 		static const char *const old[] = {
 			"lightcone", "velocity_fit", "convergence",
 			"thermal_profiles", "points"};
@@ -1383,8 +1246,6 @@ static int write_analysis(hid_t f, const an_opts_t *o, int argc, char **argv,
 		an_err(err, "cannot write /analysis");
 		goto out;
 	}
-	if (nnew && tables_write(an, newtabs, nnew, err))
-		goto out;
 	lc = calloc(np ? (size_t)np : 1, sizeof *lc);
 	th = calloc(np ? (size_t)np : 1, sizeof *th);
 	lt = lc_type();
@@ -1477,7 +1338,7 @@ out:
 
 static void print_results(const an_opts_t *o, pt_t *pts, int np,
 			  const vf_row_t *vf, int nvf, const cv_row_t *cv,
-			  int ncv, int have_tables)
+			  int ncv, const tab_t *tabs, int ntab)
 {
 	printf("light cone: maxima of J^E (smooth %d, height >= %.2g max, "
 	       "dip %.2g%s), lines over %g <= t <= %g\n",
@@ -1533,12 +1394,19 @@ static void print_results(const an_opts_t *o, pt_t *pts, int np,
 		printf("  (+: agree as far as both runs go; nan: not measured "
 		       "or already apart at t = 0)\n");
 	printf("\neffective temperature: ");
-	if (!have_tables) {
-		printf("no thermal tables (kapitza fit --thermal with a "
-		       "thermal: section in the spec)\n");
+	if (!ntab) {
+		printf("no thermal tables (the archive's spec has no thermal: "
+		       "section; kapitza run computes its tables as items of "
+		       "the sweep)\n");
 		return;
 	}
-	printf("beta_eff (and mu_eff for domain_wall), d_n with rho3\n");
+	printf("beta_eff (and mu_eff for domain_wall), d_n with rho3; "
+	       "thermal tables:");
+	for (int k = 0; k < ntab; k++)
+		printf("%s delta = %.6g (point %d%s%s)", k ? "," : "",
+		       tabs[k].delta, tabs[k].point, tabs[k].t ? "" : ", ",
+		       tabs[k].t ? "" : archive_state_name(tabs[k].state));
+	printf("\n");
 	printf("%5s %-12s %8s %8s %8s %8s %8s %9s  %s\n", "id", "state",
 	       "values", "finite", "+inf", "-inf", "none", "max d_n",
 	       "message");
@@ -1555,58 +1423,16 @@ static void print_results(const an_opts_t *o, pt_t *pts, int np,
 
 /* ---- the command ---- */
 
-static int load_thermal_spec(hid_t f, const an_opts_t *o, spec_t **s,
-			     char *err)
-{
-	char serr[SPEC_ERRLEN];
-	char *text = NULL;
-	size_t len = 0;
-	int rc = -1;
-
-	*s = NULL;
-	if (o->thermal_spec) {
-		if (spec_load(s, o->thermal_spec, serr)) {
-			an_err(err, "%s", serr);
-			goto out;
-		}
-	} else {
-		text = attr_read_str(f, "spec_text", &len);
-		if (!text) {
-			an_err(err, "the archive has no spec_text attribute");
-			goto out;
-		}
-		if (spec_parse(s, "spec_text of the archive", text, len,
-			       serr)) {
-			an_err(err, "%s", serr);
-			goto out;
-		}
-	}
-	if (!(*s)->thermal) {
-		an_err(err,
-		       "%s has no thermal: section (engine/SPEC.md); add one "
-		       "and pass it with --thermal-spec FILE",
-		       o->thermal_spec ? o->thermal_spec
-				       : "the archive's spec");
-		spec_destroy(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(text);
-	return rc;
-}
-
 int cmd_fit(int argc, char **argv)
 {
 	an_opts_t o;
 	char err[AN_ERRLEN] = "";
 	archive_summary_t *sum = NULL;
-	spec_t *ts = NULL;
 	pt_t *pts = NULL;
 	vf_row_t *vf = NULL;
 	cv_row_t *cv = NULL;
-	tab_t *tabs = NULL, *newtabs = NULL;
-	int np = 0, nvf = 0, ncv = 0, ntab = 0, nnew = 0, status = 2;
+	tab_t *tabs = NULL;
+	int np = 0, nvf = 0, ncv = 0, ntab = 0, status = 2;
 	hid_t fapl = -1, f = -1;
 
 	if (parse_args(argc, argv, &o, err)) {
@@ -1658,6 +1484,8 @@ int cmd_fit(int argc, char **argv)
 		q->p = &sum->points[i];
 		q->st = &sum->status[i];
 		q->n = q->p->n_measure;
+		if (q->p->state == SPEC_STATE_THERMAL)
+			continue; /* a thermal table: tables_read */
 		snprintf(path, sizeof path, "/points/%d/time", q->p->id);
 		if (read_doubles(f, path, (size_t)q->n, &q->time, err)) {
 			if (!err[0])
@@ -1683,26 +1511,24 @@ int cmd_fit(int argc, char **argv)
 	for (int g = 0; g < nvf; g++)
 		if (!vf[g].ok && vf[g].npoints >= 2)
 			status = 1;
-	/* thermal tables: new ones, else the stored ones */
-	if (o.thermal) {
-		if (load_thermal_spec(f, &o, &ts, err) ||
-		    tables_compute(ts->thermal, o.threads, o.quiet, &newtabs,
-				   err)) {
-			status = 2;
-			goto out;
-		}
-		nnew = ts->thermal->ndelta;
-		tabs = newtabs;
-		ntab = nnew;
-	} else if (tables_read(f, &tabs, &ntab, err)) {
+	/* the thermal tables that kapitza run farmed; one that is not done
+	 * is said once, with the command that computes it */
+	if (tables_read(f, sum, &tabs, &ntab, err)) {
 		status = 2;
 		goto out;
 	}
+	for (int k = 0; k < ntab; k++)
+		if (!tabs[k].t) {
+			char why[AN_MSGLEN];
+			table_missing(&tabs[k], o.path, why, sizeof why);
+			fprintf(stderr, "kapitza fit: %s\n", why);
+		}
 	if (ntab)
 		for (int i = 0; i < np; i++) {
 			if (!pts[i].nw)
 				continue;
-			if (thermal_point(f, &pts[i], tabs, ntab, err)) {
+			if (thermal_point(f, o.path, &pts[i], tabs, ntab,
+					  err)) {
 				status = 2;
 				goto out;
 			}
@@ -1710,13 +1536,12 @@ int cmd_fit(int argc, char **argv)
 				status = status ? status : 1;
 		}
 	if (!o.no_write &&
-	    write_analysis(f, &o, argc, argv, pts, np, vf, nvf, cv, ncv,
-			   newtabs, nnew, err)) {
+	    write_analysis(f, &o, argc, argv, pts, np, vf, nvf, cv, ncv, err)) {
 		status = 2;
 		goto out;
 	}
 	if (!o.quiet) {
-		print_results(&o, pts, np, vf, nvf, cv, ncv, ntab > 0);
+		print_results(&o, pts, np, vf, nvf, cv, ncv, tabs, ntab);
 		if (!o.no_write)
 			printf("\nwritten: %s:/analysis\n", o.path);
 	}
@@ -1741,11 +1566,7 @@ out:
 	free(pts);
 	free(vf);
 	free(cv);
-	if (tabs != newtabs)
-		tabs_free(tabs, ntab);
-	if (newtabs)
-		tabs_free(newtabs, nnew);
-	spec_destroy(&ts);
+	tabs_free(tabs, ntab);
 	archive_summary_destroy(&sum);
 	fflush(stdout);
 	return status;

@@ -14,6 +14,9 @@
  *        time[n] sz[n][L] energy[n][L-1] energy_current[n][L-1]
  *        spin_current[n][L-1] energy_flow[n][L] entropy[n][L-1]
  *        bond_dim[n][L-1] norm[n] discarded[n] discarded_max[n]
+ *   /points/<id>/          a thermal table (state thermal_table):
+ *        beta[nb] mu[nm] energy[nm][nb] sz[nm][nb] rho3[nm][nb][8][8]
+ *        discarded[nm]
  *
  * Every dataset is contiguous with space allocated and filled (NaN, -1) at
  * creation, so after the collective archive_create() no write ever touches
@@ -102,6 +105,51 @@ static const struct {
 	 "(trace 1), basis a = 4 s_w + 2 s_{w+1} + s_{w+2}, s = 1 for up"},
 };
 
+/* The datasets of a thermal table's group (a point of state thermal_table),
+ * in the slots of ds[] that an evolution point's datasets use.  cols: 0 the
+ * beta grid [nbeta], written when the archive is created (not per row);
+ * 1 one value per mu row; 2 nbeta values per row; 3 nbeta 8x8 complex
+ * matrices per row.  mu is the row marker (as time is for a point): a
+ * finite mu[j] means row j is complete. */
+enum {
+	TDS_BETA,
+	TDS_MU,
+	TDS_ENERGY,
+	TDS_SZ,
+	TDS_RHO3,
+	TDS_DISCARDED,
+	NTDS
+};
+_Static_assert((int)NTDS <= (int)NDS,
+	       "a table's datasets use the slots of a point's");
+
+static const struct {
+	const char *name;
+	int cols;
+	const char *units;
+	const char *index0;
+} tdsinfo[NTDS] = {
+	{"beta", 0, "1/J (J = 1)",
+	 "the grid: beta[i] is column i of energy, sz and rho3"},
+	{"mu", 1, "J (J = 1)",
+	 "row j holds the table at mu = mu[j]; NaN: row j not written"},
+	{"energy", 2,
+	 "J (J = 1); site-centred energy e = (<h_{c-1,c}> + <h_{c,c+1}>)/2 "
+	 "of the purified chain's centre site c",
+	 "energy[j][i]: mu[j], beta[i]"},
+	{"sz", 2, "hbar (J = 1, hbar = 1); <S^z_c> of the centre site c",
+	 "sz[j][i]: mu[j], beta[i]"},
+	{"rho3", 3,
+	 "dimensionless; rho3[j][i][a][b] = <a|rho|b> of the centre three "
+	 "sites (trace 1), basis a = 4 s0 + 2 s1 + s2, s = 1 for up",
+	 "rho3[j][i]: mu[j], beta[i]"},
+	{"discarded", 1,
+	 "dimensionless; truncated weight summed over the table's "
+	 "imaginary-time runs",
+	 "discarded[j]: the runs of rows 0..j (rows computed together share "
+	 "one value); the last row holds the table's total"},
+};
+
 struct archive_s {
 	MPI_Comm comm;
 	int rank, size;
@@ -112,6 +160,8 @@ struct archive_s {
 	hid_t cplx_t;                    /* {r, i} doubles */
 	unsigned *measure;               /* per point: SPEC_M_* mask */
 	int *L, *nmeas;                  /* per point, for bounds checks */
+	int *nbeta;                      /* per point: 0, or a thermal table
+	                                    with nbeta columns */
 	hid_t *ds;                       /* [npoints * NDS] */
 };
 
@@ -220,11 +270,15 @@ static hid_t state_enum_type(void)
 static hid_t spec_state_enum_type(void)
 {
 	hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
-	int8_t g = SPEC_STATE_GROUND, d = SPEC_STATE_DOMAIN_WALL;
+	int8_t g = SPEC_STATE_GROUND, d = SPEC_STATE_DOMAIN_WALL,
+	       th = SPEC_STATE_THERMAL;
 	if (t < 0)
 		return t;
-	if (H5Tenum_insert(t, "ground_state", &g) < 0 ||
-	    H5Tenum_insert(t, "domain_wall", &d) < 0) {
+	/* archives from before the thermal tables have the first two only;
+	 * HDF5 converts enums by name, so they still read */
+	if (H5Tenum_insert(t, spec_state_name(g), &g) < 0 ||
+	    H5Tenum_insert(t, spec_state_name(d), &d) < 0 ||
+	    H5Tenum_insert(t, spec_state_name(th), &th) < 0) {
 		H5Tclose(t);
 		return -1;
 	}
@@ -433,7 +487,113 @@ static const char *bond_index0 =
 	"index 0 is bond n = -L/2+1 (bond n joins sites n and n+1; index i is "
 	"bond n = i - L/2 + 1; the junction is bond n = 0, index L/2-1)";
 
-/* Group /points/<id> with its attributes and datasets; ids into ds[NDS]. */
+/* A dataset creation property list: contiguous, space allocated now, the
+ * fill value recorded (type t) but written by fill_points(): HDF5's own
+ * fill-at-allocation is a collective write per dataset, which made
+ * creation ~5x slower on 4 ranks; fill_points() spreads the same bytes
+ * over the ranks with independent writes. */
+static hid_t point_dcpl(hid_t t, const void *fill)
+{
+	hid_t d = H5Pcreate(H5P_DATASET_CREATE);
+	if (d < 0)
+		return -1;
+	if (H5Pset_layout(d, H5D_CONTIGUOUS) < 0 ||
+	    H5Pset_alloc_time(d, H5D_ALLOC_TIME_EARLY) < 0 ||
+	    H5Pset_fill_time(d, H5D_FILL_TIME_NEVER) < 0 ||
+	    H5Pset_fill_value(d, t, fill) < 0) {
+		H5Pclose(d);
+		return -1;
+	}
+	return d;
+}
+
+/* Group /points/<id> of a thermal table (tdsinfo): the section's
+ * parameters as attributes, the datasets into ds[NTDS]. */
+static int create_table_point(hid_t points, const spec_point_t *p,
+			      hid_t cplx, hid_t *ds, char *err)
+{
+	const spec_thermal_t *t = p->thermal;
+	char name[32], canon[1024];
+	hid_t g = -1, dcpl[2] = {-1, -1}, sp = -1;
+	const double nan = NAN, cnan[2] = {NAN, NAN};
+	int rc = -1;
+
+	for (int k = 0; k < NDS; k++)
+		ds[k] = -1;
+	if (!t)
+		return aerr(err, "archive: thermal table %d without its "
+				 "section",
+			    p->id);
+	snprintf(name, sizeof name, "%d", p->id);
+	g = H5Gcreate2(points, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0) {
+		h5err(err, "archive: creating group /points/<id>");
+		goto out;
+	}
+	spec_point_canonical(p, canon, sizeof canon);
+	if (h5x_attr_int(g, "id", p->id) ||
+	    h5x_attr_str(g, "hash", p->hash_hex) ||
+	    h5x_attr_str(g, "canonical", canon) ||
+	    h5x_attr_str(g, "state", spec_state_name(p->state)) ||
+	    h5x_attr_dbl(g, "delta", p->delta_right) ||
+	    h5x_attr_dbl(g, "J", p->J) || h5x_attr_int(g, "length", p->L) ||
+	    h5x_attr_int(g, "chi_max", p->chi_max) ||
+	    h5x_attr_dbl(g, "cutoff", p->cutoff) ||
+	    h5x_attr_dbl(g, "dtau", p->dt) ||
+	    h5x_attr_int(g, "order", p->order) ||
+	    h5x_attr_int(g, "nbeta", t->nbeta) ||
+	    h5x_attr_int(g, "nmu", t->nmu) ||
+	    h5x_attr_str(g, "about",
+			 "equations of state of the homogeneous XXZ chain "
+			 "(J = 1, anisotropy delta) by purification of a "
+			 "chain of `length` sites (kernels/thermal.h), "
+			 "computed by kapitza run as an item of the sweep")) {
+		h5err(err, "archive: writing thermal table attributes");
+		goto out;
+	}
+	dcpl[0] = point_dcpl(H5T_NATIVE_DOUBLE, &nan);
+	dcpl[1] = point_dcpl(cplx, cnan);
+	if (dcpl[0] < 0 || dcpl[1] < 0)
+		goto h5fail;
+	for (int k = 0; k < NTDS; k++) {
+		hsize_t dims[4] = {(hsize_t)t->nmu, (hsize_t)t->nbeta, 8, 8};
+		int rank = tdsinfo[k].cols == 3 ? 4 : tdsinfo[k].cols == 2 ? 2 : 1;
+		if (tdsinfo[k].cols == 0)
+			dims[0] = (hsize_t)t->nbeta;
+		sp = H5Screate_simple(rank, dims, NULL);
+		if (sp < 0)
+			goto h5fail;
+		ds[k] = H5Dcreate2(g, tdsinfo[k].name,
+				   k == TDS_RHO3 ? cplx : H5T_IEEE_F64LE, sp,
+				   H5P_DEFAULT, dcpl[k == TDS_RHO3],
+				   H5P_DEFAULT);
+		H5Sclose(sp);
+		sp = -1;
+		if (ds[k] < 0 || h5x_attr_str(ds[k], "units", tdsinfo[k].units) ||
+		    h5x_attr_str(ds[k], "index0", tdsinfo[k].index0))
+			goto h5fail;
+	}
+	rc = 0;
+	goto out;
+h5fail:
+	h5err(err, "archive: creating a thermal table's datasets");
+out:
+	if (rc)
+		for (int k = 0; k < NDS; k++)
+			if (ds[k] >= 0) {
+				H5Dclose(ds[k]);
+				ds[k] = -1;
+			}
+	if (sp >= 0)
+		H5Sclose(sp);
+	for (int k = 0; k < 2; k++)
+		if (dcpl[k] >= 0)
+			H5Pclose(dcpl[k]);
+	if (g >= 0)
+		H5Gclose(g);
+	return rc;
+}
+
 /* Group /points/<id> with its attributes and datasets; ids into ds[NDS]
  * (-1 for the observables the spec did not ask for). */
 static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
@@ -444,6 +604,8 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 	const double nan = NAN, cnan[2] = {NAN, NAN};
 	const int32_t minus1 = -1;
 	int rc = -1;
+	if (p->state == SPEC_STATE_THERMAL)
+		return create_table_point(points, p, cplx, ds, err);
 	for (int k = 0; k < NDS; k++)
 		ds[k] = -1;
 	snprintf(name, sizeof name, "%d", p->id);
@@ -459,9 +621,7 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 	    h5x_attr_dbl(g, "delta_left", p->delta_left) ||
 	    h5x_attr_dbl(g, "delta_right", p->delta_right) ||
 	    h5x_attr_dbl(g, "gamma_right", p->gamma_right) ||
-	    h5x_attr_str(g, "state", p->state == SPEC_STATE_GROUND
-					 ? "ground_state"
-					 : "domain_wall") ||
+	    h5x_attr_str(g, "state", spec_state_name(p->state)) ||
 	    h5x_attr_dbl(g, "dt", p->dt) || h5x_attr_dbl(g, "t_max", p->t_max) ||
 	    h5x_attr_dbl(g, "measure_every", p->measure_every) ||
 	    h5x_attr_int(g, "order", p->order) ||
@@ -473,21 +633,11 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 		goto out;
 	}
 	/* dcpl[0] doubles, [1] integers, [2] complex; NaN (-1 for integers)
-	 * marks rows not yet written.  The fill value is recorded here, but
-	 * written by fill_points(): HDF5's own fill-at-allocation is a
-	 * collective write per dataset, which made creation ~5x slower on 4
-	 * ranks; fill_points() spreads the same bytes over the ranks with
-	 * independent writes. */
-	for (int k = 0; k < 3; k++) {
-		dcpl[k] = H5Pcreate(H5P_DATASET_CREATE);
-		if (dcpl[k] < 0 || H5Pset_layout(dcpl[k], H5D_CONTIGUOUS) < 0 ||
-		    H5Pset_alloc_time(dcpl[k], H5D_ALLOC_TIME_EARLY) < 0 ||
-		    H5Pset_fill_time(dcpl[k], H5D_FILL_TIME_NEVER) < 0)
-			goto h5fail;
-	}
-	if (H5Pset_fill_value(dcpl[0], H5T_NATIVE_DOUBLE, &nan) < 0 ||
-	    H5Pset_fill_value(dcpl[1], H5T_NATIVE_INT32, &minus1) < 0 ||
-	    H5Pset_fill_value(dcpl[2], cplx, cnan) < 0)
+	 * marks rows not yet written (point_dcpl) */
+	dcpl[0] = point_dcpl(H5T_NATIVE_DOUBLE, &nan);
+	dcpl[1] = point_dcpl(H5T_NATIVE_INT32, &minus1);
+	dcpl[2] = point_dcpl(cplx, cnan);
+	if (dcpl[0] < 0 || dcpl[1] < 0 || dcpl[2] < 0)
 		goto h5fail;
 	for (int k = 0; k < NDS; k++) {
 		hsize_t dims[4] = {(hsize_t)p->n_measure, 0, 8, 8};
@@ -546,9 +696,23 @@ out:
 	return rc;
 }
 
+/* The memory type of dataset slot k of point p. */
+enum { MT_DOUBLE, MT_INT, MT_CPLX };
+static int ds_kind(const archive_t *a, int p, int k)
+{
+	if (a->nbeta[p])
+		return k == TDS_RHO3 ? MT_CPLX : MT_DOUBLE;
+	return dsinfo[k].is_int ? MT_INT
+	       : dsinfo[k].cols == 3 ? MT_CPLX
+				     : MT_DOUBLE;
+}
+
 /* Writes the fill value (NaN, -1, NaN+iNaN) into every dataset of the
  * points this rank owns for filling (id % size == rank), a block of rows at
- * a time.  Independent; called before the collective flush. */
+ * a time (a row longer than the buffer -- a thermal table's rho3 row holds
+ * nbeta x 64 complex numbers -- a block of its axis-1 entries at a time).
+ * Independent; called before the collective flush.  A table's beta grid is
+ * skipped: rank 0 writes the grid itself after the flush. */
 static int fill_points(archive_t *a, char *err)
 {
 	enum { CAP = 1 << 16 }; /* elements per write: 512 kB of doubles */
@@ -566,40 +730,58 @@ static int fill_points(archive_t *a, char *err)
 	for (int p = a->rank; p < a->npoints; p += a->size) {
 		for (int k = 0; k < NDS; k++) {
 			hid_t ds = a->ds[(size_t)p * NDS + k];
-			if (ds < 0)
+			if (ds < 0 || (a->nbeta[p] && k == TDS_BETA))
 				continue;
+			const int kind = ds_kind(a, p, k);
 			hid_t fs = H5Dget_space(ds);
 			hsize_t dims[4] = {1, 1, 1, 1}, start[4] = {0, 0, 0, 0};
 			int rank = fs < 0 ? -1 : H5Sget_simple_extent_dims(fs, dims, NULL);
-			hsize_t row = 1;
+			/* elements of the memory type per index of axis 0
+			 * (a row) and per index of axis 1 */
+			const hsize_t mult = kind == MT_CPLX ? 2 : 1;
+			hsize_t row = mult, sub = mult;
 			for (int j = 1; j < rank; j++)
 				row *= dims[j];
-			/* elements of the memory type per row */
-			hsize_t per = row * (dsinfo[k].cols == 3 ? 2 : 1);
-			hsize_t blk = per >= CAP ? 1 : CAP / per;
-			hid_t mt = dsinfo[k].is_int ? H5T_NATIVE_INT32
-				   : dsinfo[k].cols == 3 ? a->cplx_t
-							 : H5T_NATIVE_DOUBLE;
-			const void *buf = dsinfo[k].is_int ? (void *)iv : (void *)d;
-			int ok = rank >= 1;
-			for (hsize_t r0 = 0; ok && r0 < dims[0]; r0 += blk) {
-				hsize_t cnt[4] = {dims[0] - r0 < blk ? dims[0] - r0
-								     : blk,
-						  dims[1], dims[2], dims[3]};
-				hsize_t mcount = cnt[0] * row;
-				start[0] = r0;
-				hid_t ms = H5Screate_simple(1, &mcount, NULL);
-				/* rows longer than the buffer: written in
-				 * pieces along the last axes is not needed
-				 * while CAP exceeds any row (L <= 10000) */
-				ok = ms >= 0 && per <= CAP &&
-				     H5Sselect_hyperslab(fs, H5S_SELECT_SET,
-							 start, NULL, cnt,
-							 NULL) >= 0 &&
-				     H5Dwrite(ds, mt, ms, fs, a->dxpl, buf) >= 0;
-				if (ms >= 0)
-					H5Sclose(ms);
-			}
+			for (int j = 2; j < rank; j++)
+				sub *= dims[j];
+			const int split = rank >= 2 && row > CAP;
+			const hsize_t per = split ? sub : row;
+			const hsize_t blk = per >= CAP ? 1 : CAP / per;
+			hid_t mt = kind == MT_INT    ? H5T_NATIVE_INT32
+				   : kind == MT_CPLX ? a->cplx_t
+						     : H5T_NATIVE_DOUBLE;
+			const void *buf = kind == MT_INT ? (void *)iv : (void *)d;
+			int ok = rank >= 1 && per <= CAP;
+			for (hsize_t r0 = 0; ok && r0 < dims[0];
+			     r0 += split ? 1 : blk)
+				for (hsize_t c0 = 0; ok && c0 < dims[1];
+				     c0 += split ? blk : dims[1]) {
+					hsize_t cnt[4] = {1, dims[1], dims[2],
+							  dims[3]};
+					hsize_t mcount = 1;
+					if (split)
+						cnt[1] = dims[1] - c0 < blk
+								 ? dims[1] - c0
+								 : blk;
+					else
+						cnt[0] = dims[0] - r0 < blk
+								 ? dims[0] - r0
+								 : blk;
+					for (int j = 0; j < rank; j++)
+						mcount *= cnt[j];
+					start[0] = r0;
+					start[1] = c0;
+					hid_t ms = H5Screate_simple(1, &mcount,
+								    NULL);
+					ok = ms >= 0 &&
+					     H5Sselect_hyperslab(
+						     fs, H5S_SELECT_SET, start,
+						     NULL, cnt, NULL) >= 0 &&
+					     H5Dwrite(ds, mt, ms, fs, a->dxpl,
+						      buf) >= 0;
+					if (ms >= 0)
+						H5Sclose(ms);
+				}
 			if (fs >= 0)
 				H5Sclose(fs);
 			if (!ok) {
@@ -664,8 +846,9 @@ static archive_t *archive_alloc(MPI_Comm comm, const spec_t *s)
 	a->L = calloc((size_t)s->npoints + 1, sizeof *a->L);
 	a->nmeas = calloc((size_t)s->npoints + 1, sizeof *a->nmeas);
 	a->measure = calloc((size_t)s->npoints + 1, sizeof *a->measure);
+	a->nbeta = calloc((size_t)s->npoints + 1, sizeof *a->nbeta);
 	a->ds = malloc(((size_t)s->npoints * NDS + 1) * sizeof *a->ds);
-	if (!a->L || !a->nmeas || !a->measure || !a->ds) {
+	if (!a->L || !a->nmeas || !a->measure || !a->nbeta || !a->ds) {
 		archive_destroy(&a, NULL);
 		return NULL;
 	}
@@ -675,6 +858,9 @@ static archive_t *archive_alloc(MPI_Comm comm, const spec_t *s)
 		a->L[i] = s->points[i].L;
 		a->nmeas[i] = s->points[i].n_measure;
 		a->measure[i] = s->points[i].measure;
+		if (s->points[i].state == SPEC_STATE_THERMAL &&
+		    s->points[i].thermal)
+			a->nbeta[i] = s->points[i].thermal->nbeta;
 	}
 	return a;
 }
@@ -884,6 +1070,17 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 						"table");
 			free(rows);
 		}
+		/* the tables' beta grids: data, but known from the spec, so
+		 * every table group says what it is from the start */
+		for (int i = 0; !rc && i < s->npoints; i++) {
+			if (!a->nbeta[i])
+				continue;
+			if (H5Dwrite(a->ds[(size_t)i * NDS + TDS_BETA],
+				     H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+				     a->dxpl, s->points[i].thermal->betas) < 0)
+				rc = h5err(err, "archive: writing a thermal "
+						"table's beta grid");
+		}
 		/* a shard's points of other shards say so from the start */
 		for (int i = 0; !rc && o->in_shard && i < s->npoints; i++) {
 			archive_status_t st;
@@ -920,6 +1117,33 @@ out:
 }
 
 /* ---- opening an existing archive (resubmission) ------------------------ */
+
+/* Opens the datasets of thermal table i (group g) into a->ds and checks
+ * their shapes against p; 0, or 1 + the slot of the first that fails. */
+static int open_table(archive_t *a, hid_t g, int i, const spec_point_t *p)
+{
+	const hsize_t nb = (hsize_t)p->thermal->nbeta,
+		      nm = (hsize_t)p->thermal->nmu;
+	for (int k = 0; k < NTDS; k++) {
+		hid_t *d = &a->ds[(size_t)i * NDS + k];
+		const int rank = tdsinfo[k].cols == 3   ? 4
+				 : tdsinfo[k].cols == 2 ? 2
+							: 1;
+		const hsize_t want[4] = {tdsinfo[k].cols ? nm : nb, nb, 8, 8};
+		hsize_t dims[4] = {0, 0, 0, 0};
+		*d = H5Dopen2(g, tdsinfo[k].name, H5P_DEFAULT);
+		hid_t sp = *d >= 0 ? H5Dget_space(*d) : -1;
+		int r = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
+		if (sp >= 0)
+			H5Sclose(sp);
+		if (r != rank)
+			return k + 1;
+		for (int j = 0; j < rank; j++)
+			if (dims[j] != want[j])
+				return k + 1;
+	}
+	return 0;
+}
 
 /* Rank-local checks of an opened file against s; 0 or -1 with err. */
 static int check_open(archive_t *a, const char *path, const spec_t *s,
@@ -984,6 +1208,17 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 		if (g < 0) {
 			h5err(err, "archive: opening a point group");
 			goto out;
+		}
+		if (a->nbeta[i]) {
+			int bad = open_table(a, g, i, p);
+			H5Gclose(g);
+			if (bad) {
+				aerr(err, "'%s': /points/%d/%s is missing or has "
+					  "the wrong shape",
+				     path, i, tdsinfo[bad - 1].name);
+				goto out;
+			}
+			continue;
 		}
 		for (int k = 0; k < NDS; k++) {
 			hid_t *d = &a->ds[(size_t)i * NDS + k];
@@ -1095,6 +1330,7 @@ int archive_destroy(archive_t **ap, char *err)
 	free(a->L);
 	free(a->nmeas);
 	free(a->measure);
+	free(a->nbeta);
 	free(a);
 	*ap = NULL;
 	return rc;
@@ -1126,12 +1362,105 @@ out:
 	return rc;
 }
 
+/* Writes rows row0 .. row0+n-1 of d, whole (every other axis), from the
+ * contiguous buf of memory type mtype. */
+static int write_rows(archive_t *a, hid_t d, int row0, int n, hid_t mtype,
+		      const void *buf)
+{
+	hsize_t dims[4] = {1, 1, 1, 1}, start[4] = {(hsize_t)row0, 0, 0, 0};
+	hsize_t mcount = 1;
+	hid_t fs = H5Dget_space(d), ms = -1;
+	int rank = fs < 0 ? -1 : H5Sget_simple_extent_dims(fs, dims, NULL);
+	int rc = -1;
+	if (rank < 1)
+		goto out;
+	dims[0] = (hsize_t)n;
+	for (int j = 0; j < rank; j++)
+		mcount *= dims[j];
+	ms = H5Screate_simple(1, &mcount, NULL);
+	if (ms < 0 ||
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, dims, NULL) <
+		    0 ||
+	    H5Dwrite(d, mtype, ms, fs, a->dxpl, buf) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (ms >= 0)
+		H5Sclose(ms);
+	return rc;
+}
+
+int archive_is_table(const archive_t *a, int point)
+{
+	return point >= 0 && point < a->npoints && a->nbeta[point] > 0;
+}
+
+int archive_write_table_rows(archive_t *a, int point, int row0, int n,
+			     const double *mu, const double *e,
+			     const double *sz, const double *rho,
+			     const double *discarded, char *err)
+{
+	const hid_t *ds;
+	if (!archive_is_table(a, point) || row0 < 0 || n < 1 ||
+	    row0 + n > a->nmeas[point])
+		return aerr(err,
+			    "archive: rows %d..%d of thermal table %d out of "
+			    "range (or not a table)",
+			    row0, row0 + n - 1, point);
+	ds = a->ds + (size_t)point * NDS;
+	/* mu last: a reader that sees mu[j] sees the whole row */
+	if (write_rows(a, ds[TDS_ENERGY], row0, n, H5T_NATIVE_DOUBLE, e) ||
+	    write_rows(a, ds[TDS_SZ], row0, n, H5T_NATIVE_DOUBLE, sz) ||
+	    write_rows(a, ds[TDS_RHO3], row0, n, a->cplx_t, rho) ||
+	    write_rows(a, ds[TDS_DISCARDED], row0, n, H5T_NATIVE_DOUBLE,
+		       discarded) ||
+	    write_rows(a, ds[TDS_MU], row0, n, H5T_NATIVE_DOUBLE, mu))
+		return h5err(err, "archive: writing thermal table rows");
+	return 0;
+}
+
+/* archive_clear_rows of a thermal table: mu first, then the rest, one row
+ * at a time (a rho3 row is nbeta x 64 complex numbers). */
+static int clear_table_rows(archive_t *a, int point, int from, char *err)
+{
+	const hid_t *ds = a->ds + (size_t)point * NDS;
+	const int n = a->nmeas[point] - from;
+	/* the longest write: a rho3 row, or the mu rows */
+	const size_t rho_row = (size_t)a->nbeta[point] * 128,
+		     len = rho_row > (size_t)n ? rho_row : (size_t)n;
+	double *d = malloc(len * sizeof *d);
+	int rc = -1;
+	if (!d)
+		return aerr(err, "archive: out of memory");
+	for (size_t k = 0; k < len; k++)
+		d[k] = NAN;
+	if (write_rows(a, ds[TDS_MU], from, n, H5T_NATIVE_DOUBLE, d) ||
+	    write_rows(a, ds[TDS_DISCARDED], from, n, H5T_NATIVE_DOUBLE, d))
+		goto fail;
+	for (int row = from; row < a->nmeas[point]; row++)
+		if (write_rows(a, ds[TDS_ENERGY], row, 1, H5T_NATIVE_DOUBLE,
+			       d) ||
+		    write_rows(a, ds[TDS_SZ], row, 1, H5T_NATIVE_DOUBLE, d) ||
+		    write_rows(a, ds[TDS_RHO3], row, 1, a->cplx_t, d))
+			goto fail;
+	rc = 0;
+	goto out;
+fail:
+	h5err(err, "archive: clearing a thermal table's rows");
+out:
+	free(d);
+	return rc;
+}
+
 int archive_write_row(archive_t *a, int point, int row, double t,
 		      const obs_t *o, double discarded_total,
 		      double discarded_max, char *err)
 {
 	if (point < 0 || point >= a->npoints || row < 0 ||
-	    row >= a->nmeas[point] || o->L != a->L[point])
+	    row >= a->nmeas[point] || o->L != a->L[point] ||
+	    a->nbeta[point])
 		return aerr(err,
 			    "archive: row %d of point %d (L = %d) out of "
 			    "range",
@@ -1271,6 +1600,8 @@ int archive_clear_rows(archive_t *a, int point, int from, char *err)
 			    from, point);
 	if (from >= a->nmeas[point])
 		return 0;
+	if (a->nbeta[point])
+		return clear_table_rows(a, point, from, err);
 	/* the longest row: rho3, (L-2) 8x8 complex numbers */
 	cap = (size_t)(a->L[point] > 2 ? a->L[point] - 2 : 1) * 128 +
 	      (size_t)a->L[point];
@@ -1581,7 +1912,10 @@ int archive_summary_rows(archive_summary_t *s, const char *path, char *err)
 			s->rows_present[k] = n;
 			continue;
 		}
-		snprintf(name, sizeof name, "points/%d/time", k);
+		/* the row marker: time, or mu of a thermal table */
+		snprintf(name, sizeof name, "points/%d/%s", k,
+			 s->points[k].state == SPEC_STATE_THERMAL ? "mu"
+								  : "time");
 		d = H5Dopen2(f, name, H5P_DEFAULT);
 		sp = d >= 0 ? H5Dget_space(d) : -1;
 		got = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;

@@ -12,6 +12,11 @@
  * driver sees rows as soon as they are written, and a killed run leaves a
  * file that still opens, with every finished point intact.
  *
+ * A thermal table of the spec's `thermal:` section is a point too (state
+ * thermal_table): its own datasets in /points/<id>, written one mu row at a
+ * time (archive_write_table_rows), and the same status, provenance and
+ * history rows as any point.
+ *
  * Point status is data (the /status table, one row per point id), never an
  * attribute changed later.  Only rank 0 writes /status; a worker writes its
  * own point's rows and its /provenance row.
@@ -155,7 +160,8 @@ int archive_open(archive_t **a, MPI_Comm comm, const char *path,
 /* Independent.  Writes the fill values (NaN, -1) over rows from..n-1 of
  * every dataset of `point`, time first (so no reader ever sees a finite
  * time[k] with stale data in row k): a resumed attempt rewrites the rows
- * after its checkpoint, a restarted one all rows. */
+ * after its checkpoint, a restarted one all rows.  A thermal table: its mu
+ * rows, mu first (its beta grid stays). */
 int archive_clear_rows(archive_t *a, int point, int from, char *err);
 
 /* Independent.  Writes slot `slot` (0..ARCHIVE_HISTORY-1) of the /history
@@ -173,6 +179,19 @@ int archive_destroy(archive_t **a, char *err);
 int archive_write_row(archive_t *a, int point, int row, double t,
 		      const obs_t *o, double discarded_total,
 		      double discarded_max, char *err);
+
+/* Whether point `point` is a thermal table (state thermal_table). */
+int archive_is_table(const archive_t *a, int point);
+
+/* Independent.  Writes rows row0 .. row0+n-1 of thermal table `point`
+ * (engine/ARCHIVE.md): mu[n], e[n][nbeta], sz[n][nbeta], discarded[n] and
+ * rho[n][nbeta][8][8] complex numbers as (re, im) pairs, rho[2*(64 (nbeta j
+ * + i) + 8 a + b) + {0,1}] = <a|rho|b> at (beta[i], mu[j]) (all borrowed),
+ * mu last.  Only the rank computing the table calls it. */
+int archive_write_table_rows(archive_t *a, int point, int row0, int n,
+			     const double *mu, const double *e,
+			     const double *sz, const double *rho,
+			     const double *discarded, char *err);
 
 /* Whether point `point` records three-site density matrices (rho3). */
 int archive_wants_rho3(const archive_t *a, int point);
@@ -218,7 +237,7 @@ typedef struct {
 	int shard_index, shard_count; /* 0, 1 unless a --shard file */
 	archive_history_t *history;   /* [npoints * ARCHIVE_HISTORY], by id
 	                                 then slot; NULL if the file has none */
-	int *rows_present;            /* [npoints] leading rows whose time is
+	int *rows_present;            /* [npoints] leading rows whose time (mu) is
 	                                 written; NULL until
 	                                 archive_summary_rows() */
 } archive_summary_t;
@@ -231,7 +250,8 @@ void archive_summary_destroy(archive_summary_t **s);
 
 /* Fills s->rows_present (allocated here, owned by s) from path (the file s
  * was read from): for each point not done, the number of leading rows k
- * with a finite time[k], i.e. complete rows; n_measure for done points.
+ * with a finite time[k] (mu[k] for a thermal table), i.e. complete rows;
+ * n_measure for done points.
  * Not collective. */
 int archive_summary_rows(archive_summary_t *s, const char *path, char *err);
 

@@ -27,6 +27,11 @@
  *   other-shard  set when a --shard archive is created (archive.c) for the
  *                points another shard runs; never run, never changed.
  *
+ * A thermal table of the spec's `thermal:` section is a point of state
+ * thermal_table and goes through the same machine: its rows are mu values
+ * (progress counts them), and it never has a checkpoint, so resubmission
+ * runs it again whole.
+ *
  * Between runs: `kapitza resubmit` (resubmit.c) starts a new run over the
  * points that are not done -- failed, interrupted, pending, or running in a
  * job that died -- passing their /status rows as the plan's initial rows,
@@ -285,12 +290,17 @@ static void fmt_dur(char *buf, size_t n, double s)
 			 (int)fmod(s / 60, 60));
 }
 
-/* Fraction of point k's work done, from its status row. */
+/* Fraction of point k's work done, from its status row (a thermal table:
+ * its mu rows). */
 static double frac_done(const sched_t *S, int k)
 {
 	const spec_point_t *p = &S->s->points[k];
 	const archive_status_t *st = &S->st[k];
-	if (st->state != ARCHIVE_RUNNING || !(st->rows > 0) || p->t_max <= 0)
+	if (st->state != ARCHIVE_RUNNING || !(st->rows > 0))
+		return 0;
+	if (p->state == SPEC_STATE_THERMAL)
+		return fmin(1.0, (double)st->rows / p->n_measure);
+	if (p->t_max <= 0)
 		return 0;
 	return fmin(1.0, st->t_reached / p->t_max);
 }
@@ -319,7 +329,14 @@ static void print_progress(sched_t *S, int force)
 		progressed += fr * S->cost[k];
 		double eta = fr > f0 ? st->wall_s * (1 - fr) / (fr - f0) : NAN;
 		fmt_dur(e1, sizeof e1, eta);
-		if (st->rows > 0)
+		if (p->state == SPEC_STATE_THERMAL)
+			fprintf(f,
+				"  table %4d rank %3d  delta = %-8.5g mu rows "
+				"%d / %d  disc %.2e  ETA %s\n",
+				k, st->rank, p->delta_right, st->rows,
+				p->n_measure,
+				st->rows > 0 ? st->max_discarded : 0.0, e1);
+		else if (st->rows > 0)
 			fprintf(f,
 				"  point %4d rank %3d  t = %8.3f / %-8.3g  chi "
 				"%4d  disc %.2e  ETA %s%s\n",

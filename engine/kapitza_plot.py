@@ -11,7 +11,8 @@ Figures (the paper's numbering; engine/POSTSTAGE.md):
         dashed, the maxima n'_L,R(t), v'_R against Delta with the fitted line
         (Fig. 3a-d; c and d need `kapitza fit`)
   fig4  beta_eff and the trace distance d_n (Fig. 4a-d; `kapitza fit`
-        with thermal tables, d_n needs `measure: [..., rho3]`)
+        on an archive with thermal tables -- a `thermal:` spec section,
+        computed by `kapitza run` --, d_n needs `measure: [..., rho3]`)
   fig5  junction currents and entanglement entropy against time (Fig. 5a-d)
   fig7  mu_eff of the domain wall (Supplementary Fig. 7)
   fig8  d_n of the homogeneous XX chain (Supplementary Fig. 8)
@@ -48,7 +49,7 @@ except ImportError as e:  # the C side turns exit 3 into install advice
 FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig7", "fig8",
            "convergence"]
 DONE = 2
-GROUND, DOMAIN_WALL = 0, 1
+GROUND, DOMAIN_WALL, THERMAL_TABLE = 0, 1, 2
 HOMOG_TOL = 1e-12
 
 plt.rcParams.update({
@@ -175,8 +176,14 @@ class Archive:
             raise ValueError("%s is not a kapitza archive" % path)
         table = f["points_table"][()]
         status = f["status"][()]
+        # the thermal tables of a thermal: section are points too, with
+        # their own datasets (ARCHIVE.md): kept apart
         self.points = [Point(f, table[i], status[i])
-                       for i in range(len(table))]
+                       for i in range(len(table))
+                       if table[i]["state"] != THERMAL_TABLE]
+        self.tables = [int(table[i]["id"]) for i in range(len(table))
+                       if table[i]["state"] == THERMAL_TABLE and
+                       status[i]["state"] == DONE]
         self.spec_hash = f.attrs.get("spec_hash", b"")
         if isinstance(self.spec_hash, bytes):
             self.spec_hash = self.spec_hash.decode()
@@ -218,12 +225,12 @@ class Archive:
         return max(c, key=lambda p: (p.chi, p.tlast)) if c else None
 
     def beta_range(self):
+        """The largest |beta| every thermal table covers (None: none)."""
         m = None
-        if "analysis/thermal" in self.f:
-            for k in self.f["analysis/thermal"]:
-                b = self.f["analysis/thermal/%s/beta" % k][()]
-                v = float(np.max(np.abs(b)))
-                m = v if m is None else min(m, v)
+        for k in self.tables:
+            b = self.f["points/%d/beta" % k][()]
+            v = float(np.max(np.abs(b)))
+            m = v if m is None else min(m, v)
         return m
 
 
@@ -327,9 +334,11 @@ def state_name(st):
     return "ground_state" if st == GROUND else "domain_wall"
 
 
-HINT = {"beta_eff": " (kapitza fit --thermal, with a thermal: spec section)",
-        "mu_eff": " (kapitza fit --thermal, with thermal.mu in the spec)",
-        "trace_distance": " (measure rho3, then kapitza fit --thermal)",
+HINT = {"beta_eff": " (kapitza fit, with a thermal: spec section whose "
+                    "tables kapitza run computed)",
+        "mu_eff": " (kapitza fit, with thermal.mu in the spec)",
+        "trace_distance": " (measure rho3, then kapitza fit with thermal "
+                          "tables)",
         "n_left": " (kapitza fit)"}
 
 

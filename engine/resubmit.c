@@ -1,8 +1,10 @@
 /* resubmit: `kapitza resubmit ARCHIVE.h5 [SHARD.h5 ...]` -- run exactly the
  * points of an archive (or of each archive of a shard set) that are not
- * done: failed, interrupted, pending, or running in a job that died.  Each
- * resumes from its checkpoint (ARCHIVE.h5.ckpt/<hash>.ckpt) when there is
- * one, writing into the same archive: rows up to the checkpoint stay, the
+ * done: failed, interrupted, pending, or running in a job that died (the
+ * thermal tables of a `thermal:` section included: they are points too, and
+ * run again whole).  Each resumes from its checkpoint
+ * (ARCHIVE.h5.ckpt/<hash>.ckpt) when there is one, writing into the same
+ * archive: rows up to the checkpoint stay, the
  * later ones are rewritten; the attempt number goes up and the attempt gets
  * its /history slot.  `--slurm [SBATCH OPTIONS]` instead submits a job
  * array, one task per archive that has unfinished points, each running this
@@ -230,10 +232,20 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 		goto out;
 	}
 	if (p->spec->npoints != p->sum->npoints) {
+		/* its thermal: section was not yet farmed by that kapitza */
+		const int old = p->spec->ntables &&
+				p->sum->npoints ==
+					p->spec->npoints - p->spec->ntables;
 		snprintf(err, ARCHIVE_ERRLEN,
 			 "'%s': %d points in the archive, %d in its spec as "
-			 "this kapitza reads it",
-			 path, p->sum->npoints, p->spec->npoints);
+			 "this kapitza reads it%s",
+			 path, p->sum->npoints, p->spec->npoints,
+			 old ? " (its thermal: section now adds the thermal "
+			       "tables as points: the archive was written by "
+			       "a kapitza that did not farm them; resubmit it "
+			       "with that version, or run the sweep into a "
+			       "new archive)"
+			     : "");
 		goto out;
 	}
 	for (int k = 0; k < p->sum->npoints; k++)
@@ -278,7 +290,9 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 		}
 		p->todo[k] = 1;
 		p->ntodo++;
-		if (ckpt_file_of(file, sizeof file, p->ckdir, pt->hash_hex) ||
+		/* a thermal table has no checkpoint: it runs again whole */
+		if (pt->state == SPEC_STATE_THERMAL ||
+		    ckpt_file_of(file, sizeof file, p->ckdir, pt->hash_hex) ||
 		    access(file, F_OK))
 			continue;
 		if (ckpt_read(file, &h, NULL, cerrbuf) ||
@@ -327,6 +341,8 @@ static void print_plan(const rs_plan_t *p)
 		if (isfinite(p->resume_t[k]))
 			printf("resume from the checkpoint at t = %g\n",
 			       p->resume_t[k]);
+		else if (p->spec->points[k].state == SPEC_STATE_THERMAL)
+			printf("thermal table, computed whole\n");
 		else
 			printf("from t = 0\n");
 	}

@@ -12,9 +12,11 @@
  * Checkpoints go to ARCHIVE.h5.ckpt/ (checkpoint.h), every
  * --checkpoint-every minutes and on a stop signal; rank 0 holds the
  * directory's lock for the whole run, so a resubmission cannot start on the
- * archive while this run still works on it.  --shard I/N runs one of N
- * disjoint parts of the sweep (farm_shard_assign) into a shard file of the
- * same layout; `kapitza merge` gathers the shards.
+ * archive while this run still works on it.  The thermal tables of the
+ * spec's `thermal:` section are points of the sweep (spec.h), farmed,
+ * archived, sharded and resubmitted like the others.  --shard I/N runs one
+ * of N disjoint parts of the sweep (farm_shard_assign) into a shard file of
+ * the same layout; `kapitza merge` gathers the shards.
  *
  * Exit status (also of `kapitza resubmit`, resubmit.c):
  *   0  every point (of the shard) done;
@@ -349,11 +351,6 @@ static int check_output(const char *path, int force, double need, char *err)
 	return 0;
 }
 
-static const char *state_name(int st)
-{
-	return st == SPEC_STATE_GROUND ? "ground_state" : "domain_wall";
-}
-
 static void human_bytes(char *buf, size_t n, double b)
 {
 	const char *u[] = {"B", "kB", "MB", "GB", "TB", "PB"};
@@ -368,12 +365,16 @@ static void human_bytes(char *buf, size_t n, double b)
 static void print_dry_run(const spec_t *s, int size, int threads)
 {
 	double cost = 0, mem = 0, bytes = 0;
-	char m[32], b[32];
-	printf("sweep '%s' (spec hash %s): %d points, %d rank%s x %d "
+	char m[32], b[32], tables[64] = "";
+
+	if (s->ntables)
+		snprintf(tables, sizeof tables, " (%d of them thermal table%s)",
+			 s->ntables, s->ntables == 1 ? "" : "s");
+	printf("sweep '%s' (spec hash %s): %d points%s, %d rank%s x %d "
 	       "thread%s\n",
-	       s->name ? s->name : "", s->hash_hex, s->npoints, size,
+	       s->name ? s->name : "", s->hash_hex, s->npoints, tables, size,
 	       size == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
-	printf("%5s  %-16s %5s %-12s %9s %9s %5s %6s %7s %5s %11s %10s "
+	printf("%5s  %-16s %5s %-13s %9s %9s %5s %6s %7s %5s %11s %10s "
 	       "%10s\n",
 	       "id", "hash", "L", "state", "delta_l", "delta_r", "chi", "dt",
 	       "t_max", "order", "cost", "memory", "archive");
@@ -381,32 +382,36 @@ static void print_dry_run(const spec_t *s, int size, int threads)
 		const spec_point_t *p = &s->points[k];
 		double c = spec_point_cost(p), mm = spec_point_memory_bytes(p),
 		       bb = spec_point_archive_bytes(p);
+		char tm[32];
 		cost += c;
 		mem = fmax(mem, mm);
 		bytes += bb;
 		human_bytes(m, sizeof m, mm);
 		human_bytes(b, sizeof b, bb);
-		printf("%5d  %-16s %5d %-12s %9.5f %9.5f %5d %6g %7g %5d "
+		/* a thermal table: L is its N, dt its dtau, no t_max */
+		snprintf(tm, sizeof tm, p->state == SPEC_STATE_THERMAL ? "-"
+								       : "%g",
+			 p->t_max);
+		printf("%5d  %-16s %5d %-13s %9.5f %9.5f %5d %6g %7s %5d "
 		       "%11.4g %10s %10s\n",
-		       p->id, p->hash_hex, p->L, state_name(p->state),
-		       p->delta_left, p->delta_right, p->chi_max, p->dt,
-		       p->t_max, p->order, c, m, b);
+		       p->id, p->hash_hex, p->L, spec_state_name(p->state),
+		       p->delta_left, p->delta_right, p->chi_max, p->dt, tm,
+		       p->order, c, m, b);
 	}
 	human_bytes(m, sizeof m, mem);
 	human_bytes(b, sizeof b, bytes);
-	printf("total: %d points, cost %.4g (arbitrary units, ~ L chi^3 "
+	printf("total: %d points%s, cost %.4g (arbitrary units, ~ L chi^3 "
 	       "steps), peak memory per rank ~%s, archive ~%s\n",
-	       s->npoints, cost, m, b);
+	       s->npoints, tables, cost, m, b);
 	/* post-stage (issue 6): the calibrated estimate, engine/POSTSTAGE.md */
 	double ch = 0;
-	for (int k = 0; k < s->npoints; k++)
+	for (int k = 0; k < s->npoints - s->ntables; k++)
 		ch += spec_point_core_hours(&s->points[k]);
 	printf("estimated core-hours: %.3g for the points (upper end: bonds "
 	       "at chi_max once reached)%s",
-	       ch, s->thermal ? "" : "\n");
-	if (s->thermal)
-		printf(", %.3g for the thermal tables (kapitza fit "
-		       "--thermal)\n",
+	       ch, s->ntables ? "" : "\n");
+	if (s->ntables)
+		printf(", %.3g for the thermal tables\n",
 		       spec_thermal_core_hours(s));
 	fflush(stdout);
 }
@@ -559,13 +564,16 @@ int cmd_run(int argc, char **argv)
 	fo.plan.initial = initial;
 	t_create = MPI_Wtime() - t_create;
 	if (rank == 0 && !args.quiet) {
-		char sh[64] = "";
+		char sh[64] = "", tb[48] = "";
 		if (in_shard)
 			snprintf(sh, sizeof sh, " (shard %d/%d: %d of them)",
 				 args.shard_i, args.shard_n, nshard);
-		printf("kapitza run: sweep '%s', %d points%s on %d rank%s x %d "
-		       "thread%s -> %s (created in %.2f s)\n",
-		       s->name ? s->name : "", s->npoints, sh, size,
+		if (s->ntables)
+			snprintf(tb, sizeof tb, " (%d thermal table%s)",
+				 s->ntables, s->ntables == 1 ? "" : "s");
+		printf("kapitza run: sweep '%s', %d points%s%s on %d rank%s x "
+		       "%d thread%s -> %s (created in %.2f s)\n",
+		       s->name ? s->name : "", s->npoints, tb, sh, size,
 		       size == 1 ? "" : "s", fo.threads,
 		       fo.threads == 1 ? "" : "s", args.out_path, t_create);
 		fflush(stdout);

@@ -9,7 +9,9 @@
  * checked where it is written, so errors point at the offending node) ->
  * check_cross (relations between parameters: measure_every / dt, number of
  * points, memory per point) -> build_points (fixed axis order, last axis
- * fastest) -> archive total.  The first problem found is reported: keys of a
+ * fastest) -> archive total -> finish_thermal (the thermal tables of the
+ * `thermal:` section appended as points, so that the farm runs them like
+ * any point).  The first problem found is reported: keys of a
  * mapping are checked (unknown, duplicate) before its values, values in the
  * fixed order of the keys, relations last.
  *
@@ -174,16 +176,22 @@ static void fmt_bytes(double b, char *buf, size_t len)
 	snprintf(buf, len, "%.3g %s", b, unit[u]);
 }
 
-static uint64_t fnv1a(const void *data, size_t len)
+/* FNV-1a 64 of data, continuing from h (FNV_INIT to start). */
+#define FNV_INIT 14695981039346656037ULL
+static uint64_t fnv1a_from(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 14695981039346656037ULL;
 
 	for (size_t k = 0; k < len; k++) {
 		h ^= p[k];
 		h *= 1099511628211ULL;
 	}
 	return h;
+}
+
+static uint64_t fnv1a(const void *data, size_t len)
+{
+	return fnv1a_from(FNV_INIT, data, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -484,6 +492,7 @@ typedef struct {
 	yaml_mark_t *ref_mark;
 	/* thermal: (NULL if absent) */
 	spec_thermal_t *thermal;
+	yaml_mark_t thermal_mark, thermal_chi_mark; /* section, chi_max */
 } parse_t;
 
 typedef struct {
@@ -1166,6 +1175,7 @@ static int parse_thermal(parse_t *p, yaml_node_t *v)
 	t = p->thermal = calloc(1, sizeof *t);
 	if (!t)
 		return FAIL(&p->c, v->start_mark, "out of memory");
+	p->thermal_mark = v->start_mark;
 	if (s[0].val && s[1].val) {
 		slot_t *later = s[0].order > s[1].order ? &s[0] : &s[1];
 		return FAIL(&p->c, later->key_mark,
@@ -1228,6 +1238,7 @@ static int parse_thermal(parse_t *p, yaml_node_t *v)
 		       &t->chi_max);
 	if (rc)
 		return rc;
+	p->thermal_chi_mark = s[5].val->start_mark;
 	t->cutoff = 1e-10;
 	if (s[6].val) {
 		if (one_number(p, s[6].val, "thermal.cutoff", &t->cutoff))
@@ -1595,13 +1606,43 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Thermal table k of section t as point `id` (spec_point_t: what its
+ * fields mean for a table). */
+static void fill_table(const spec_thermal_t *t, int k, int id,
+		       spec_point_t *pt)
+{
+	char buf[1024];
+	int len;
+
+	memset(pt, 0, sizeof *pt);
+	pt->id = id;
+	pt->L = t->length;
+	pt->J = 1;
+	pt->delta_left = pt->delta_right = t->delta[k];
+	pt->gamma_right = nozero(acos(t->delta[k]));
+	pt->state = SPEC_STATE_THERMAL;
+	pt->dt = t->dtau;
+	pt->order = t->order;
+	pt->chi_max = t->chi_max;
+	pt->cutoff = t->cutoff;
+	pt->n_measure = t->nmu;
+	pt->thermal = t;
+	len = spec_point_canonical(pt, buf, sizeof buf);
+	pt->hash = fnv1a(buf, len < 0 ? 0 : (size_t)len);
+	snprintf(pt->hash_hex, sizeof pt->hash_hex, "%016" PRIx64, pt->hash);
+}
+
 /* The thermal section's anisotropies: sorted, merged within 1e-12 (cos(pi/2)
- * = 6e-17 and 0 are one table); by default every delta of the points. */
+ * = 6e-17 and 0 are one table); by default every delta of the points.  Each
+ * becomes a thermal table appended to the points, so the farm runs it like
+ * any point; the limits on points, memory and archive size count them. */
 static int finish_thermal(parse_t *p, spec_t *s)
 {
 	spec_thermal_t *t = p->thermal;
-	double *d;
-	int n = 0, m = 0;
+	spec_point_t *pts;
+	double *d, total = 0;
+	char buf[32];
+	int n = 0, m = 0, n0 = s->npoints;
 
 	if (!t)
 		return 0;
@@ -1623,6 +1664,38 @@ static int finish_thermal(parse_t *p, spec_t *s)
 	t->ndelta = m;
 	s->thermal = t;
 	p->thermal = NULL;
+
+	if ((double)n0 + m > POINTS_LIMIT)
+		return FAIL(&p->c, p->thermal_mark,
+			    "the sweep has %d points and %d thermal tables, "
+			    "more than the limit of %d together",
+			    n0, m, POINTS_LIMIT);
+	pts = realloc(s->points, ((size_t)n0 + (size_t)m) * sizeof *pts);
+	if (!pts)
+		return FAIL(&p->c, p->thermal_mark, "out of memory");
+	s->points = pts;
+	for (int k = 0; k < m; k++)
+		fill_table(t, k, n0 + k, &pts[n0 + k]);
+	s->npoints = n0 + m;
+	s->ntables = m;
+	if (m && spec_point_memory_bytes(&pts[n0]) > MEMORY_LIMIT) {
+		fmt_bytes(spec_point_memory_bytes(&pts[n0]), buf, sizeof buf);
+		return FAIL(&p->c, p->thermal_chi_mark,
+			    "thermal.chi_max = %d with thermal.length = %d "
+			    "needs an estimated %s of memory per imaginary-"
+			    "time run (limit 1 TiB)",
+			    t->chi_max, t->length, buf);
+	}
+	for (int k = 0; k < s->npoints; k++)
+		total += spec_point_archive_bytes(&pts[k]);
+	if (total > ARCHIVE_LIMIT) {
+		fmt_bytes(total, buf, sizeof buf);
+		return FAIL(&p->c, p->thermal_mark,
+			    "the archive would need an estimated %s (limit 10 "
+			    "TiB) with the %d thermal tables of %d x %d (beta "
+			    "x mu) values each",
+			    buf, m, t->nbeta, t->nmu);
+	}
 	return 0;
 }
 
@@ -1858,10 +1931,53 @@ void spec_destroy(spec_t **s)
 	*s = NULL;
 }
 
+const char *spec_state_name(int state)
+{
+	if (state >= 0 && state < N_STATES)
+		return state_names[state];
+	return state == SPEC_STATE_THERMAL ? "thermal_table" : "?";
+}
+
+/* "n,first,last,FNV" of a grid: the hash (FNV-1a 64 of the %.17g texts of
+ * every value, comma-separated) makes two grids that differ anywhere two
+ * texts, whatever the byte order of the machine. */
+static int grid_canonical(const double *v, int n, char *buf, size_t len)
+{
+	char x[40];
+	uint64_t h = FNV_INIT;
+
+	for (int k = 0; k < n; k++) {
+		int l = snprintf(x, sizeof x, "%s%.17g", k ? "," : "", v[k]);
+		h = fnv1a_from(h, x, (size_t)l);
+	}
+	return snprintf(buf, len, "%d,%.17g,%.17g,%016" PRIx64, n, v[0],
+			v[n - 1], h);
+}
+
+/* A thermal table: its parameters and both grids (J = 1 always, written
+ * out so that the text says what the table is). */
+static int table_canonical(const spec_point_t *p, char *buf, size_t len)
+{
+	const spec_thermal_t *t = p->thermal;
+	char gb[128], gm[128];
+
+	grid_canonical(t->betas, t->nbeta, gb, sizeof gb);
+	grid_canonical(t->mus, t->nmu, gm, sizeof gm);
+	return snprintf(buf, len,
+			"kapitza-thermal-v1;N=%d;J=%.17g;delta=%.17g;"
+			"chi_max=%d;cutoff=%.17g;dtau=%.17g;order=%d;beta=%s;"
+			"mu=%s",
+			p->L, p->J, p->delta_right, p->chi_max, p->cutoff,
+			p->dt, p->order, gb, gm);
+}
+
 int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
 {
 	char meas[128];
 	size_t off = 0;
+
+	if (p->state == SPEC_STATE_THERMAL && p->thermal)
+		return table_canonical(p, buf, len);
 
 	meas[0] = '\0';
 	for (int k = 0; k < N_MEASURES; k++)
@@ -1882,6 +1998,46 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
 		p->cutoff, meas, p->n_measure, p->steps_per_measure);
 }
 
+/* ---- core-hours (kapitza run --dry-run; engine/POSTSTAGE.md) ----------
+ * Calibrated with `kapitza bench` on one core (OpenBLAS, U(1) blocks,
+ * Forest-Ruth order 4): a bond at the bond-dimension cap costs about
+ * TEBD_C chi^3 + TEBD_C0 seconds per time step (chi = 128: 0.217 s per
+ * step with 27 bonds at the cap, L = 140).  The domain wall is a product
+ * state: the bonds inside its light cone, 1 + (1 + pi/2) t of them (v_L = 1
+ * for XX, v_R <= pi/2 for XXZ), are counted as saturated from the moment
+ * they are reached (the bench's domain wall at t = 25 has 27 bonds at the
+ * cap where this counts 65: an upper-end figure).  |Psi1> comes from DMRG
+ * at the cap on every bond, so all L - 1 bonds count from t = 0.  DMRG: DMRG_SWEEPS sweeps of
+ * DMRG_C L chi^3 seconds (bench --dmrg: chi = 64, L = 140, 8 sweeps in
+ * 4.0 s).  Order 2 steps cost about a third of order 4 ones.  A thermal
+ * table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
+ * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds. */
+#define TEBD_C 4.0e-9
+#define TEBD_C0 4.0e-4
+#define DMRG_C 1.4e-8
+#define DMRG_SWEEPS 10
+#define THERMAL_C 3.0e-8 /* per site of the 2N-site purified chain */
+
+/* A thermal table's imaginary-time work, in steps x sites x chi^3 (the
+ * MPS has 2N sites; Schmidt rank <= 4^(N/2)), Trotter order included. */
+static double table_work(const spec_point_t *p)
+{
+	const spec_thermal_t *t = p->thermal;
+	double cap = ldexp(1.0, p->L), chi, steps;
+
+	chi = p->chi_max < cap ? p->chi_max : cap;
+	steps = (t->betas[t->nbeta - 1] - t->betas[0]) / (2 * p->dt);
+	if (steps < t->nbeta - 1)
+		steps = t->nbeta - 1;
+	return t->nmu * steps * 2.0 * p->L * chi * chi * chi *
+	       (p->order == 2 ? 1.0 / 3 : 1.0);
+}
+
+static int is_table(const spec_point_t *p)
+{
+	return p->state == SPEC_STATE_THERMAL && p->thermal;
+}
+
 /* The Schmidt rank across any bond of L spins-1/2 is at most 2^(L/2), so a
  * chi_max above that is never reached: cost and memory use the cap. */
 static double chi_eff(const spec_point_t *p)
@@ -1894,6 +2050,9 @@ double spec_point_cost(const spec_point_t *p)
 {
 	double chi = chi_eff(p);
 	double steps = p->dt > 0 ? p->t_max / p->dt : 0;
+	/* in the units of a TEBD bond step: the kernels' calibrated ratio */
+	if (is_table(p))
+		return table_work(p) * THERMAL_C / TEBD_C;
 	/* + 1: a t_max = 0 point still prepares its state */
 	return (double)p->L * chi * chi * chi * (steps + 1);
 }
@@ -1901,6 +2060,11 @@ double spec_point_cost(const spec_point_t *p)
 double spec_point_memory_bytes(const spec_point_t *p)
 {
 	double chi = chi_eff(p);
+	if (is_table(p)) { /* one run: 2N sites, Schmidt rank <= 2^N */
+		double cap = ldexp(1.0, p->L);
+		chi = p->chi_max < cap ? p->chi_max : cap;
+		return 16.0 * chi * chi * (8.0 * p->L + 32.0);
+	}
 	/* complex doubles (16 B): the MPS, L tensors chi x 2 x chi, twice
 	 * (state + copy/environment), plus the two-site workspace (theta,
 	 * its SVD factors and LAPACK work: ~32 chi^2) */
@@ -1912,6 +2076,10 @@ double spec_point_archive_bytes(const spec_point_t *p)
 	double per_time = 3; /* time, discarded weight, norm */
 	double bytes;
 
+	if (is_table(p)) { /* beta; per mu: mu, discarded, e, sz, rho3 */
+		double nb = p->thermal->nbeta;
+		return 8.0 * nb + p->n_measure * (16.0 + nb * (16.0 + 1024.0));
+	}
 	per_time += p->L - 1; /* bond dimensions */
 	for (int k = 0; k < 5; k++) /* per-site/bond observables */
 		if (p->measure & (1u << k))
@@ -1922,29 +2090,13 @@ double spec_point_archive_bytes(const spec_point_t *p)
 	return (double)p->n_measure * bytes;
 }
 
-/* ---- core-hours (kapitza run --dry-run; engine/POSTSTAGE.md) ----------
- * Calibrated with `kapitza bench` on one core (OpenBLAS, U(1) blocks,
- * Forest-Ruth order 4): a bond at the bond-dimension cap costs about
- * TEBD_C chi^3 + TEBD_C0 seconds per time step (chi = 128: 0.217 s per
- * step with 27 bonds at the cap, L = 140).  The domain wall is a product
- * state: the bonds inside its light cone, 1 + (1 + pi/2) t of them (v_L = 1
- * for XX, v_R <= pi/2 for XXZ), are counted as saturated from the moment
- * they are reached (the bench's domain wall at t = 25 has 27 bonds at the
- * cap where this counts 65: an upper-end figure).  |Psi1> comes from DMRG
- * at the cap on every bond, so all L - 1 bonds count from t = 0.  DMRG: DMRG_SWEEPS sweeps of
- * DMRG_C L chi^3 seconds (bench --dmrg: chi = 64, L = 140, 8 sweeps in
- * 4.0 s).  Order 2 steps cost about a third of order 4 ones. */
-#define TEBD_C 4.0e-9
-#define TEBD_C0 4.0e-4
-#define DMRG_C 1.4e-8
-#define DMRG_SWEEPS 10
-#define THERMAL_C 3.0e-8
-
 double spec_point_core_hours(const spec_point_t *p)
 {
 	double chi = chi_eff(p), steps, s = 0, v = 1 + SPEC_PI / 2;
 	double per = TEBD_C * chi * chi * chi + TEBD_C0;
 
+	if (is_table(p))
+		return table_work(p) * THERMAL_C / 3600;
 	if (!(p->dt > 0) || p->L < 2)
 		return 0;
 	steps = p->t_max / p->dt;
@@ -1965,17 +2117,9 @@ double spec_point_core_hours(const spec_point_t *p)
 
 double spec_thermal_core_hours(const spec_t *s)
 {
-	const spec_thermal_t *t = s ? s->thermal : NULL;
-	double chi, cap, steps, sec;
+	double h = 0;
 
-	if (!t)
-		return 0;
-	cap = ldexp(1.0, t->length); /* 2N sites: Schmidt rank <= 4^(N/2) */
-	chi = t->chi_max < cap ? t->chi_max : cap;
-	steps = (t->betas[t->nbeta - 1] - t->betas[0]) / (2 * t->dtau);
-	if (steps < t->nbeta - 1)
-		steps = t->nbeta - 1;
-	sec = t->ndelta * t->nmu * steps * 2.0 * t->length * chi * chi * chi *
-	      THERMAL_C * (t->order == 2 ? 1.0 / 3 : 1.0);
-	return sec / 3600;
+	for (int k = s ? s->npoints - s->ntables : 0; s && k < s->npoints; k++)
+		h += spec_point_core_hours(&s->points[k]);
+	return h;
 }

@@ -18,7 +18,14 @@
 
 #define SPEC_ERRLEN 1024
 
-enum { SPEC_STATE_GROUND = 0, SPEC_STATE_DOMAIN_WALL = 1 };
+enum {
+	SPEC_STATE_GROUND = 0,
+	SPEC_STATE_DOMAIN_WALL = 1,
+	/* not a value of `state:`: the kind of the farmed items that the
+	 * `thermal:` section adds after the time-evolution points, one
+	 * thermal table per anisotropy (see spec_t.ntables) */
+	SPEC_STATE_THERMAL = 2,
+};
 
 /* measure: bit flags */
 enum {
@@ -30,30 +37,10 @@ enum {
 	SPEC_M_RHO3 = 1 << 5, /* three-site density matrices (64 reals x2) */
 };
 
-/* One point of the sweep: every parameter explicit (defaults filled in). */
-typedef struct {
-	int id;                 /* index in the stable order */
-	uint64_t hash;          /* FNV-1a of the canonical text */
-	char hash_hex[17];      /* the hash as 16 hex digits */
-	int L;                  /* chain.length (even, >= 4) */
-	double J;               /* chain.coupling */
-	double delta_left;      /* chain.left.delta (or cos(left.gamma)) */
-	double delta_right;     /* chain.right.delta (or cos(right.gamma)) */
-	double gamma_right;     /* right.gamma if given, else acos(delta_right) */
-	int state;              /* SPEC_STATE_* */
-	double dt, t_max, measure_every;
-	int order;              /* 2 or 4 */
-	int chi_max;
-	double cutoff;
-	unsigned measure;       /* SPEC_M_* mask */
-	int n_measure;          /* number of measurement times incl. t = 0:
-	                           floor(t_max/measure_every + 1e-9) + 1 */
-	int steps_per_measure;  /* round(measure_every / dt), exact multiple */
-} spec_point_t;
-
 /* The optional `thermal:` section: the grid of the purification tables of
- * the post-stage (kapitza fit --thermal, engine/POSTSTAGE.md).  Tables are
- * computed at J = 1 (a point with coupling J uses beta J and mu / J). */
+ * the post-stage (engine/POSTSTAGE.md), farmed by `kapitza run` as items of
+ * the sweep (one per anisotropy, after the time-evolution points).  Tables
+ * are computed at J = 1 (a point with coupling J uses beta J and mu / J). */
 typedef struct {
 	int ndelta;
 	double *delta;          /* anisotropies, ascending, distinct (|a-b| >
@@ -72,6 +59,37 @@ typedef struct {
 	int order;              /* Trotter order 2 or 4, default 4 */
 } spec_thermal_t;
 
+/* One point of the sweep: every parameter explicit (defaults filled in).
+ * A thermal table (state SPEC_STATE_THERMAL) is a point too, so that the
+ * farm, the archive's status, resubmission and shards treat it like any
+ * other; its fields then mean: L = thermal.length (physical sites N), J = 1,
+ * delta_left = delta_right = its anisotropy, gamma_right = acos(delta),
+ * dt = thermal.dtau, order, chi_max, cutoff as in the section, t_max =
+ * measure_every = 0, measure = 0, n_measure = the number of mu values (a
+ * table is written one mu row at a time), steps_per_measure = 0, and
+ * `thermal` points to the section (its grids). */
+typedef struct {
+	int id;                 /* index in the stable order */
+	uint64_t hash;          /* FNV-1a of the canonical text */
+	char hash_hex[17];      /* the hash as 16 hex digits */
+	int L;                  /* chain.length (even, >= 4) */
+	double J;               /* chain.coupling */
+	double delta_left;      /* chain.left.delta (or cos(left.gamma)) */
+	double delta_right;     /* chain.right.delta (or cos(right.gamma)) */
+	double gamma_right;     /* right.gamma if given, else acos(delta_right) */
+	int state;              /* SPEC_STATE_* */
+	double dt, t_max, measure_every;
+	int order;              /* 2 or 4 */
+	int chi_max;
+	double cutoff;
+	unsigned measure;       /* SPEC_M_* mask */
+	int n_measure;          /* number of measurement times incl. t = 0:
+	                           floor(t_max/measure_every + 1e-9) + 1 */
+	int steps_per_measure;  /* round(measure_every / dt), exact multiple */
+	const spec_thermal_t *thermal; /* a thermal table: the section (owned
+	                                  by the spec_t); NULL otherwise */
+} spec_point_t;
+
 typedef struct {
 	char *name;             /* sweep: */
 	char *text;             /* the spec file's full text */
@@ -80,8 +98,12 @@ typedef struct {
 	int npoints;
 	spec_point_t *points;
 	int nproduct;           /* points [0, nproduct) are the Cartesian
-	                           product; [nproduct, npoints) the homogeneous
-	                           references of the `references:` key */
+	                           product; then the homogeneous references of
+	                           the `references:` key */
+	int ntables;            /* the last ntables points, [npoints -
+	                           ntables, npoints), are the thermal tables
+	                           of the `thermal:` section, by ascending
+	                           delta (0 without the section) */
 	spec_thermal_t *thermal; /* the `thermal:` section, NULL if absent */
 } spec_t;
 
@@ -95,11 +117,19 @@ void spec_destroy(spec_t **s);
 
 /* Canonical text of a point's parameters (all fields above except id and
  * hash, fixed formats, %.17g for doubles); returns the length written
- * (snprintf semantics). */
+ * (snprintf semantics).  A thermal table has its own text
+ * ("kapitza-thermal-v1;..."): its parameters and grids (engine/SPEC.md). */
 int spec_point_canonical(const spec_point_t *p, char *buf, size_t len);
 
+/* "ground_state", "domain_wall", "thermal_table"; "?" for anything else. */
+const char *spec_state_name(int state);
+
 /* Estimated cost in arbitrary units ~ L * chi_eff^3 * steps, used to order
- * points (largest first), and estimated peak memory and archive bytes. */
+ * points (largest first), and estimated peak memory and archive bytes.  A
+ * thermal table's cost is in the same units (its imaginary-time steps over
+ * 2N sites, scaled by the calibrated cost ratio of the two kernels); its
+ * memory is that of one imaginary-time run (a rank runs up to `threads` of
+ * them at once). */
 double spec_point_cost(const spec_point_t *p);
 double spec_point_memory_bytes(const spec_point_t *p);
 double spec_point_archive_bytes(const spec_point_t *p);
@@ -110,7 +140,7 @@ double spec_point_archive_bytes(const spec_point_t *p);
  * upper-end planning figure, not a promise: U(1) blocks and unsaturated
  * bonds make real runs cheaper. */
 double spec_point_core_hours(const spec_point_t *p);
-/* The same for the thermal tables of the `thermal:` section (0 if none):
+/* The sum of spec_point_core_hours over the thermal tables (0 if none):
  * per anisotropy and mu, two imaginary-time runs over the beta range. */
 double spec_thermal_core_hours(const spec_t *s);
 

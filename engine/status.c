@@ -2,7 +2,10 @@
  * sweep's points from the archive's /points_table and /status
  * (archive_summary_read): parameters, status, t reached, wall time, largest
  * discarded weight, error message, an ETA for running points, the time a
- * resumed attempt started from, and the totals.  Serial, read-only, no MPI:
+ * resumed attempt started from, and the totals.  The thermal tables of the
+ * spec's `thermal:` section are rows too (state thermal_table: L is the
+ * purified chain's N, dt its dtau, "t" the mu rows written, max_disc the
+ * weight discarded so far).  Serial, read-only, no MPI:
  * it opens the file with the sec2 driver and without file locking, so it
  * can be run while `kapitza run` is writing the archive.
  *
@@ -22,6 +25,7 @@
 
 #include "archive.h"
 #include "cmd.h"
+#include "spec.h"
 
 static void usage(FILE *f)
 {
@@ -109,7 +113,8 @@ int cmd_status(int argc, char **argv)
 	const char **paths = calloc((size_t)argc + 1, sizeof *paths);
 	archive_summary_t **s = NULL;
 	int *src = NULL;
-	int totals_only = 0, history = 0, n = 0, status = 2;
+	int totals_only = 0, history = 0, n = 0, status = 2, ntables = 0;
+	char tables[64] = "";
 	char err[ARCHIVE_ERRLEN] = "";
 	int counts[ARCHIVE_NSTATES] = {0};
 
@@ -181,7 +186,7 @@ int cmd_status(int argc, char **argv)
 			printf("      [%d] = %s\n", i, paths[i]);
 	}
 	if (!totals_only)
-		printf("%5s %5s %-12s %9s %5s %6s %7s  %-11s %3s %4s %9s %8s "
+		printf("%5s %5s %-13s %9s %5s %6s %7s  %-11s %3s %4s %9s %8s "
 		       "%9s %8s %8s  %s\n",
 		       "id", "L", "state", "delta_r", "chi", "dt", "t_max",
 		       "status", "att", "rank", "t", "wall", "max_disc", "ETA",
@@ -190,16 +195,21 @@ int cmd_status(int argc, char **argv)
 		src[k] = source_of(s, n, k);
 		const archive_point_row_t *p = &s[src[k]]->points[k];
 		const archive_status_t *st = &s[src[k]]->status[k];
+		const int table = p->state == SPEC_STATE_THERMAL;
 		int state = st->state >= 0 && st->state < ARCHIVE_NSTATES
 				    ? st->state
 				    : ARCHIVE_PENDING;
 		counts[state]++;
+		ntables += table;
 		if (totals_only)
 			continue;
 		char wall[32], eta[32], tr[32], disc[32], res[32], file[16] = "";
+		char tmax[32];
 		double e = NAN;
-		if (state == ARCHIVE_RUNNING && st->rows > 0 &&
-		    st->t_reached > 0 && p->t_max > 0) {
+		if (state == ARCHIVE_RUNNING && st->rows > 0 && table) {
+			e = st->wall_s * (p->n_measure - st->rows) / st->rows;
+		} else if (state == ARCHIVE_RUNNING && st->rows > 0 &&
+			   st->t_reached > 0 && p->t_max > 0) {
 			double t0 = isfinite(st->t_resumed) ? st->t_resumed : 0;
 			if (st->t_reached > t0)
 				e = st->wall_s * (p->t_max - st->t_reached) /
@@ -209,23 +219,29 @@ int cmd_status(int argc, char **argv)
 		fmt_dur(eta, sizeof eta, e);
 		fmt_t(tr, sizeof tr, st->t_reached);
 		fmt_t(res, sizeof res, st->t_resumed);
+		snprintf(tmax, sizeof tmax, table ? "-" : "%g", p->t_max);
+		if (table) /* a table's progress: mu rows */
+			snprintf(tr, sizeof tr, "%d/%d mu", st->rows,
+				 p->n_measure);
 		if (isfinite(st->max_discarded))
 			snprintf(disc, sizeof disc, "%.2e", st->max_discarded);
 		else
 			snprintf(disc, sizeof disc, "-");
 		if (n > 1)
 			snprintf(file, sizeof file, "[%d] ", src[k]);
-		printf("%5d %5d %-12s %9.5f %5d %6g %7g  %-11s %3d %4d %9s "
+		printf("%5d %5d %-13s %9.5f %5d %6g %7s  %-11s %3d %4d %9s "
 		       "%8s %9s %8s %8s  %s%s\n",
-		       p->id, p->L,
-		       p->state == 0 ? "ground_state" : "domain_wall",
-		       p->delta_right, p->chi_max, p->dt, p->t_max,
+		       p->id, p->L, spec_state_name(p->state),
+		       p->delta_right, p->chi_max, p->dt, tmax,
 		       archive_state_name(state), st->attempt, st->rank, tr,
 		       wall, disc, eta, res, file, st->message);
 	}
-	printf("total: %d points: %d done, %d failed, %d running, %d "
+	if (ntables)
+		snprintf(tables, sizeof tables, " (%d of them thermal table%s)",
+			 ntables, ntables == 1 ? "" : "s");
+	printf("total: %d points%s: %d done, %d failed, %d running, %d "
 	       "pending, %d interrupted",
-	       np, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
+	       np, tables, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
 	       counts[ARCHIVE_RUNNING], counts[ARCHIVE_PENDING],
 	       counts[ARCHIVE_INTERRUPTED]);
 	if (counts[ARCHIVE_OTHER_SHARD])

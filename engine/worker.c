@@ -20,7 +20,17 @@
  * A point fails -- recorded, not fatal to the sweep -- on a kernel error, an
  * allocation failure, a NaN in the observables or a norm off 1 by more than
  * 1e-6 plus the weight discarded so far; the row that shows the problem is written first, so the archive
- * holds the evidence. */
+ * holds the evidence.
+ *
+ * A thermal table (a point of state thermal_table, from the spec's
+ * `thermal:` section) is computed by the kernel's thermal_table_create
+ * (kernels/thermal.h) a few mu values at a time -- as many as keep the
+ * threads busy, two imaginary-time runs per mu -- and written row by row
+ * (one row per mu), so the scheduler gets progress and a stop signal ends
+ * the table after the current mu values.  It has no checkpoint: every
+ * attempt computes the whole table (a table is short next to a point).
+ * The runs are independent, so the rows do not depend on how the mu values
+ * are grouped. */
 #include "worker.h"
 
 #include <complex.h>
@@ -39,6 +49,7 @@
 #include "mps.h"
 #include "obs.h"
 #include "tebd.h"
+#include "thermal.h"
 #include "version.h"
 
 #ifndef KAPITZA_BUILD_FLAGS
@@ -229,6 +240,138 @@ static int checkpoint(const worker_opts_t *o, const spec_point_t *p,
 	return ckpt_write(o->ckpt_dir, &h, m, o->sync_path, err);
 }
 
+/* The kernel's table of mu values mus[0..n-1] into the archive's layout:
+ * rows of e, sz (nbeta each) and rho3 (nbeta 8x8 complex matrices, as
+ * (re, im) with <a|rho|b> at 8 a + b, where the kernel keeps it at a + 8 b). */
+static void table_rows(const thermal_table_t *tb, int n, double *e,
+		       double *sz, double *rho)
+{
+	const int nb = thermal_table_nbeta(tb);
+	const kz_cplx *r = thermal_table_rho3(tb);
+	memcpy(e, thermal_table_energy(tb), (size_t)n * nb * sizeof *e);
+	memcpy(sz, thermal_table_sz(tb), (size_t)n * nb * sizeof *sz);
+	for (size_t node = 0; node < (size_t)n * nb; node++)
+		for (int x = 0; x < 8; x++)
+			for (int y = 0; y < 8; y++) {
+				kz_cplx v = r[64 * node + x + 8 * y];
+				double *out = rho + 2 * (64 * node + 8 * x + y);
+				out[0] = creal(v);
+				out[1] = cimag(v);
+			}
+}
+
+/* worker_run_point for a thermal table (see the top of the file): rows are
+ * mu values, and `t` in the progress reports is NaN. */
+static void run_table(archive_t *a, const spec_point_t *p, int attempt,
+		      const worker_opts_t *o, worker_report_fn report,
+		      void *arg, worker_result_t *res)
+{
+	const spec_thermal_t *th = p->thermal;
+	const double t0 = kz_wtime();
+	thermal_table_t *tb = NULL;
+	thermal_params_t tp;
+	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
+	double *e = NULL, *sz = NULL, *rho = NULL, *disc = NULL, dsum = 0;
+	int chunk, nb;
+
+	res->max_bond_dim = -1; /* the kernel does not report it */
+	if (!th || !archive_is_table(a, p->id)) {
+		fail(res, "thermal table %d: no thermal section", p->id);
+		return;
+	}
+	nb = th->nbeta;
+	/* two runs per mu: enough mu values for every thread */
+	chunk = (o->threads + 1) / 2;
+	if (chunk > th->nmu)
+		chunk = th->nmu;
+	e = malloc((size_t)chunk * nb * sizeof *e);
+	sz = malloc((size_t)chunk * nb * sizeof *sz);
+	rho = malloc((size_t)chunk * nb * 128 * sizeof *rho);
+	disc = malloc((size_t)chunk * sizeof *disc);
+	if (!e || !sz || !rho || !disc) {
+		fail(res, "allocation failure: thermal table buffers");
+		goto out;
+	}
+	/* an earlier attempt's rows go: the table is computed whole */
+	if (attempt > 1 && archive_clear_rows(a, p->id, 0, aerrbuf)) {
+		fail(res, "%s", aerrbuf);
+		goto out;
+	}
+	thermal_params_default(&tp);
+	tp.J = p->J;
+	tp.delta = p->delta_right;
+	tp.n_sites = p->L;
+	tp.chi_max = p->chi_max;
+	tp.cutoff = p->cutoff;
+	tp.dtau = p->dt;
+	tp.order = p->order;
+	tp.threads = o->threads;
+	for (int j0 = 0; j0 < th->nmu; j0 += chunk) {
+		const int n = th->nmu - j0 < chunk ? th->nmu - j0 : chunk;
+		int rc = thermal_table_create(&tb, &tp, th->betas, nb,
+					      th->mus + j0, n, kerr);
+		if (rc) {
+			fail(res, "%sthermal table at mu = %g%s: %s", kind(rc),
+			     th->mus[j0], n > 1 ? " .." : "", kerr);
+			goto out;
+		}
+		dsum += thermal_table_discarded(tb);
+		table_rows(tb, n, e, sz, rho);
+		thermal_table_destroy(&tb);
+		for (int j = 0; j < n; j++)
+			disc[j] = dsum;
+		if (archive_write_table_rows(a, p->id, j0, n, th->mus + j0, e,
+					     sz, rho, disc, aerrbuf)) {
+			fail(res, "%s", aerrbuf);
+			goto out;
+		}
+		res->rows = j0 + n;
+		res->max_discarded = dsum;
+		res->wall_s = kz_wtime() - t0;
+		/* the rows are in the archive; now judge them */
+		for (size_t k = 0; k < (size_t)n * nb; k++)
+			if (!isfinite(e[k]) || !isfinite(sz[k])) {
+				fail(res, "NaN in the thermal table at mu = %g",
+				     th->mus[j0 + (int)(k / (size_t)nb)]);
+				goto out;
+			}
+		if (o->fault_point == p->id) {
+			fail(res, "injected fault");
+			goto out;
+		}
+		const int last = j0 + n >= th->nmu;
+		if (report) {
+			worker_progress_t pr = {
+				.point = p->id,
+				.attempt = attempt,
+				.row = j0 + n - 1,
+				.chi = -1,
+				.t = NAN,
+				.wall_s = res->wall_s,
+				.discarded_max = dsum,
+				.discarded_total = dsum,
+			};
+			if (report(arg, &pr) && !last) {
+				res->state = ARCHIVE_INTERRUPTED;
+				snprintf(res->message, sizeof res->message,
+					 "interrupted after %d of %d mu rows "
+					 "(a table is computed whole: "
+					 "resubmit runs it again)",
+					 j0 + n, th->nmu);
+				goto out;
+			}
+		}
+	}
+	res->state = ARCHIVE_DONE;
+	res->message[0] = 0;
+out:
+	thermal_table_destroy(&tb);
+	free(e);
+	free(sz);
+	free(rho);
+	free(disc);
+}
+
 int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		     int resume, const worker_opts_t *o,
 		     worker_report_fn report, void *arg,
@@ -258,6 +401,14 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	res->max_discarded = 0;
 	prov_begin(&pv, attempt, o);
 
+	if (p->state == SPEC_STATE_THERMAL) {
+		if (resume)
+			fail(res, "a thermal table has no checkpoint to resume "
+				  "from");
+		else
+			run_table(a, p, attempt, o, report, arg, res);
+		goto out;
+	}
 	if (p->state != SPEC_STATE_DOMAIN_WALL &&
 	    p->state != SPEC_STATE_GROUND) {
 		fail(res, "unknown initial state %d", p->state);

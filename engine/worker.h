@@ -1,6 +1,7 @@
 /* worker: runs one point of a sweep with the kernel -- chain, initial state,
  * TEBD, measurements -- and streams every measurement row into the archive
- * as it is produced.  It knows nothing of MPI messages: progress goes to a
+ * as it is produced; a thermal table (a point of state thermal_table) is
+ * computed by the purification kernel and streamed one mu row at a time.  It knows nothing of MPI messages: progress goes to a
  * callback the farm supplies (a message to rank 0, or, on rank 0 itself, a
  * direct call into the scheduler), so the same code runs a point on any
  * rank and the data cannot depend on which rank ran it. */
@@ -63,7 +64,8 @@ typedef struct {
  * resume: continue from the point's checkpoint in o->ckpt_dir (rows up to
  * the checkpoint's stay in the archive, the later ones are rewritten); if
  * that checkpoint cannot be read or does not match the point, the attempt
- * fails with the reason (it never silently starts again from t = 0).
+ * fails with the reason (it never silently starts again from t = 0).  A
+ * thermal table has no checkpoint: every attempt computes it whole.
  * Without resume, an attempt after the first clears the point's rows and
  * starts from t = 0.
  *

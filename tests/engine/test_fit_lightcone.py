@@ -13,8 +13,9 @@ sd(B) (and the weighted A, B) must equal a closed-form least-squares
 computation on the true positions (tests/engine/posttest.py: lsq).
 Also: convergence times against a direct numpy computation; a window
 outside the data and a window with too few times are errors that say so;
-running points, bad arguments; /points is never modified; --no-write
-leaves the file as it was.
+running points, bad arguments, the former --thermal (tables are farmed by
+kapitza run now); a spec without a thermal: section says it has no
+tables; /points is never modified; --no-write leaves the file as it was.
 
 usage: test_fit_lightcone.py KAPITZA MPIRUN"""
 import hashlib
@@ -210,9 +211,17 @@ def main():
     p = e.kz(["fit", e.path("missing.h5")])
     check(p.returncode == 2 and "missing.h5" in p.stderr,
           "missing archive: %s" % p.stderr)
+    # the tables are computed by kapitza run (test_thermal_farm.py); the
+    # former --thermal is refused with the reason, and a spec without a
+    # thermal: section says so in the output
     p = e.kz(["fit", a, "--thermal"])
-    check(p.returncode == 2 and "no thermal: section" in p.stderr,
-          "--thermal without a thermal section: %s" % p.stderr)
+    check(p.returncode == 2 and "`kapitza run` farms them" in p.stderr and
+          "thermal: section" in p.stderr,
+          "--thermal refused: %s" % p.stderr)
+    p = e.kz(["fit", a, "--window", "4:10", "--no-write"])
+    check(p.returncode == 0 and "no thermal tables (the archive's spec has "
+          "no thermal: section" in p.stdout,
+          "no thermal section: %d %s" % (p.returncode, p.stdout[-400:]))
     # a point marked running: refused without --force
     r = e.path("running.h5")
     shutil.copy(a, r)

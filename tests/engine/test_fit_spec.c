@@ -5,6 +5,9 @@
  *   - a thermal section is parsed into exact grids (0 exactly on the grid),
  *     its anisotropies default to every delta of the sweep (cos(pi/2) and 0
  *     merged), explicit delta/gamma lists are honoured;
+ *   - each anisotropy becomes a thermal table appended after the points
+ *     (state thermal_table, its own canonical text and hash, a cost), and
+ *     the points keep the ids and hashes they have without the section;
  *   - references add one homogeneous point per value and per combination of
  *     the other axes, after the product, with the same hash as the same
  *     chain written as a product point; a reference equal to a product point
@@ -63,7 +66,51 @@ static void test_thermal(void)
 	CHECK(t->ndelta == 2 && t->delta[0] == 0 &&
 		      fabs(t->delta[1] - cos(PI / 4)) < 1e-15,
 	      "default deltas: %d", t->ndelta);
-	CHECK(s->npoints == 8 && s->nproduct == 8, "points unchanged");
+	/* the tables are farmed items after the 8 points */
+	CHECK(s->npoints == 10 && s->nproduct == 8 && s->ntables == 2,
+	      "8 points + 2 tables: %d, %d, %d", s->npoints, s->nproduct,
+	      s->ntables);
+	spec_t *bare = parse("", err);
+	for (int k = 0; bare && k < 8; k++)
+		CHECK(s->points[k].hash == bare->points[k].hash &&
+			      s->points[k].id == k,
+		      "point %d: the hash does not depend on the section", k);
+	for (int k = 0; k < 2; k++) {
+		const spec_point_t *q = &s->points[8 + k];
+		char canon[1024];
+		spec_point_canonical(q, canon, sizeof canon);
+		CHECK(q->id == 8 + k && q->state == SPEC_STATE_THERMAL &&
+			      q->thermal == t && q->delta_left == t->delta[k] &&
+			      q->delta_right == t->delta[k] && q->L == 24 &&
+			      q->chi_max == 64 && q->dt == 0.05 &&
+			      q->order == 4 && q->n_measure == 9 &&
+			      q->measure == 0 && q->J == 1,
+		      "table %d: fields", k);
+		CHECK(!strncmp(canon, "kapitza-thermal-v1;N=24;J=1;delta=",
+			       34) &&
+			      strstr(canon, ";beta=101,-5,5,") &&
+			      strstr(canon, ";mu=9,-1,1,"),
+		      "table %d: canonical text %s", k, canon);
+		CHECK(spec_point_cost(q) > 0 &&
+			      spec_point_archive_bytes(q) > 9 * 101 * 1024.0,
+		      "table %d: cost and archive size", k);
+		CHECK(!strcmp(spec_state_name(q->state), "thermal_table"),
+		      "state name");
+	}
+	CHECK(s->points[8].hash != s->points[9].hash &&
+		      s->points[8].hash != s->points[0].hash,
+	      "distinct hashes");
+	spec_destroy(&bare);
+	/* a different grid (or parameter) is a different table */
+	spec_t *s2 = parse("thermal:\n"
+			   "  beta: { min: -5, max: 5, step: 0.1 }\n"
+			   "  mu: { min: -1, max: 1, step: 0.5 }\n"
+			   "  length: 24\n"
+			   "  chi_max: 64\n",
+			   err);
+	CHECK(s2 && s2->points[8].hash != s->points[8].hash,
+	      "another mu grid, another hash");
+	spec_destroy(&s2);
 	spec_destroy(&s);
 	s = parse("thermal: { gamma: [pi/3, pi/2], beta: { min: 0, max: 2, "
 		  "step: 0.5 }, length: 10, chi_max: 8, dtau: 0.1, order: 2 "
@@ -172,6 +219,10 @@ static void test_bad(void)
 		 "6:22", "at most one of delta or gamma"},
 		{"thermal: { colour: 1 }\n", "6:12",
 		 "unknown key 'colour' in thermal"},
+		{"thermal: { beta: { min: -1, max: 1, step: 1 }, length: 1000, "
+		 "chi_max: 4096 }\n",
+		 "6:71", "needs an estimated 1.96 TiB of memory per imaginary-"
+			 "time run"},
 		{"references: { gamma: [pi/4, 0.7853981633974483] }\n", "6:29",
 		 "duplicate value"},
 		{"references: {}\n", "6:13", "references: needs delta or gamma"},
@@ -240,6 +291,14 @@ static void test_core_hours(void)
 			  err);
 	CHECK(s && spec_thermal_core_hours(s) > 0, "thermal core-hours %g",
 	      s ? spec_thermal_core_hours(s) : -1.0);
+	if (s) {
+		/* per table: 5 mu x 100 steps of 3e-8 x 48 sites x 64^3 s */
+		double one = 5 * 100 * 3e-8 * 48 * 64.0 * 64 * 64 / 3600;
+		CHECK_CLOSE(spec_point_core_hours(&s->points[8]), one,
+			    1e-9 * one, "one table's core-hours");
+		CHECK_CLOSE(spec_thermal_core_hours(s), 2 * one, 1e-9 * one,
+			    "the tables' core-hours: the sum");
+	}
 	spec_destroy(&s);
 	s = parse("", err);
 	CHECK(s && spec_thermal_core_hours(s) == 0, "no thermal: 0 hours");

@@ -3,9 +3,11 @@
 A real run of |Psi1> (XX left half, right half Delta = cos(pi/3),
 cos(pi/4) and the homogeneous XX chain), L = 40, chi_max = 32, t up to 3,
 with rho3, and a
-`thermal:` section (beta in [-3, 3] step 0.25, a 12-site purified chain);
-then `kapitza fit --thermal`:
-  - /analysis/thermal holds one table per anisotropy (0, 1/2, cos(pi/4)), e
+`thermal:` section (beta in [-3, 3] step 0.25, a 12-site purified chain),
+whose tables `kapitza run` computes as items of the sweep; then
+`kapitza fit`:
+  - the archive holds one table per anisotropy (0, 1/2, cos(pi/4)) as
+    points of state thermal_table after the three points, done, e
     decreasing in beta, e(beta = 0) = 0 (h is traceless), attributes;
   - beta_eff of |Psi1> at t = 0 far from the junction is large negative on
     the left (the top of the XX spectrum) and large positive on the right
@@ -16,8 +18,11 @@ then `kapitza fit --thermal`:
   - the trace distance d_n is in [0, 2] and matches an independent numpy
     computation ||rho3 - rho_th||_1 with rho_th interpolated linearly in
     beta on the stored table (to interpolation accuracy);
-  - a second `kapitza fit` (no --thermal) reuses the stored tables and
-    reproduces beta_eff and d_n exactly.
+  - a second `kapitza fit` reproduces beta_eff and d_n exactly;
+  - `kapitza fit --thermal` (the former table computation) is refused
+    with a message that says where the tables come from now.
+(Farming, resubmission, shards and the equality with a direct kernel
+computation: test_thermal_farm.py.)
 (The inversion of a purified thermal state to 1e-6 is tests/engine/
 test_fit.c: test_thermal.)
 
@@ -49,16 +54,24 @@ thermal:
 def main():
     e = Env(sys.argv, "fit-thermal")
     a = e.run_sweep(SPEC, "th")
-    p = e.kz(["fit", a, "--thermal", "--window", "1:3", "-t", "2"])
-    check(p.returncode == 0, "fit --thermal: %d\n%s\n%s" %
+    p = e.kz(["status", a])
+    check(p.returncode == 0 and p.stdout.count("thermal_table") == 3 and
+          "6 points (3 of them thermal tables): 6 done" in p.stdout,
+          "status: three tables done: %s" % p.stdout)
+    p = e.kz(["fit", a, "--window", "1:3"])
+    check(p.returncode == 0, "fit: %d\n%s\n%s" %
           (p.returncode, p.stdout, p.stderr))
     print(p.stdout)
     with h5py.File(a, "r") as f:
-        th = f["analysis/thermal"]
-        check(len(th) == 3, "three tables: %d" % len(th))
+        pt = f["points_table"][()]
+        st = f["status"][()]
+        ids = [int(r["id"]) for r in pt if r["state"] == 2]
+        check(ids == [3, 4, 5] and np.all(st["state"][ids] == 2),
+              "three tables after the points, done: %s" % ids)
+        check("analysis/thermal" not in f, "no /analysis/thermal")
         tabs = {}
-        for k in th:
-            g = th[k]
+        for k in ids:
+            g = f["points/%d" % k]
             b = g["beta"][()]
             E = g["energy"][()]
             check(len(b) == 25 and b[12] == 0 and g["mu"][()][0] == 0,
@@ -74,7 +87,7 @@ def main():
         tp = f["analysis/thermal_profiles"][()]
         check(len(tp) == 3 and np.all(tp["with_distance"] == 1) and
               np.all(tp["with_mu"] == 0), "thermal_profiles table")
-        table = f["points_table"][()]
+        table = pt[pt["state"] != 2]
         for row in table:
             pid = int(row["id"])
             L = int(row["L"])
@@ -132,13 +145,16 @@ def main():
     p = e.kz(["fit", a, "--window", "1:3", "-q"])
     check(p.returncode == 0, "second fit: %d %s" % (p.returncode, p.stderr))
     with h5py.File(a, "r") as f:
-        check(len(f["analysis/thermal"]) == 3, "tables kept")
         for pid in b1:
             check(np.array_equal(f["analysis/points/%d/beta_eff" % pid][()],
                                  b1[pid]), "beta_eff reproduced (%d)" % pid)
             check(np.array_equal(
                 f["analysis/points/%d/trace_distance" % pid][()], d1[pid],
                 equal_nan=True), "d_n reproduced (%d)" % pid)
+    for old in (["--thermal"], ["--thermal-spec", "x.yaml"], ["-t", "2"]):
+        p = e.kz(["fit", a] + old)
+        check(p.returncode == 2 and "`kapitza run` farms them" in p.stderr,
+              "fit %s refused: %d %s" % (old, p.returncode, p.stderr))
     e.cleanup()
     return done("test_fit_thermal")
 
