@@ -48,6 +48,7 @@
 
 typedef struct {
 	const char *path;
+	const char *tables;      /* --tables: the archive holding the tables */
 	double t0, t1;           /* the fit window */
 	fit_peak_opts_t peaks;
 	double tol;              /* convergence tolerance (absolute) */
@@ -181,6 +182,10 @@ static void usage(FILE *f)
 		"which `kapitza run`\n"
 		"computes as items of the sweep (the spec's thermal: "
 		"section).\n"
+		"      --tables T.h5    take the thermal tables from archive "
+		"T.h5 instead (e.g. a\n"
+		"                       run of the same thermal: section "
+		"beside a sweep without one)\n"
 		"Exit status: 0 all fits done, 1 some fit not done (see the "
 		"messages), 2 error.\n");
 }
@@ -282,6 +287,9 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 				      "fit reads them from the archive "
 				      "(engine/POSTSTAGE.md)",
 				      s);
+		} else if (!strcmp(s, "--tables")) {
+			NEED;
+			o->tables = v;
 		} else if (!strcmp(s, "-n") || !strcmp(s, "--no-write")) {
 			o->no_write = 1;
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
@@ -991,6 +999,40 @@ static int tables_read(hid_t f, const archive_summary_t *sum, tab_t **out,
 	return 0;
 }
 
+/* The tables of the open archive f (summary sum), or, with --tables,
+ * those of archive `other`, opened read-only for the purpose. */
+static int tables_from(hid_t f, const archive_summary_t *sum,
+		       const char *other, hid_t fapl, tab_t **out, int *nout,
+		       char *err)
+{
+	if (!other)
+		return tables_read(f, sum, out, nout, err);
+	archive_summary_t *os = NULL;
+	int rc = -1;
+	hid_t of = -1;
+	if (archive_summary_read(&os, other, err))
+		goto done;
+	of = H5Fopen(other, H5F_ACC_RDONLY, fapl);
+	if (of < 0) {
+		an_err(err, "--tables: cannot open '%s' for reading", other);
+		goto done;
+	}
+	if ((rc = tables_read(of, os, out, nout, err)))
+		goto done;
+	if (!*nout) {
+		an_err(err, "--tables: '%s' holds no thermal tables (its spec "
+			    "has no thermal: section)", other);
+		tabs_free(*out, 0);
+		*out = NULL;
+		rc = -1;
+	}
+done:
+	if (of >= 0)
+		H5Fclose(of);
+	archive_summary_destroy(&os);
+	return rc;
+}
+
 static const tab_t *table_for(const tab_t *t, int n, double delta)
 {
 	for (int k = 0; k < n; k++)
@@ -1511,23 +1553,25 @@ int cmd_fit(int argc, char **argv)
 	for (int g = 0; g < nvf; g++)
 		if (!vf[g].ok && vf[g].npoints >= 2)
 			status = 1;
-	/* the thermal tables that kapitza run farmed; one that is not done
-	 * is said once, with the command that computes it */
-	if (tables_read(f, sum, &tabs, &ntab, err)) {
+	/* the thermal tables that kapitza run farmed (here or in the
+	 * --tables archive); one that is not done is said once, with the
+	 * command that computes it */
+	const char *tpath = o.tables ? o.tables : o.path;
+	if (tables_from(f, sum, o.tables, fapl, &tabs, &ntab, err)) {
 		status = 2;
 		goto out;
 	}
 	for (int k = 0; k < ntab; k++)
 		if (!tabs[k].t) {
 			char why[AN_MSGLEN];
-			table_missing(&tabs[k], o.path, why, sizeof why);
+			table_missing(&tabs[k], tpath, why, sizeof why);
 			fprintf(stderr, "kapitza fit: %s\n", why);
 		}
 	if (ntab)
 		for (int i = 0; i < np; i++) {
 			if (!pts[i].nw)
 				continue;
-			if (thermal_point(f, o.path, &pts[i], tabs, ntab,
+			if (thermal_point(f, tpath, &pts[i], tabs, ntab,
 					  err)) {
 				status = 2;
 				goto out;

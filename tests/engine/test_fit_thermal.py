@@ -19,6 +19,8 @@ whose tables `kapitza run` computes as items of the sweep; then
     computation ||rho3 - rho_th||_1 with rho_th interpolated linearly in
     beta on the stored table (to interpolation accuracy);
   - a second `kapitza fit` reproduces beta_eff and d_n exactly;
+  - the same sweep without the section, fitted with `--tables` pointing at
+    the first archive, gets the same beta_eff and d_n bitwise;
   - `kapitza fit --thermal` (the former table computation) is refused
     with a message that says where the tables come from now.
 (Farming, resubmission, shards and the equality with a direct kernel
@@ -151,6 +153,22 @@ def main():
             check(np.array_equal(
                 f["analysis/points/%d/trace_distance" % pid][()], d1[pid],
                 equal_nan=True), "d_n reproduced (%d)" % pid)
+    # the same sweep without its thermal: section takes the tables of the
+    # first archive with --tables: the same beta_eff and d_n, bitwise
+    nt = e.run_sweep(SPEC[:SPEC.index("thermal:")], "nt")
+    p = e.kz(["fit", nt, "--window", "1:3", "-q", "--tables", a])
+    check(p.returncode == 0, "fit --tables: %d %s" % (p.returncode, p.stderr))
+    with h5py.File(nt, "r") as f:
+        for pid in b1:
+            check(np.array_equal(f["analysis/points/%d/beta_eff" % pid][()],
+                                 b1[pid]), "--tables: beta_eff (%d)" % pid)
+            check(np.array_equal(
+                f["analysis/points/%d/trace_distance" % pid][()], d1[pid],
+                equal_nan=True), "--tables: d_n (%d)" % pid)
+    p = e.kz(["fit", a, "--window", "1:3", "-q", "--tables", nt])
+    check(p.returncode == 2 and "holds no thermal tables" in p.stderr,
+          "--tables without tables refused: %d %s" %
+          (p.returncode, p.stderr))
     for old in (["--thermal"], ["--thermal-spec", "x.yaml"], ["-t", "2"]):
         p = e.kz(["fit", a] + old)
         check(p.returncode == 2 and "`kapitza run` farms them" in p.stderr,
