@@ -223,6 +223,14 @@ int archive_history_slot(int attempt);
 
 /* --- reading (serial, no MPI) ------------------------------------------ */
 
+/* One row of /analysis/convergence, the agreement of a point with the next
+ * larger chi_max (written by kapitza fit; engine/POSTSTAGE.md). */
+typedef struct {
+	int point_id, ref_point_id, chi_max, ref_chi_max;
+	double tol, t_all;   /* t_all: all observables agree up to here */
+	int full;            /* 1: as far as both runs go */
+} archive_convergence_t;
+
 typedef struct {
 	char format[32];
 	int format_version;
@@ -240,11 +248,14 @@ typedef struct {
 	int *rows_present;            /* [npoints] leading rows whose time (mu) is
 	                                 written; NULL until
 	                                 archive_summary_rows() */
+	archive_convergence_t *conv;  /* [nconv] from /analysis/convergence;
+	                                 NULL, 0 before kapitza fit */
+	int nconv;
 } archive_summary_t;
 
 /* Opens path read-only (sec2 driver, no file locking, so it can read while a
- * run writes), reads the root attributes, /points_table and /status into a
- * new *s (owned by the caller: archive_summary_destroy).  Not collective. */
+ * run writes), reads the root attributes, /points_table, /status, /history
+ * and /analysis/convergence (if present) into a new *s (owned by the caller: archive_summary_destroy).  Not collective. */
 int archive_summary_read(archive_summary_t **s, const char *path, char *err);
 void archive_summary_destroy(archive_summary_t **s);
 

@@ -2,7 +2,8 @@
  * sweep's points from the archive's /points_table and /status
  * (archive_summary_read): parameters, status, t reached, wall time, largest
  * discarded weight, error message, an ETA for running points, the time a
- * resumed attempt started from, and the totals.  The thermal tables of the
+ * resumed attempt started from, and the totals; then, once kapitza fit
+ * has run, the convergence times in chi_max it stored.  The thermal tables of the
  * spec's `thermal:` section are rows too (state thermal_table: L is the
  * purified chain's N, dt its dtau, "t" the mu rows written, max_disc the
  * weight discarded so far).  Serial, read-only, no MPI:
@@ -106,6 +107,26 @@ static void print_history(archive_summary_t **s, int n, const int *src,
 		}
 	}
 	(void)n;
+}
+
+/* What kapitza fit found on convergence in chi_max (/analysis/convergence):
+ * which part of each curve to believe. */
+static void print_convergence(const archive_summary_t *s)
+{
+	if (!s->nconv)
+		return;
+	printf("convergence in chi_max (kapitza fit, tolerance %g): all "
+	       "observables agree with the next chi_max\n",
+	       s->conv[0].tol);
+	for (int k = 0; k < s->nconv; k++) {
+		const archive_convergence_t *c = &s->conv[k];
+		char t[32];
+		fmt_t(t, sizeof t, c->t_all);
+		printf("  point %d (chi %d) vs point %d (chi %d): up to t = "
+		       "%s%s\n",
+		       c->point_id, c->chi_max, c->ref_point_id, c->ref_chi_max,
+		       t, c->full ? " (as far as both runs go)" : "");
+	}
 }
 
 int cmd_status(int argc, char **argv)
@@ -247,6 +268,8 @@ int cmd_status(int argc, char **argv)
 	if (counts[ARCHIVE_OTHER_SHARD])
 		printf(", %d other-shard", counts[ARCHIVE_OTHER_SHARD]);
 	printf("\n");
+	if (!totals_only)
+		print_convergence(s[0]);
 	if (history)
 		print_history(s, n, src, np);
 	status = 0;

@@ -183,6 +183,16 @@ def main():
                   "t_all of %d" % i)
         check(any(r["t_all"] < 10 for r in cv),
               "chi 4 and 8 part before t = 10 somewhere")
+    # kapitza status reports the stored convergence times, one line a pair
+    ps = e.kz(["status", a])
+    check(ps.returncode == 0 and "convergence in chi_max" in ps.stdout,
+          "status shows convergence: %s" % ps.stdout)
+    for r in cv:
+        tall = r["t_all"]
+        want = "point %d (chi 4) vs point %d (chi 8): up to t = %s" % (
+            r["point_id"], r["ref_point_id"],
+            "-" if np.isnan(tall) else "%.3f" % tall)
+        check(want in ps.stdout, "status line %r in %s" % (want, ps.stdout))
     check(digest_datasets(a) == before, "/points unchanged by kapitza fit")
 
     # a second fit replaces /analysis
