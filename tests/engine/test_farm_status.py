@@ -149,9 +149,18 @@ def main():
                 continue
             if b"OMPI_COMM_WORLD_RANK=1" in env:
                 rank1 = int(pid)
-    time.sleep(1.5)  # let rank 1 get well into a point
-    check(rank1 is not None, "found rank 1")
-    if rank1 is not None:
+    # let rank 1 get into a point: wait until status shows it running one
+    # past t = 0 (a fixed sleep raced the sweep's end once points got fast)
+    while time.time() - t0 < 60 and proc.poll() is None:
+        s = f.status(a) if os.path.exists(a) else None
+        if s is not None and s.returncode == 0 and any(
+                x[7] == "running" and x[9] == "1" and
+                x[10] not in ("-", "0.000") for x in rows(s.stdout)):
+            break
+        time.sleep(0.1)
+    check(rank1 is not None and proc.poll() is None,
+          "found rank 1 at work")
+    if rank1 is not None and proc.poll() is None:
         os.kill(rank1, signal.SIGUSR1)
     out, err = proc.communicate(timeout=120)
     check(proc.returncode != 0, "one-rank signal: exit %d" % proc.returncode)
