@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_failures = 0;
 static int check_count = 0;
@@ -39,5 +40,17 @@ static inline int check_done(const char *name)
 	       check_failures);
 	return check_failures ? 1 : 0;
 }
+
+/* A kernel call that must succeed (returns KZ_OK = 0): otherwise the
+ * failure is counted with the kernel's message -- the test file's `err`
+ * buffer, in scope where OK is used -- and the program ends, since what
+ * follows would use the missing result. */
+#define OK(call)                                                            \
+	do {                                                                \
+		int rc_ = (call);                                           \
+		CHECK(rc_ == 0, "%s -> %d: %s", #call, rc_, err);           \
+		if (rc_)                                                    \
+			exit(check_done(__FILE__));                         \
+	} while (0)
 
 #endif

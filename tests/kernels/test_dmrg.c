@@ -21,16 +21,6 @@
 
 static char err[KZ_ERRLEN];
 
-#define OK(call)                                                            \
-	do {                                                                \
-		int rc_ = (call);                                           \
-		if (rc_) {                                                  \
-			fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__,  \
-				__LINE__, #call, rc_, err);                 \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
-
 static dmrg_params_t params(int chi)
 {
 	dmrg_params_t p;

@@ -18,14 +18,6 @@
 
 static char err[KZ_ERRLEN];
 
-#define OK(call)                                                            \
-	do {                                                                \
-		int rc_ = (call);                                           \
-		CHECK(rc_ == KZ_OK, "%s -> %d: %s", #call, rc_, err);       \
-		if (rc_)                                                    \
-			exit(check_done("ref"));                            \
-	} while (0)
-
 /* a chain with bond couplings J[i] = s(i) * (1 + 0.4 sin(1.3 i + 0.2)) (a
  * generic non-uniform chain) or plain J = 1; s = -1 on the left half (the
  * paper's lambda_n of H') when flip_left; Delta = delta_left/right as in the

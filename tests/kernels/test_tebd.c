@@ -17,16 +17,6 @@
 
 static char err[KZ_ERRLEN];
 
-#define OK(call)                                                            \
-	do {                                                                \
-		int rc_ = (call);                                           \
-		if (rc_) {                                                  \
-			fprintf(stderr, "%s:%d: %s -> %d: %s\n", __FILE__,  \
-				__LINE__, #call, rc_, err);                 \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
-
 static void domain_wall(int L, int *up)
 {
 	for (int i = 0; i < L; i++)

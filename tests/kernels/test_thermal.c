@@ -30,14 +30,6 @@
 
 static char err[KZ_ERRLEN];
 
-#define OK(call)                                                            \
-	do {                                                                \
-		int rc_ = (call);                                           \
-		CHECK(rc_ == KZ_OK, "%s -> %d: %s", #call, rc_, err);       \
-		if (rc_)                                                    \
-			exit(check_done("test_thermal"));                   \
-	} while (0)
-
 /* the call must fail with a message */
 #define FAILS(call)                                                         \
 	do {                                                                \
