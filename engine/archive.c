@@ -1725,44 +1725,6 @@ out:
 	return rc;
 }
 
-/* The fields of /analysis/convergence that status shows, converted by name
- * from the file's compound (engine/POSTSTAGE.md); absent is not an error. */
-static int read_convergence(hid_t f, archive_summary_t *s)
-{
-	if (H5Lexists(f, "analysis", H5P_DEFAULT) <= 0 ||
-	    H5Lexists(f, "analysis/convergence", H5P_DEFAULT) <= 0)
-		return 0;
-	hid_t d = H5Dopen2(f, "analysis/convergence", H5P_DEFAULT), sp = -1;
-	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_convergence_t));
-	int ok = d >= 0 && t >= 0, rc = -1;
-	H5X_INS(t, ok, archive_convergence_t, point_id, H5T_NATIVE_INT);
-	H5X_INS(t, ok, archive_convergence_t, ref_point_id, H5T_NATIVE_INT);
-	H5X_INS(t, ok, archive_convergence_t, chi_max, H5T_NATIVE_INT);
-	H5X_INS(t, ok, archive_convergence_t, ref_chi_max, H5T_NATIVE_INT);
-	H5X_INS(t, ok, archive_convergence_t, tol, H5T_NATIVE_DOUBLE);
-	H5X_INS(t, ok, archive_convergence_t, t_all, H5T_NATIVE_DOUBLE);
-	H5X_INS(t, ok, archive_convergence_t, full, H5T_NATIVE_INT);
-	if (!ok || (sp = H5Dget_space(d)) < 0)
-		goto out;
-	hssize_t n = H5Sget_simple_extent_npoints(sp);
-	if (n < 0)
-		goto out;
-	s->conv = calloc((size_t)n + 1, sizeof *s->conv);
-	if (!s->conv ||
-	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->conv) < 0))
-		goto out;
-	s->nconv = (int)n;
-	rc = 0;
-out:
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (t >= 0)
-		H5Tclose(t);
-	if (d >= 0)
-		H5Dclose(d);
-	return rc;
-}
-
 int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 {
 	archive_summary_t *s = NULL;
@@ -1862,10 +1824,6 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 			goto out;
 		}
 	}
-	if (read_convergence(f, s)) {
-		h5err(err, "archive: reading /analysis/convergence");
-		goto out;
-	}
 	rc = 0;
 out:
 	if (st >= 0)
@@ -1922,6 +1880,60 @@ out:
 	if (fapl >= 0)
 		H5Pclose(fapl);
 	return f;
+}
+
+/* The fields of /analysis/convergence that status shows, converted by name
+ * from the file's compound (engine/POSTSTAGE.md); absent is not an error. */
+static int read_convergence(hid_t f, archive_summary_t *s)
+{
+	free(s->conv);
+	s->conv = NULL;
+	s->nconv = 0;
+	if (H5Lexists(f, "analysis", H5P_DEFAULT) <= 0 ||
+	    H5Lexists(f, "analysis/convergence", H5P_DEFAULT) <= 0)
+		return 0;
+	hid_t d = H5Dopen2(f, "analysis/convergence", H5P_DEFAULT), sp = -1;
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(archive_convergence_t));
+	int ok = d >= 0 && t >= 0, rc = -1;
+	H5X_INS(t, ok, archive_convergence_t, point_id, H5T_NATIVE_INT);
+	H5X_INS(t, ok, archive_convergence_t, ref_point_id, H5T_NATIVE_INT);
+	H5X_INS(t, ok, archive_convergence_t, chi_max, H5T_NATIVE_INT);
+	H5X_INS(t, ok, archive_convergence_t, ref_chi_max, H5T_NATIVE_INT);
+	H5X_INS(t, ok, archive_convergence_t, tol, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, archive_convergence_t, t_all, H5T_NATIVE_DOUBLE);
+	H5X_INS(t, ok, archive_convergence_t, full, H5T_NATIVE_INT);
+	if (!ok || (sp = H5Dget_space(d)) < 0)
+		goto out;
+	hssize_t n = H5Sget_simple_extent_npoints(sp);
+	if (n < 0)
+		goto out;
+	s->conv = calloc((size_t)n + 1, sizeof *s->conv);
+	if (!s->conv ||
+	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->conv) < 0))
+		goto out;
+	s->nconv = (int)n;
+	rc = 0;
+out:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (t >= 0)
+		H5Tclose(t);
+	if (d >= 0)
+		H5Dclose(d);
+	return rc;
+}
+
+int archive_summary_convergence(archive_summary_t *s, const char *path,
+				char *err)
+{
+	hid_t f = open_ro(path, err);
+	if (f < 0)
+		return -1;
+	int rc = read_convergence(f, s);
+	if (rc)
+		h5err(err, "archive: reading /analysis/convergence");
+	H5Fclose(f);
+	return rc;
 }
 
 int archive_summary_rows(archive_summary_t *s, const char *path, char *err)

@@ -249,15 +249,22 @@ typedef struct {
 	                                 written; NULL until
 	                                 archive_summary_rows() */
 	archive_convergence_t *conv;  /* [nconv] from /analysis/convergence;
-	                                 NULL, 0 before kapitza fit */
+	                                 NULL, 0 until
+	                                 archive_summary_convergence() (and
+	                                 before kapitza fit) */
 	int nconv;
 } archive_summary_t;
 
 /* Opens path read-only (sec2 driver, no file locking, so it can read while a
- * run writes), reads the root attributes, /points_table, /status, /history
- * and /analysis/convergence (if present) into a new *s (owned by the caller: archive_summary_destroy).  Not collective. */
+ * run writes), reads the root attributes, /points_table, /status and
+ * /history into a new *s (owned by the caller: archive_summary_destroy).  Not collective. */
 int archive_summary_read(archive_summary_t **s, const char *path, char *err);
 void archive_summary_destroy(archive_summary_t **s);
+
+/* Fills s->conv, s->nconv from path's /analysis/convergence, the table
+ * kapitza fit writes (none: 0 rows); only `kapitza status` needs it. */
+int archive_summary_convergence(archive_summary_t *s, const char *path,
+				char *err);
 
 /* Fills s->rows_present (allocated here, owned by s) from path (the file s
  * was read from): for each point not done, the number of leading rows k

@@ -268,8 +268,13 @@ int cmd_status(int argc, char **argv)
 	if (counts[ARCHIVE_OTHER_SHARD])
 		printf(", %d other-shard", counts[ARCHIVE_OTHER_SHARD]);
 	printf("\n");
-	if (!totals_only)
+	if (!totals_only) {
+		if (archive_summary_convergence(s[0], paths[0], err)) {
+			fprintf(stderr, "kapitza status: %s\n", err);
+			goto out;
+		}
 		print_convergence(s[0]);
+	}
 	if (history)
 		print_history(s, n, src, np);
 	status = 0;
