@@ -1,16 +1,26 @@
 /* test_ff140: issue 2 acceptance 2.  L = 140 homogeneous XX chain, domain
  * wall, dt = 0.02, order 4, up to t = 20, against free fermions.
  *
- * chi_max = 64 is at the edge of what the exact state allows at t = 20: its
- * Schmidt weight beyond the 64 largest values at the middle bond is 9.9e-10
- * (computed from the free-fermion entanglement spectrum), and TEBD
- * accumulates such truncations over 8000 layers (total 8e-9), so S^z_n and
- * J^M_n agree to 4.6e-6 there, not 1e-6.  We assert 1e-5 at chi = 64 and
- * the issue's 1e-6 at chi = 96; the middle entropy to 1e-5 at both.  Up to
- * t = 10 the chi = 64 run agrees to 1e-8 (truncation negligible). */
+ * chi_max = 64 does not reach the issue's 1e-6 at t = 20, and the shortfall
+ * is TEBD's truncation error, not the kernel's: the same run at chi = 200
+ * agrees with free fermions to 3e-9 (`test_ff140 --converged`, asserted
+ * to 1e-8), so the Trotter error of the shipped scheme is below 1e-8, and the
+ * chi = 64 state differs from the chi = 200 one exactly as it differs from
+ * free fermions.  Measured max |S^z error| at t = 20 (2026-11, see the issue
+ * 2 notes): chi 64: 3.7e-6, 80: 1.4e-6, 96: 3.1e-7, 128: 9.9e-8.  At chi =
+ * 64 the error is ~0.03 sqrt(accumulated discarded weight) at all times
+ * (1e-9 at t = 10, 1.1e-6 at 15.5, oscillating between 1.1e-6 and 3.7e-6
+ * for 17 < t < 20); it does not depend on the canonical form (an exact
+ * re-canonicalisation every 10 steps changes it by 1%) and other schemes or
+ * time steps do no better (Omelyan 4.6e-6, Suzuki 7.6e-6, Strang 4.4e-6,
+ * Forest-Ruth at dt = 0.016/0.025/0.04: 3.1/4.0/4.9e-6; unmerged half
+ * layers 1.3e-5).  We assert 1e-5 at chi = 64 and the issue's 1e-6 at chi
+ * = 96; the middle entropy to 1e-5 at both.  Up to t = 10 the chi = 64 run
+ * agrees to 1e-8 (truncation negligible). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chain.h"
 #include "check.h"
@@ -86,8 +96,13 @@ static void run(int chi, double tol20)
 	chain_destroy(&c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--converged")) {
+		/* converged in chi: what is left is the Trotter error */
+		run(200, 1e-8);
+		return check_done("test_ff140 --converged");
+	}
 	run(64, 1e-5);
 	run(96, 1e-6);
 	return check_done("test_ff140");
