@@ -2001,22 +2001,24 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
 /* ---- core-hours (kapitza run --dry-run; engine/POSTSTAGE.md) ----------
  * Calibrated with `kapitza bench` on one core (OpenBLAS, U(1) blocks,
  * Forest-Ruth order 4): a bond at the bond-dimension cap costs about
- * TEBD_C chi^3 + TEBD_C0 seconds per time step (chi = 128: 0.217 s per
- * step with 27 bonds at the cap, L = 140).  The domain wall is a product
- * state: the bonds inside its light cone, 1 + (1 + pi/2) t of them (v_L = 1
- * for XX, v_R <= pi/2 for XXZ), are counted as saturated from the moment
- * they are reached (the bench's domain wall at t = 25 has 27 bonds at the
- * cap where this counts 65: an upper-end figure).  |Psi1> comes from DMRG
+ * TEBD_C chi^3 + TEBD_C0 seconds per time step (chi = 128: 0.107 s per
+ * step with 19 bonds at the cap, L = 140, t = 20; 2026-11).  The domain
+ * wall is a product state: the bonds inside its light cone, 1 + (1 + pi/2) t
+ * of them (v_L = 1 for XX, v_R <= pi/2 for XXZ), are counted as saturated
+ * from the moment they are reached (the bench's domain wall at t = 20 has 19
+ * bonds at the cap where this counts 52: an upper-end figure).  |Psi1> comes from DMRG
  * at the cap on every bond, so all L - 1 bonds count from t = 0.  DMRG: DMRG_SWEEPS sweeps of
  * DMRG_C L chi^3 seconds (bench --dmrg: chi = 64, L = 140, 8 sweeps in
  * 4.0 s).  Order 2 steps cost about a third of order 4 ones.  A thermal
  * table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
- * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds. */
-#define TEBD_C 4.0e-9
+ * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds (the four tables
+ * of sweeps/paper-reduced-tables.yaml, N = 32, chi 128, 101 betas: 105 s on
+ * one core, 2026-11). */
+#define TEBD_C 2.5e-9
 #define TEBD_C0 4.0e-4
 #define DMRG_C 1.4e-8
 #define DMRG_SWEEPS 10
-#define THERMAL_C 3.0e-8 /* per site of the 2N-site purified chain */
+#define THERMAL_C 2.0e-9 /* per site of the 2N-site purified chain */
 
 /* A thermal table's imaginary-time work, in steps x sites x chi^3 (the
  * MPS has 2N sites; Schmidt rank <= 4^(N/2)), Trotter order included. */

@@ -272,7 +272,7 @@ static void test_core_hours(void)
 	double h3 = spec_point_core_hours(&p);
 	p.state = SPEC_STATE_GROUND; /* every bond at the cap from t = 0 */
 	double h4 = spec_point_core_hours(&p);
-	double per = 4.0e-9 * 256.0 * 256.0 * 256.0 + 4.0e-4;
+	double per = 2.5e-9 * 256.0 * 256.0 * 256.0 + 4.0e-4;
 	double dmrg = 10 * 1.4e-8 * 140 * 256.0 * 256.0 * 256.0;
 	CHECK_CLOSE(h4 * 3600, 139 * per * 80 / 0.02 + dmrg, 1e-6 * h4 * 3600,
 		    "ground_state: all 139 bonds at the cap, plus the DMRG");
@@ -292,8 +292,8 @@ static void test_core_hours(void)
 	CHECK(s && spec_thermal_core_hours(s) > 0, "thermal core-hours %g",
 	      s ? spec_thermal_core_hours(s) : -1.0);
 	if (s) {
-		/* per table: 5 mu x 100 steps of 3e-8 x 48 sites x 64^3 s */
-		double one = 5 * 100 * 3e-8 * 48 * 64.0 * 64 * 64 / 3600;
+		/* per table: 5 mu x 100 steps of 2e-9 x 48 sites x 64^3 s */
+		double one = 5 * 100 * 2e-9 * 48 * 64.0 * 64 * 64 / 3600;
 		CHECK_CLOSE(spec_point_core_hours(&s->points[8]), one,
 			    1e-9 * one, "one table's core-hours");
 		CHECK_CLOSE(spec_thermal_core_hours(s), 2 * one, 1e-9 * one,
