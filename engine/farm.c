@@ -69,10 +69,14 @@
  * Rank 0 works too (unless --dedicated-scheduler): between its own
  * measurement rows it drains messages, hands out points and prints progress
  * (local_report).  So a waiting worker waits at most one of rank 0's
- * measurement intervals; to keep those short, with several ranks rank 0
- * takes the cheapest remaining point (the queue's tail) while workers take
- * the most expensive (its head) -- the longest-processing-time-first order
- * for everyone else.  With one rank it simply runs the queue from the head.
+ * measurement intervals.  Every rank takes the most expensive remaining
+ * point (the queue's head: longest processing time first), except that
+ * rank 0 takes the cheapest (the tail) when the head's measurement interval
+ * is estimated at over RANK0_ROW_S seconds (spec_point_core_hours over its
+ * rows: an upper end), so that workers never wait long for their next
+ * point.  On the reduced paper run (two ranks, eight points) the old rule
+ * -- rank 0 always took the tail -- finished 6 minutes after LPT would
+ * have (94 against 88).
  */
 #include "farm.h"
 
@@ -582,6 +586,18 @@ static int local_report(void *arg, const worker_progress_t *p)
 	return stopping(S);
 }
 
+#define RANK0_ROW_S 60.0
+
+/* Whether rank 0 works on the queue's head (see the header comment). */
+static int rank0_takes_head(const sched_t *S)
+{
+	if (S->size == 1)
+		return 1;
+	const spec_point_t *p = &S->s->points[S->queue[S->head]];
+	int rows = p->n_measure > 0 ? p->n_measure : 1;
+	return spec_point_core_hours(p) * 3600 / rows <= RANK0_ROW_S;
+}
+
 static int sched_run(sched_t *S, const worker_opts_t *wo)
 {
 	const int works = S->size == 1 || !S->o->dedicated;
@@ -591,8 +607,8 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 		print_progress(S, 0);
 		if (works && !stopping(S) && S->head < S->tail) {
 			/* see the header comment for head vs tail */
-			int k = S->size == 1 ? S->queue[S->head++]
-					     : S->queue[--S->tail];
+			int k = rank0_takes_head(S) ? S->queue[S->head++]
+						    : S->queue[--S->tail];
 			worker_result_t r;
 			assign(S, k, 0);
 			worker_run_point(S->a, &S->s->points[k],

@@ -30,6 +30,16 @@ def main():
         check(p.returncode == 0, "%d ranks: exit %d, stderr %s"
               % (n, p.returncode, p.stderr[-2000:]))
         archives[n] = a
+    # scheduling: every rank takes the most expensive point left (these
+    # points' rows take milliseconds), so rank 0's first point is one of the
+    # two at the head of the queue: cost ~ L here, ties by id
+    with h5py.File(archives[2], "r") as h:
+        tab = h["points_table"][:]
+        ranks = h["status"]["rank"]
+        head = sorted(range(len(tab)), key=lambda k: (-tab["L"][k], k))[:2]
+        check(0 in [ranks[k] for k in head],
+              "2 ranks: rank 0 ran neither of the two largest points %s "
+              "(ranks %s)" % (head, list(ranks)))
     # rank 0 only schedules: same data, and no point ran on rank 0
     a = f.path("dedicated.h5")
     p = f.run(3, ["run", sp, "-o", a, "-q", "--dedicated-scheduler"])
