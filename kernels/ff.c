@@ -249,28 +249,93 @@ double ff_energy_flow(const ff_t *f, int b)
  * [0, 1]; the limit x ln x -> 0 is the right value there) */
 static double xlogx(double x) { return x > 0 ? -x * log(x) : 0.0; }
 
+/* The occupations nu of the entanglement modes of the cut after site i:
+ * the eigenvalues of C restricted to the smaller side (the state is pure, so
+ * both sides have the same non-trivial ones).  Returns their number, or -1. */
+static int cut_modes(const ff_t *f, int i, double *nu)
+{
+	int m = i + 1, first = 0;
+	if (m > f->L - m) {
+		first = m;
+		m = f->L - m;
+	}
+	kz_cplx *A = malloc((size_t)m * m * sizeof *A);
+	if (!A)
+		return -1;
+	for (int b = 0; b < m; b++)
+		for (int a = 0; a < m; a++)
+			A[a + (size_t)m * b] = Cij(f, first + a, first + b);
+	if (LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', m, A, m, nu))
+		m = -1;
+	free(A);
+	return m;
+}
+
 double ff_entropy(const ff_t *f, int i)
 {
 	if (i < 0 || i >= f->L - 1)
 		return NAN;
-	int m = i + 1;
 	double S = NAN;
-	kz_cplx *A = malloc((size_t)m * m * sizeof *A);
-	double *nu = malloc((size_t)m * sizeof *nu);
-	if (!A || !nu)
-		goto out;
-	for (int b = 0; b < m; b++)
-		for (int a = 0; a < m; a++)
-			A[a + (size_t)m * b] = Cij(f, a, b);
-	if (LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', m, A, m, nu))
-		goto out;
-	S = 0;
-	for (int k = 0; k < m; k++)
-		S += xlogx(nu[k]) + xlogx(1 - nu[k]);
-out:
-	free(A);
+	double *nu = malloc((size_t)f->L * sizeof *nu);
+	int m = nu ? cut_modes(f, i, nu) : -1;
+	if (m >= 0) {
+		S = 0;
+		for (int k = 0; k < m; k++)
+			S += xlogx(nu[k]) + xlogx(1 - nu[k]);
+	}
 	free(nu);
 	return S;
+}
+
+static int cmp_desc(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return (a < b) - (a > b);
+}
+
+/* The Schmidt weights are the products over the modes of nu_k or 1 - nu_k.
+ * Mode by mode, each of the n largest partial products is extended both
+ * ways and only the n largest are kept: exact, because a partial product
+ * outside the n largest has n larger ones that the same factor keeps
+ * larger. */
+int ff_schmidt_values(const ff_t *f, int i, int n, double *lam, char *err)
+{
+	if (i < 0 || i >= f->L - 1)
+		return kz_err(err, KZ_EINVAL,
+			      "ff_schmidt_values: bond %d out of range [0, %d]",
+			      i, f->L - 2);
+	if (n < 1)
+		return kz_err(err, KZ_EINVAL,
+			      "ff_schmidt_values: n=%d: expected >= 1", n);
+	int have = 1;
+	double *nu = malloc((size_t)f->L * sizeof *nu);
+	double *w = malloc(2 * (size_t)n * sizeof *w);
+	if (!nu || !w) {
+		free(nu);
+		free(w);
+		return kz_err(err, KZ_ENOMEM, "ff_schmidt_values: out of memory");
+	}
+	int m = cut_modes(f, i, nu), rc = m < 0;
+	w[0] = 1;
+	for (int k = 0; k < m && !rc; k++) {
+		double p = fmin(fmax(nu[k], 0), 1);
+		for (int a = 0; a < have; a++) {
+			w[have + a] = w[a] * p;
+			w[a] *= 1 - p;
+		}
+		have *= 2;
+		qsort(w, (size_t)have, sizeof *w, cmp_desc);
+		if (have > n)
+			have = n;
+	}
+	for (int a = 0; a < have && !rc; a++)
+		lam[a] = sqrt(w[a]);
+	free(nu);
+	free(w);
+	if (rc)
+		return kz_err(err, KZ_ENUM, "ff_schmidt_values: zheev failed");
+	/* count, as a non-negative return */
+	return have;
 }
 
 /* determinant of the n x n (n <= 3) matrix M[p][q], row-major 3x3 storage */

@@ -39,6 +39,11 @@ double ff_bond_energy(const ff_t *f, int i);
 double ff_spin_current(const ff_t *f, int i);   /* as ed_spin_current */
 double ff_energy_flow(const ff_t *f, int b);    /* as ed_energy_flow */
 double ff_entropy(const ff_t *f, int i);        /* as ed_entropy */
+/* The n largest Schmidt values of the cut after site i (sites 0..i | the
+ * rest), descending, into lam[n]; returns how many were written: n, or
+ * 2^min(i+1, L-i-1) when that is fewer (zeros counted); or a negative KZ
+ * error code. */
+int ff_schmidt_values(const ff_t *f, int i, int n, double *lam, char *err);
 /* Three-site reduced density matrix by Wick's theorem, conventions of
  * ed_rho3. */
 int ff_rho3(const ff_t *f, int i, kz_cplx rho[64], char *err);

@@ -102,11 +102,32 @@ static void check_rho3(const kz_cplx *rho, const chain_t *c, int i,
 	}
 }
 
+/* Schmidt values of the cut after site i straight from the state vector:
+ * the singular values of psi as a 2^(i+1) x 2^(L-i-1) matrix, descending
+ * (psi normalised); returns how many. */
+static int vector_schmidt(const ed_t *ed, const kz_cplx *psi, int L, int i,
+			  double *sv)
+{
+	int ml = 1 << (i + 1), mr = 1 << (L - i - 1), k = ml < mr ? ml : mr;
+	kz_cplx *M = calloc((size_t)ml * mr, sizeof *M);
+	double nrm = ed_norm(ed, psi);
+	for (size_t a = 0; M && a < ed_dim(ed); a++) {
+		unsigned long b = ed_state(ed, a);
+		M[(b & (unsigned long)(ml - 1)) + (size_t)ml * (b >> (i + 1))] =
+			psi[a] / nrm;
+	}
+	if (!M || LAPACKE_zgesdd(LAPACK_COL_MAJOR, 'N', ml, mr, M, ml, sv,
+				 NULL, 1, NULL, 1))
+		k = 0;
+	free(M);
+	return k;
+}
+
 /* every observable of ED and FF at once; returns the largest |energy flow|
  * and |spin current| seen, so callers can assert the check was not vacuous */
 static void compare(const ed_t *ed, const kz_cplx *psi, const ff_t *f,
 		    const chain_t *c, const char *tag, double *maxflow,
-		    double *maxcur)
+		    double *maxcur, int *maxschmidt)
 {
 	char what[160];
 	int L = c->L;
@@ -132,6 +153,27 @@ static void compare(const ed_t *ed, const kz_cplx *psi, const ff_t *f,
 		CHECK_CLOSE(ed_energy_flow(ed, psi, b), ff_energy_flow(f, b),
 			    tol, what);
 		*maxflow = fmax(*maxflow, fabs(ff_energy_flow(f, b)));
+	}
+	/* the Schmidt spectrum at three cuts, as weights lambda^2: both sides
+	 * have them to ~1e-16 absolute (a mode occupation of 1e-16 instead of
+	 * 0 gives a Schmidt value of 1e-8) */
+	int cuts[3] = {0, L / 2 - 1, L - 3};
+	for (int s = 0; s < 3; s++) {
+		double sv[128], lf[64];
+		int n = vector_schmidt(ed, psi, L, cuts[s], sv);
+		int nf = ff_schmidt_values(f, cuts[s], 64, lf, err);
+		CHECK(n > 0 && nf == (n < 64 ? n : 64),
+		      "%s Schmidt values at cut %d: %d from the vector, %d from "
+		      "FF", tag, cuts[s], n, nf);
+		double d = 0;
+		int nonzero = 0;
+		for (int a = 0; a < nf && a < n; a++) {
+			d = fmax(d, fabs(sv[a] * sv[a] - lf[a] * lf[a]));
+			nonzero += sv[a] * sv[a] > 1e-8;
+		}
+		CHECK(d <= 1e-13, "%s Schmidt weights at cut %d differ by %g",
+		      tag, cuts[s], d);
+		*maxschmidt = nonzero > *maxschmidt ? nonzero : *maxschmidt;
 	}
 	int sites[3] = {0, L / 2 - 2, L - 3};
 	for (int s = 0; s < 3; s++) {
@@ -175,6 +217,7 @@ static void test_ed_ff_dynamics(int L)
 
 	for (int init = 0; init < 2; init++) {
 		double maxflow = 0, maxcur = 0;
+		int maxschmidt = 0;
 		if (init == 0) {
 			domain_wall(L, up);
 			OK(ed_product_state(ed, up, psi, err));
@@ -191,9 +234,13 @@ static void test_ed_ff_dynamics(int L)
 			OK(ff_evolve(f, dt, err));
 			snprintf(tag, sizeof tag, "L=%d %s t=%g", L,
 				 init ? "Psi1" : "DW", times[k]);
-			compare(ed, psi, f, c, tag, &maxflow, &maxcur);
+			compare(ed, psi, f, c, tag, &maxflow, &maxcur,
+				&maxschmidt);
 		}
 		CHECK_CLOSE(ed_norm(ed, psi), 1.0, 1e-12, "ED norm");
+		/* not vacuous: a spectrum with many values was compared */
+		CHECK(maxschmidt >= 8, "L=%d: at most %d Schmidt weights > 1e-8",
+		      L, maxschmidt);
 		/* not vacuous: the non-trivial currents of each state */
 		if (init == 0)
 			CHECK(maxcur > 0.05, "L=%d DW: spin current %g", L,
@@ -221,6 +268,7 @@ static void test_ground_states(void)
 		ed_t *ed = NULL;
 		ff_t *f = NULL;
 		double e_ed, e_ff, maxflow = 0, maxcur = 0;
+		int maxschmidt = 0;
 		char tag[64];
 		OK(ed_create(&ed, c, L / 2, err));
 		OK(ff_create(&f, c, err));
@@ -241,7 +289,7 @@ static void test_ground_states(void)
 		for (int i = 0; i < L - 1; i++)
 			esum += ed_bond_energy(ed, psi, i);
 		CHECK_CLOSE(esum, e_ed, 1e-10, tag);
-		compare(ed, psi, f, c, tag, &maxflow, &maxcur);
+		compare(ed, psi, f, c, tag, &maxflow, &maxcur, &maxschmidt);
 		free(psi);
 		free(hpsi);
 		ed_destroy(&ed);
