@@ -540,6 +540,12 @@ static void test_errors(void)
 	CHECK(ff_set_ground_state(f, 1, &e, err) == KZ_ENUM, "FF degenerate");
 	CHECK(ff_set_ground_state(f, 5, &e, err) == KZ_EINVAL, "FF nup=5");
 	CHECK(ff_rho3(f, 2, rho, err) == KZ_EINVAL, "FF rho3 site 2");
+	double lam[4];
+	CHECK(ff_schmidt_values(f, 3, 4, lam, err) == KZ_EINVAL &&
+		      strstr(err, "bond 3"),
+	      "FF Schmidt values at cut 3 of L = 4: %s", err);
+	CHECK(ff_schmidt_values(f, -1, 4, lam, err) == KZ_EINVAL, "cut -1");
+	CHECK(ff_schmidt_values(f, 1, 0, lam, err) == KZ_EINVAL, "n = 0");
 	OK(ed_create(&ed, c, 1, err));
 	psi = calloc(ed_dim(ed), sizeof *psi);
 	CHECK(ed_ground_state(ed, psi, &e, err) == KZ_ENUM, "ED degenerate");
