@@ -22,8 +22,11 @@
  *             matrices [A,B] = (J_{b-1} J_b / 4)(E_{b-1,b+1} - E_{b+1,b-1}), so
  *           = (i J_{b-1} J_b / 4)(C_{b-1,b+1} - C_{b+1,b-1})
  *           = -(J_{b-1} J_b / 2) Im C_{b-1,b+1}.
- *   Entropy of sites 0..i: from the eigenvalues nu of C restricted to them,
- *   S = -sum [nu ln nu + (1-nu) ln(1-nu)] (Peschel, J. Phys. A 36, L205).
+ *   Entropy of sites 0..i: from the eigenvalues nu of C restricted to them
+ *   (or to the other side, the smaller one),
+ *   S = -sum [nu ln nu + (1-nu) ln(1-nu)] (Peschel, J. Phys. A 36, L205);
+ *   the reduced state is a product over these modes, so the Schmidt weights
+ *   are the products of nu_k or 1 - nu_k (ff_schmidt_values).
  *   rho3: the reduced state of a Gaussian state is Gaussian; in the
  *   eigenmodes d_k of the 3x3 block of C it is a product of independent
  *   occupations nu_k, and each mode configuration is a Slater determinant in
