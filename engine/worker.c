@@ -315,11 +315,13 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 			     th->mus[j0], n > 1 ? " .." : "", kerr);
 			goto out;
 		}
-		dsum += thermal_table_discarded(tb);
+		/* row by row, so that the values do not depend on the chunks */
+		for (int j = 0; j < n; j++) {
+			dsum += thermal_table_discarded_mu(tb)[j];
+			disc[j] = dsum;
+		}
 		table_rows(tb, n, e, sz, rho);
 		thermal_table_destroy(&tb);
-		for (int j = 0; j < n; j++)
-			disc[j] = dsum;
 		if (archive_write_table_rows(a, p->id, j0, n, th->mus + j0, e,
 					     sz, rho, disc, aerrbuf)) {
 			fail(res, "%s", aerrbuf);

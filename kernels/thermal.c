@@ -605,7 +605,8 @@ struct thermal_table_s {
 	int *mono;          /* [nm]: e strictly -1 decreasing, +1 increasing,
 			     * 0 neither */
 	int mu0;            /* row with mu = 0, or -1 */
-	double disc;
+	double disc;        /* over all runs */
+	double *disc_mu;    /* [nm]: over the two runs of each mu row */
 };
 
 static int check_grid(const double *x, int n, int nmin, const char *what,
@@ -650,12 +651,13 @@ static int table_alloc(thermal_table_t **out, const thermal_params_t *p,
 	t->e = calloc(nn, sizeof(double));
 	t->sz = calloc(nn, sizeof(double));
 	t->mono = calloc((size_t)nm, sizeof(int));
+	t->disc_mu = calloc((size_t)nm, sizeof(double));
 	if (with_rho) {
 		t->rho = calloc(64 * nn, sizeof(kz_cplx));
 		t->drho = calloc(64 * nn, sizeof(kz_cplx));
 	}
 	if (!t->beta || !t->mu || !t->eos || !t->deos || !t->e || !t->sz ||
-	    !t->mono ||
+	    !t->mono || !t->disc_mu ||
 	    (with_rho && (!t->rho || !t->drho))) {
 		thermal_table_destroy(&t);
 		return kz_err(err, KZ_ENOMEM, "thermal: out of memory");
@@ -684,6 +686,7 @@ void thermal_table_destroy(thermal_table_t **pt)
 	free(t->rho);
 	free(t->drho);
 	free(t->mono);
+	free(t->disc_mu);
 	free(t);
 	*pt = NULL;
 }
@@ -889,6 +892,7 @@ int thermal_table_create(thermal_table_t **out, const thermal_params_t *p,
 		openblas_set_num_threads(prev);
 	for (int r = 0; r < nrun; r++) {
 		t->disc += disc[r];
+		t->disc_mu[r / 2] += disc[r];
 		if (rcs[r] && !rc)
 			rc = kz_err(err, rcs[r],
 				    "thermal: mu=%g, beta %s 0: %s", mus[r / 2],
@@ -974,6 +978,10 @@ const kz_cplx *thermal_table_rho3(const thermal_table_t *t)
 double thermal_table_discarded(const thermal_table_t *t)
 {
 	return t ? t->disc : 0;
+}
+const double *thermal_table_discarded_mu(const thermal_table_t *t)
+{
+	return t ? t->disc_mu : NULL;
 }
 
 const double *thermal_table_energy(const thermal_table_t *t)

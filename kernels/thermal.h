@@ -117,6 +117,9 @@ const kz_cplx *thermal_table_rho3(const thermal_table_t *t);
 /* Weight discarded by truncation, summed over all runs (0 for tables made
  * from data). */
 double thermal_table_discarded(const thermal_table_t *t);
+/* The same per mu row ([nmu], borrowed; zeros for tables made from data):
+ * independent of how the rows were grouped into tables or threads. */
+const double *thermal_table_discarded_mu(const thermal_table_t *t);
 
 /* ---- interpolation and inversion ----------------------------------------
  * The interpolant: along beta, on every mu row, a cubic Hermite spline whose

@@ -22,7 +22,9 @@ items of `kapitza run` (engine/SPEC.md "Thermal tables", engine/ARCHIVE.md).
   history slot, provenance and data untouched) and the interrupted table
   ends equal to an uninterrupted run's;
 - `--shard I/2` + `kapitza merge`: the shards split the tables by cost,
-  and the merged archive holds every table done, equal to a plain run's.
+  and the merged archive holds every table done, equal to a plain run's;
+- `--threads 3` (mu rows computed two at a time) gives the same /points,
+  per-row discarded weights included.
 
 usage: test_thermal_farm.py KAPITZA MPIRUN H5DIFF THERMAL_REF"""
 import os
@@ -336,6 +338,20 @@ def main():
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True)
     check(d.returncode == 0, "h5diff merged vs plain: %s" % d.stdout[:800])
+
+    # --- (e) threads: --threads 3 computes the mu rows two at a time; the
+    # tables, their per-row discarded weights included, are the same
+    t3 = f.path("threads3.h5")
+    p = f.run(1, ["run", sp, "-o", t3, "-q", "--threads", "3"])
+    check(p.returncode == 0, "--threads 3: %d %s" % (p.returncode, p.stderr))
+    with h5py.File(a, "r") as r:
+        check(float(r["points/3/discarded"][-1]) > 0,
+              "the tables truncate (discarded > 0)")
+    d = subprocess.run([h5diff, a, t3, "/points", "/points"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    check(d.returncode == 0, "h5diff --threads 3 vs plain: %s"
+          % d.stdout[:800])
     f.cleanup()
     return done("thermal_farm")
 
