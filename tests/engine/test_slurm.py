@@ -1,12 +1,14 @@
 """Issue 5, acceptance 4: a real single-node SLURM on this machine.
 
 The test installs what is missing (apt-get, quietly: slurmd slurmctld
-slurm-client munge), starts munged, slurmctld and slurmd as the children of
-this script with a configuration generated from `slurmd -C` (free ports,
-state, spool and logs in a temporary folder; SlurmUser=root, MpiDefault=none,
-ProctrackType=proctrack/linuxproc, TaskPlugin=task/none), runs the checks
-and stops the daemons again by their own PIDs.  It skips (exit 77, meson's
-"skipped") only when the daemons cannot be started here, and says why.
+slurm-client munge, and libpmix-dev: Debian's mpi/pmix plugin of SLURM
+dlopens its unversioned libpmix.so), starts munged, slurmctld and slurmd as
+the children of this script with a configuration generated from `slurmd -C`
+(free ports, state, spool and logs in a temporary folder; SlurmUser=root,
+MpiDefault=none, ProctrackType=proctrack/linuxproc, TaskPlugin=task/none),
+runs the checks and stops the daemons again by their own PIDs. It skips
+(exit 77, meson's "skipped") only when the daemons cannot be started here,
+and says why.
 
 Default (the 'engine' suite, ~1-2 minutes):
 - slurm/kapitza-array.sbatch runs a 6-point sweep as 3 array tasks (one
@@ -18,7 +20,15 @@ Default (the 'engine' suite, ~1-2 minutes):
   to mpirun, the point is checkpointed and interrupted, the job's exit code
   is 3; `kapitza resubmit --slurm` submits a job array for the unfinished
   point, which resumes from the checkpoint and completes; the result equals
-  a plain run.
+  a plain run;
+- srun instead of mpirun (KAPITZA_LAUNCHER=srun,
+  KAPITZA_SRUN_ARGS=--mpi=pmix; Debian's Open MPI 4.1 has no PMI-1/PMI-2
+  support, so --mpi=pmi2 cannot work): slurm/kapitza.sbatch on 2 tasks runs
+  the 6-point sweep (both ranks work, /points equal the plain mpirun run's);
+  a job with two long points gets SIGUSR1 through its batch shell, srun
+  forwards it to both ranks, the job exits 3 with both points checkpointed;
+  the same script submitted again resumes both under srun and the result
+  equals a plain run.
 --full (the 'long' suite, a few minutes more): the same with the real time
   limit -- a job with --time=1 and --signal=B:USR1@50 and a point that
   needs longer is signalled by SLURM itself, checkpoints, and
@@ -42,7 +52,10 @@ from ckpttest import history, wait_for
 from farmtest import Farm, check, done, spec
 
 SKIP = 77
-PKGS = ["slurmd", "slurmctld", "slurm-client", "munge"]
+# libpmix-dev: srun --mpi=pmix (Debian's slurm-wlm-basic-plugins dlopens
+# /usr/lib/x86_64-linux-gnu/pmix2/lib/libpmix.so, which only libpmix-dev
+# ships; without it: "pmi/pmix: can not load PMIx library")
+PKGS = ["slurmd", "slurmctld", "slurm-client", "munge", "libpmix-dev"]
 
 
 def skip(why):
@@ -290,6 +303,8 @@ def read(path):
 
 
 def array_part(f, cl, env, tool, slurm_dir):
+    """The 6-point sweep as a job array; returns its spec and the plain
+    mpirun run's archive (2 ranks)."""
     text = spec("slurm6", [12, 16, 20], [0.3, 0.6], t_max=2.0, chis=[8],
                 measure_every=0.25)
     sp = f.write("six.yaml", text)
@@ -302,7 +317,7 @@ def array_part(f, cl, env, tool, slurm_dir):
                      os.path.join(slurm_dir, "kapitza-array.sbatch"), sp,
                      prefix, "-q"], env)
     if job is None:
-        return
+        return sp, ref
     cl.wait_job(job, 240)
     codes = cl.job_field(job, "ExitCode")
     check(codes == ["0:0"] * 3, "array tasks' exit codes %s" % codes)
@@ -324,6 +339,7 @@ def array_part(f, cl, env, tool, slurm_dir):
         tasks = set(x.decode() for x in h["provenance"]["slurm_array_task_id"])
         check(len(jobs) == 3 and tasks == {"0", "1", "2"},
               "provenance records the array tasks: %s %s" % (jobs, tasks))
+    return sp, ref
 
 
 def signal_part(f, cl, env, tool, slurm_dir, time_limit):
@@ -430,6 +446,133 @@ def signal_part(f, cl, env, tool, slurm_dir, time_limit):
           % (name, out))
 
 
+# srun's MPI plugin for Debian's Open MPI 4.1 (built with PMIx, without
+# SLURM's PMI-1/PMI-2: --mpi=pmi2 makes MPI_Init fail).  The test's slurm.conf
+# has MpiDefault=none, so the script's KAPITZA_SRUN_ARGS must name it.
+SRUN_ARGS = "--mpi=pmix"
+
+
+def srun_done(a, job, what):
+    """Every point of archive a done, by job `job`, on 2 ranks, both of
+    which ran points; returns /status."""
+    with h5py.File(a, "r") as h:
+        st = h["status"][:]
+        pv = h["provenance"][:]
+    check(bool(np.all(st["state"] == 2)), "%s: every point done: %s"
+          % (what, list(st["state"])))
+    sizes = set(int(x) for x in pv["mpi_size"])
+    ranks = set(int(x) for x in pv["rank"])
+    check(sizes == {2} and ranks == {0, 1} and set(st["rank"]) == {0, 1},
+          "%s: 2 ranks, both ran points: /provenance mpi_size %s, rank %s; "
+          "/status rank %s" % (what, sizes, ranks, list(st["rank"])))
+    jobs = set(x.decode() for x in pv["slurm_job_id"])
+    check(jobs == {str(job)}, "%s: provenance has the job id %s: %s"
+          % (what, job, jobs))
+    return st
+
+
+def srun_part(f, cl, env, tool, slurm_dir, sp6, ref6):
+    """kapitza.sbatch with KAPITZA_LAUNCHER=srun on 2 tasks: a whole sweep,
+    then a stop by SIGUSR1 through the batch shell and srun, and the
+    resumption under srun."""
+    r = cl.run(["srun", "--mpi=list"])
+    if not check(r.returncode == 0
+                 and re.search(r"^\s*pmix\s*$", r.stdout + r.stderr, re.M),
+                 "srun --mpi=list offers pmix: %s %s" % (r.stdout, r.stderr)):
+        return
+    senv = dict(env, KAPITZA_LAUNCHER="srun", KAPITZA_SRUN_ARGS=SRUN_ARGS)
+    script = os.path.join(slurm_dir, "kapitza.sbatch")
+    sb = ["--ntasks=2", "--cpus-per-task=1", "--time=10"]
+
+    # the 6-point sweep of array_part in one allocation, under srun
+    a = f.path("six_srun.h5")
+    job = cl.sbatch(sb + ["-o", f.path("six-srun-%j.out"), script, sp6, a,
+                          "-q"], senv)
+    if job is None:
+        return
+    cl.wait_job(job, 120)
+    out = read(f.path("six-srun-%d.out" % job))
+    codes = cl.job_field(job, "ExitCode")
+    if not check(codes == ["0:0"] and "kapitza: all points done" in out
+                 and os.path.exists(a),
+                 "srun: the job's exit code %s (0: all done); output:\n%s"
+                 % (codes, out[-1500:])):
+        return
+    srun_done(a, job, "srun")
+    rc, d = h5diff(tool, ref6, a)
+    check(rc == 0, "srun: /points equal the plain mpirun run's: %s" % d)
+
+    # two long points, one per rank; SIGUSR1 to the batch shell, whose trap
+    # passes it to srun, which forwards it to both ranks
+    text = spec("srunsig", [50], [0.3, 0.6], t_max=16.0, chis=[40],
+                measure_every=0.25)
+    sp = f.write("srunsig.yaml", text)
+    a = f.path("srunsig.h5")
+    args = [script, sp, a, "--checkpoint-every", "0", "--progress", "2"]
+    job = cl.sbatch(sb + ["-o", f.path("srunsig-%j.out")] + args, senv)
+    if job is None:
+        return
+
+    def going():
+        try:
+            with h5py.File(a, "r") as h:
+                st = h["status"][:]
+                return len(st) == 2 and bool(np.all(
+                    (st["state"] == 1) & (st["t_reached"] >= 1.0)))
+        except (OSError, KeyError):
+            return False
+    wait_for(lambda: going() or cl.state(job) == "", 120, 0.2)
+    if not check(going(), "srun: both points are running: %s"
+                 % read(f.path("srunsig-%d.out" % job))[-1500:]):
+        return
+    r = cl.run(["scancel", "--batch", "--signal=USR1", str(job)])
+    check(r.returncode == 0, "srun: scancel --batch --signal=USR1: %s"
+          % r.stderr)
+    cl.wait_job(job, 120)
+    out = read(f.path("srunsig-%d.out" % job))
+    codes = cl.job_field(job, "ExitCode")
+    check(codes == ["3:0"], "srun: the stopped job's exit code %s (3); "
+          "output:\n%s" % (codes, out[-1500:]))
+    check("batch: SIGUSR1" in out and "passed on" in out
+          and "stopped by the time-limit signal, checkpointed" in out,
+          "srun: the batch shell passed SIGUSR1 on and the job "
+          "checkpointed: %s" % out[-1500:])
+    with h5py.File(a, "r") as h:
+        st = h["status"][:]
+        hashes = [x.decode() for x in h["points_table"]["hash"]]
+    t_int = [float(x) for x in st["t_reached"]]
+    check(list(st["state"]) == [4, 4] and set(st["rank"]) == {0, 1}
+          and all("(checkpoint written)" in m.decode()
+                  for m in st["message"]),
+          "srun: both ranks' points interrupted and checkpointed: %s" % st)
+    check(all(os.path.exists(os.path.join(a + ".ckpt", x + ".ckpt"))
+              for x in hashes), "srun: checkpoint files %s"
+          % (os.listdir(a + ".ckpt") if os.path.isdir(a + ".ckpt") else []))
+    print("srun: job %d stopped at t = %s" % (job, t_int))
+
+    # the same command again: the script resubmits, under srun
+    job = cl.sbatch(sb + ["-o", f.path("srunsig-%j.out")] + args, senv)
+    if job is None:
+        return
+    cl.wait_job(job, 120)
+    out = read(f.path("srunsig-%d.out" % job))
+    codes = cl.job_field(job, "ExitCode")
+    check(codes == ["0:0"] and all(
+        "resumes from its checkpoint at t = %g" % t in out for t in t_int),
+        "srun: the resubmitting job (exit code %s) resumed both points: %s"
+        % (codes, out[-1500:]))
+    st = srun_done(a, job, "srun resumed")
+    check(list(st["attempt"]) == [2, 2]
+          and [float(x) for x in st["t_resumed"]] == t_int,
+          "srun: attempt 2 of both, from t = %s: %s" % (t_int, st))
+    ref = f.path("srunsig_ref.h5")
+    p = f.run(2, ["run", sp, "-o", ref, "-q"])
+    check(p.returncode == 0, "srun: plain run exit %d" % p.returncode)
+    rc, d = h5diff(tool, ref, a)
+    check(rc == 0, "srun: the stopped and resumed result equals a plain "
+          "run: %s" % d)
+
+
 def main():
     argv = [x for x in sys.argv if x != "--full"]
     full = len(argv) != len(sys.argv)
@@ -448,8 +591,11 @@ def main():
             if full:
                 signal_part(f, cl, env, tool, slurm_dir, True)
             else:
-                array_part(f, cl, env, tool, slurm_dir)
+                sp6, ref6 = array_part(f, cl, env, tool, slurm_dir)
                 signal_part(f, cl, env, tool, slurm_dir, False)
+                t1 = time.time()
+                srun_part(f, cl, env, tool, slurm_dir, sp6, ref6)
+                print("srun checks: %.0f s" % (time.time() - t1))
             print("SLURM checks: %.0f s" % (time.time() - t0))
     finally:
         cl.stop()
