@@ -302,6 +302,18 @@ def read(path):
         return ""
 
 
+def running(a, which):
+    """Whether which (np.any or np.all) of archive a's points are running
+    and past t = 1 (False while the archive cannot be read)."""
+    try:
+        with h5py.File(a, "r") as h:
+            st = h["status"][:]
+            return len(st) > 0 and bool(which((st["state"] == 1)
+                                             & (st["t_reached"] >= 1.0)))
+    except (OSError, KeyError):
+        return False
+
+
 def array_part(f, cl, env, tool, slurm_dir):
     """The 6-point sweep as a job array; returns its spec and the plain
     mpirun run's archive (2 ranks)."""
@@ -367,15 +379,8 @@ def signal_part(f, cl, env, tool, slurm_dir, time_limit):
     if job is None:
         return
 
-    def going():
-        try:
-            with h5py.File(a, "r") as h:
-                st = h["status"][:]
-                return bool(np.any((st["state"] == 1)
-                                   & (st["t_reached"] >= 1.0)))
-        except (OSError, KeyError):
-            return False
-    check(wait_for(going, 120, 0.2), "%s: the point is running" % name)
+    check(wait_for(lambda: running(a, np.any), 120, 0.2),
+          "%s: the point is running" % name)
     if not time_limit:
         r = cl.run(["scancel", "--batch", "--signal=USR1", str(job)])
         check(r.returncode == 0, "scancel --batch --signal=USR1: %s"
@@ -514,13 +519,7 @@ def srun_part(f, cl, env, tool, slurm_dir, sp6, ref6):
         return
 
     def going():
-        try:
-            with h5py.File(a, "r") as h:
-                st = h["status"][:]
-                return len(st) == 2 and bool(np.all(
-                    (st["state"] == 1) & (st["t_reached"] >= 1.0)))
-        except (OSError, KeyError):
-            return False
+        return running(a, np.all)
     wait_for(lambda: going() or cl.state(job) == "", 120, 0.2)
     if not check(going(), "srun: both points are running: %s"
                  % read(f.path("srunsig-%d.out" % job))[-1500:]):
