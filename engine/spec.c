@@ -2006,10 +2006,10 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
  * wall is a product state: the bonds inside its light cone, 1 + (1 + pi/2) t
  * of them (v_L = 1 for XX, v_R <= pi/2 for XXZ), are counted as saturated
  * from the moment they are reached (the bench's domain wall at t = 20 has 19
- * bonds at the cap where this counts 52: an upper-end figure).  |Psi1> comes from DMRG
- * at the cap on every bond, so all L - 1 bonds count from t = 0.  DMRG: DMRG_SWEEPS sweeps of
- * DMRG_C L chi^3 seconds (bench --dmrg: chi = 64, L = 140, 8 sweeps in
- * 4.0 s).  Order 2 steps cost about a third of order 4 ones.  A thermal
+ * bonds at the cap where this counts 52: an upper-end figure).  |Psi1>
+ * comes from DMRG at the cap on every bond, so all L - 1 bonds count from
+ * t = 0.  DMRG: DMRG_SWEEPS sweeps of DMRG_C L chi^3 seconds (bench --dmrg:
+ * chi = 64, L = 140, 8 sweeps in 4.0 s).  Order 2 steps cost about a third of order 4 ones.  A thermal
  * table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
  * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds (the four tables
  * of sweeps/paper-reduced-tables.yaml, N = 32, chi 128, 101 betas: 105 s on
