@@ -635,6 +635,13 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	r->v_left_sd = fl.slope_sd;
 	r->c_left = fl.intercept;
 	r->ok = 1;
+	/* fitted, but say so when every row had one maximum: v' = 0 then
+	 * only means no slow region has formed (yet) in the window */
+	if (!r->rows_found)
+		msg(r->message, AN_MSGLEN,
+		    "one maximum in every row of the window: n' = 0 "
+		    "(no slow region around the junction before t = %g)",
+		    o->t1);
 out:
 	free(je);
 	free(tw);

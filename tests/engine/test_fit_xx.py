@@ -52,6 +52,10 @@ def main():
               "n'_L = n'_R = 0 in the window: %s %s" % (nl[w], nr[w]))
         lc = f["analysis/lightcone"][()]
         check(lc["ok"][0] == 1 and lc["rows_found"][0] == 0, "fitted")
+        check(b"one maximum in every row of the window" in lc["message"][0]
+              and "one maximum in every row" in p.stdout,
+              "the fit says v' = 0 comes from one maximum: %r"
+              % lc["message"][0])
         for k in ("v_right", "v_right_sd", "v_left", "v_left_sd"):
             check_close(lc[k][0], 0, 0, k + " = 0")
         # the profile really has one broad maximum near the junction
