@@ -6,7 +6,9 @@ for, and each PNG's data came from the archive.
 Default (the 'engine' suite): sweeps/demo.yaml with its chain shortened to
 L = 40 and t_max to 4 (everything else as written: both states, three
 gammas, chi_max 32) so that it runs in seconds; --full (the 'long' suite):
-sweeps/demo.yaml unchanged (a few minutes on 2 cores).  Then
+sweeps/demo.yaml unchanged (a few minutes on 2 cores), where the fit must
+find the internal light cone of |Psi1> at Delta > 0 (two maxima in every
+row, 0.5 < v'_R < 1.2) and none on the XX chain.  Then
 `kapitza fit` (window: the last 40% of the run) and `kapitza plot`:
   - the figures the demo has data for exist: fig1, fig2, fig3 (with the
     light cone and v'_R(Delta) panels), fig5; each PNG is a real picture
@@ -79,14 +81,31 @@ def main():
         text = fh.read()
     if not full:
         text, n1 = re.subn(r"length: 140", "length: 40", text)
-        text, n2 = re.subn(r"t_max: 10", "t_max: 4", text)
-        check(n1 == 1 and n2 == 1, "demo.yaml has length: 140, t_max: 10")
-    tmax = 10.0 if full else 4.0
+        text, n2 = re.subn(r"t_max: 20", "t_max: 4", text)
+        check(n1 == 1 and n2 == 1, "demo.yaml has length: 140, t_max: 20")
+    tmax = 20.0 if full else 4.0
     a = e.run_sweep(text, "demo")
     win = "%g:%g" % (0.6 * tmax, tmax)
     p = e.kz(["fit", a, "--window", win])
     check(p.returncode == 0, "fit: %d\n%s\n%s" % (p.returncode, p.stdout,
                                                   p.stderr))
+    if full:
+        # the physics the demo is there to show: by t = 12 |Psi1>'s energy
+        # current has the internal light cone's two maxima when Delta > 0
+        # (v'_R 0.75 and 0.85 at chi 32), and one maximum on the XX chain
+        with h5py.File(a, "r") as f:
+            lc = f["analysis/lightcone"][()]
+        for r in lc[lc["state"] == 0]:
+            if r["delta_right"] > 1e-9:  # cos(pi/2) is 6e-17
+                check(r["ok"] == 1 and r["rows_found"] == r["rows"]
+                      and 0.5 < r["v_right"] < 1.2 and r["v_left"] < 0,
+                      "ground_state, Delta %.3f: two maxima in all %d rows, "
+                      "v'_R %.3f, v'_L %.3f" % (r["delta_right"], r["rows"],
+                                                r["v_right"], r["v_left"]))
+            else:
+                check(r["ok"] == 1 and r["rows_found"] == 0
+                      and r["v_right"] == 0, "XX: one maximum, v'_R %g"
+                      % r["v_right"])
     out = e.path("figs")
     p = e.kz(["plot", a, "-o", out])
     print(p.stdout, p.stderr)
