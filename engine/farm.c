@@ -588,14 +588,17 @@ static int local_report(void *arg, const worker_progress_t *p)
 
 #define RANK0_ROW_S 60.0
 
+int farm_rank0_may_take(const spec_point_t *p)
+{
+	int rows = p->n_measure > 0 ? p->n_measure : 1;
+	return spec_point_core_hours(p) * 3600 / rows <= RANK0_ROW_S;
+}
+
 /* Whether rank 0 works on the queue's head (see the header comment). */
 static int rank0_takes_head(const sched_t *S)
 {
-	if (S->size == 1)
-		return 1;
-	const spec_point_t *p = &S->s->points[S->queue[S->head]];
-	int rows = p->n_measure > 0 ? p->n_measure : 1;
-	return spec_point_core_hours(p) * 3600 / rows <= RANK0_ROW_S;
+	return S->size == 1 ||
+	       farm_rank0_may_take(&S->s->points[S->queue[S->head]]);
 }
 
 static int sched_run(sched_t *S, const worker_opts_t *wo)

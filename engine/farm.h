@@ -53,6 +53,13 @@ void farm_signals_catch(void);
 /* Whether a stop signal has arrived (on this rank). */
 int farm_signalled(void);
 
+/* Whether rank 0, which schedules between its own measurement rows, takes
+ * point p when it is the most expensive one left: yes unless p's rows are
+ * estimated at over a minute each (spec_point_core_hours over its rows, an
+ * upper end), which could keep idle workers waiting that long; it then
+ * takes the cheapest point instead. */
+int farm_rank0_may_take(const spec_point_t *p);
+
 /* Splits the points of s (borrowed) into nshards disjoint shards, writing
  * each point's shard to shard_of[npoints] (caller-owned): the points sorted
  * by cost (largest first, ties by id) go one by one to the shard with the

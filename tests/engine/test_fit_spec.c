@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "farm.h"
 #include "spec.h"
 
 #define PI 3.14159265358979323846
@@ -284,6 +285,16 @@ static void test_core_hours(void)
 		      (40 + v * 40 * 40 / 2);
 	CHECK_CLOSE(h3 / h2, want, 1e-9, "t_max x2: light-cone bond count");
 	CHECK(h4 > h3, "ground_state adds the DMRG (%g > %g)", h4, h3);
+	/* rank 0 takes the most expensive point unless its rows are estimated
+	 * at over a minute: the chi = 256 |Psi1> point with 2 rows (t_max 80:
+	 * ~2.4 h each) is left to the workers, the same with 2001 rows (~9 s
+	 * each) is not */
+	p.n_measure = 2;
+	CHECK(!farm_rank0_may_take(&p), "2 rows of %g s: rank 0 leaves it",
+	      h4 * 3600 / 2);
+	p.n_measure = 2001;
+	CHECK(farm_rank0_may_take(&p), "2001 rows of %g s: rank 0 takes it",
+	      h4 * 3600 / 2001);
 	char err[SPEC_ERRLEN];
 	spec_t *s = parse("thermal: { beta: { min: -5, max: 5, step: 0.1 }, "
 			  "mu: { min: -1, max: 1, step: 0.5 }, length: 24, "
