@@ -17,7 +17,8 @@
  * a one-shot compression, but each discarded amplitude then propagates, and
  * the error is 0.02-0.03 sqrt(accumulated discarded weight) from t = 15 on
  * (2e-9 at t = 10, 7e-7 at 15, oscillating between 1.1e-6 and 3.7e-6 for
- * 17 < t < 20); it does not depend on the canonical form (an exact
+ * 17 < t < 20: the truncation "runaway" that Gobert, Kollath, Schollwock
+ * and Schutz, PRE 71, 036102 (2005), found on this very problem); it does not depend on the canonical form (an exact
  * re-canonicalisation every 10 steps changes it by 1%) and other schemes or
  * time steps do no better (Omelyan 4.6e-6, Suzuki 7.6e-6, Strang 4.4e-6,
  * Forest-Ruth at dt = 0.016/0.025/0.04: 3.1/4.0/4.9e-6; unmerged half
