@@ -507,35 +507,16 @@ static hid_t point_dcpl(hid_t t, const void *fill)
 	return d;
 }
 
-/* Group /points/<id> of a thermal table (tdsinfo): the section's
- * parameters as attributes, the datasets into ds[NTDS]. */
-static int create_table_point(hid_t points, const spec_point_t *p,
-			      hid_t cplx, hid_t *ds, char *err)
+/* dcpl[] of create_point: [0] doubles, [1] integers, [2] complex; NaN (-1
+ * for integers) marks rows not yet written (point_dcpl). */
+enum { DCPL_DOUBLE, DCPL_INT, DCPL_CPLX, NDCPL };
+
+/* A thermal table's attributes and datasets (tdsinfo) in its group g. */
+static int table_datasets(hid_t g, const spec_point_t *p, hid_t cplx,
+			  const hid_t *dcpl, hid_t *ds, char *err)
 {
 	const spec_thermal_t *t = p->thermal;
-	char name[32], canon[1024];
-	hid_t g = -1, dcpl[2] = {-1, -1}, sp = -1;
-	const double nan = NAN, cnan[2] = {NAN, NAN};
-	int rc = -1;
-
-	for (int k = 0; k < NDS; k++)
-		ds[k] = -1;
-	if (!t)
-		return aerr(err, "archive: thermal table %d without its "
-				 "section",
-			    p->id);
-	snprintf(name, sizeof name, "%d", p->id);
-	g = H5Gcreate2(points, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g < 0) {
-		h5err(err, "archive: creating group /points/<id>");
-		goto out;
-	}
-	spec_point_canonical(p, canon, sizeof canon);
-	if (h5x_attr_int(g, "id", p->id) ||
-	    h5x_attr_str(g, "hash", p->hash_hex) ||
-	    h5x_attr_str(g, "canonical", canon) ||
-	    h5x_attr_str(g, "state", spec_state_name(p->state)) ||
-	    h5x_attr_dbl(g, "delta", p->delta_right) ||
+	if (h5x_attr_dbl(g, "delta", p->delta_right) ||
 	    h5x_attr_dbl(g, "J", p->J) || h5x_attr_int(g, "length", p->L) ||
 	    h5x_attr_int(g, "chi_max", p->chi_max) ||
 	    h5x_attr_dbl(g, "cutoff", p->cutoff) ||
@@ -547,101 +528,52 @@ static int create_table_point(hid_t points, const spec_point_t *p,
 			 "equations of state of the homogeneous XXZ chain "
 			 "(J = 1, anisotropy delta) by purification of a "
 			 "chain of `length` sites (kernels/thermal.h), "
-			 "computed by kapitza run as an item of the sweep")) {
-		h5err(err, "archive: writing thermal table attributes");
-		goto out;
-	}
-	dcpl[0] = point_dcpl(H5T_NATIVE_DOUBLE, &nan);
-	dcpl[1] = point_dcpl(cplx, cnan);
-	if (dcpl[0] < 0 || dcpl[1] < 0)
-		goto h5fail;
+			 "computed by kapitza run as an item of the sweep"))
+		return h5err(err, "archive: writing thermal table attributes");
 	for (int k = 0; k < NTDS; k++) {
 		hsize_t dims[4] = {(hsize_t)t->nmu, (hsize_t)t->nbeta, 8, 8};
 		int rank = tdsinfo[k].cols == 3 ? 4 : tdsinfo[k].cols == 2 ? 2 : 1;
 		if (tdsinfo[k].cols == 0)
 			dims[0] = (hsize_t)t->nbeta;
-		sp = H5Screate_simple(rank, dims, NULL);
+		hid_t sp = H5Screate_simple(rank, dims, NULL);
 		if (sp < 0)
-			goto h5fail;
+			return h5err(err, "archive: creating a thermal table's "
+					  "datasets");
 		ds[k] = H5Dcreate2(g, tdsinfo[k].name,
 				   k == TDS_RHO3 ? cplx : H5T_IEEE_F64LE, sp,
-				   H5P_DEFAULT, dcpl[k == TDS_RHO3],
+				   H5P_DEFAULT,
+				   dcpl[k == TDS_RHO3 ? DCPL_CPLX : DCPL_DOUBLE],
 				   H5P_DEFAULT);
 		H5Sclose(sp);
-		sp = -1;
-		if (ds[k] < 0 || h5x_attr_str(ds[k], "units", tdsinfo[k].units) ||
+		if (ds[k] < 0 ||
+		    h5x_attr_str(ds[k], "units", tdsinfo[k].units) ||
 		    h5x_attr_str(ds[k], "index0", tdsinfo[k].index0))
-			goto h5fail;
+			return h5err(err, "archive: creating a thermal table's "
+					  "datasets");
 	}
-	rc = 0;
-	goto out;
-h5fail:
-	h5err(err, "archive: creating a thermal table's datasets");
-out:
-	if (rc)
-		for (int k = 0; k < NDS; k++)
-			if (ds[k] >= 0) {
-				H5Dclose(ds[k]);
-				ds[k] = -1;
-			}
-	if (sp >= 0)
-		H5Sclose(sp);
-	for (int k = 0; k < 2; k++)
-		if (dcpl[k] >= 0)
-			H5Pclose(dcpl[k]);
-	if (g >= 0)
-		H5Gclose(g);
-	return rc;
+	return 0;
 }
 
-/* Group /points/<id> with its attributes and datasets; ids into ds[NDS]
- * (-1 for the observables the spec did not ask for). */
-static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
-			hid_t *ds, char *err)
+/* A time-evolution point's attributes and datasets (dsinfo; -1 for the
+ * observables the spec did not ask for) in its group g. */
+static int evolution_datasets(hid_t g, const spec_point_t *p, hid_t cplx,
+			      const hid_t *dcpl, hid_t *ds, char *err)
 {
-	char name[32], canon[1024];
-	hid_t g = -1, dcpl[3] = {-1, -1, -1}, sp = -1;
-	const double nan = NAN, cnan[2] = {NAN, NAN};
-	const int32_t minus1 = -1;
-	int rc = -1;
-	if (p->state == SPEC_STATE_THERMAL)
-		return create_table_point(points, p, cplx, ds, err);
-	for (int k = 0; k < NDS; k++)
-		ds[k] = -1;
-	snprintf(name, sizeof name, "%d", p->id);
-	g = H5Gcreate2(points, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (g < 0) {
-		h5err(err, "archive: creating group /points/<id>");
-		goto out;
-	}
-	spec_point_canonical(p, canon, sizeof canon);
-	if (h5x_attr_int(g, "id", p->id) || h5x_attr_str(g, "hash", p->hash_hex) ||
-	    h5x_attr_str(g, "canonical", canon) || h5x_attr_int(g, "L", p->L) ||
-	    h5x_attr_dbl(g, "J", p->J) ||
+	if (h5x_attr_int(g, "L", p->L) || h5x_attr_dbl(g, "J", p->J) ||
 	    h5x_attr_dbl(g, "delta_left", p->delta_left) ||
 	    h5x_attr_dbl(g, "delta_right", p->delta_right) ||
 	    h5x_attr_dbl(g, "gamma_right", p->gamma_right) ||
-	    h5x_attr_str(g, "state", spec_state_name(p->state)) ||
 	    h5x_attr_dbl(g, "dt", p->dt) || h5x_attr_dbl(g, "t_max", p->t_max) ||
 	    h5x_attr_dbl(g, "measure_every", p->measure_every) ||
 	    h5x_attr_int(g, "order", p->order) ||
 	    h5x_attr_int(g, "chi_max", p->chi_max) ||
 	    h5x_attr_dbl(g, "cutoff", p->cutoff) ||
 	    h5x_attr_int(g, "n_measure", p->n_measure) ||
-	    h5x_attr_int(g, "first_site_n", -p->L / 2 + 1)) {
-		h5err(err, "archive: writing point attributes");
-		goto out;
-	}
-	/* dcpl[0] doubles, [1] integers, [2] complex; NaN (-1 for integers)
-	 * marks rows not yet written (point_dcpl) */
-	dcpl[0] = point_dcpl(H5T_NATIVE_DOUBLE, &nan);
-	dcpl[1] = point_dcpl(H5T_NATIVE_INT32, &minus1);
-	dcpl[2] = point_dcpl(cplx, cnan);
-	if (dcpl[0] < 0 || dcpl[1] < 0 || dcpl[2] < 0)
-		goto h5fail;
+	    h5x_attr_int(g, "first_site_n", -p->L / 2 + 1))
+		return h5err(err, "archive: writing point attributes");
 	for (int k = 0; k < NDS; k++) {
 		hsize_t dims[4] = {(hsize_t)p->n_measure, 0, 8, 8};
-		int rank = 1, kind = dsinfo[k].is_int ? 1 : 0;
+		int rank = 1, kind = dsinfo[k].is_int ? DCPL_INT : DCPL_DOUBLE;
 		hid_t ftype = dsinfo[k].is_int ? H5T_STD_I32LE : H5T_IEEE_F64LE;
 		const char *idx0 =
 			"row k is measurement k at t = time[k] = k * "
@@ -656,29 +588,65 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 		} else if (dsinfo[k].cols == 3) {
 			rank = 4;
 			dims[1] = (hsize_t)(p->L - 2);
-			kind = 2;
+			kind = DCPL_CPLX;
 			ftype = cplx;
 			idx0 = "index 0 of axis 1 is the window of sites n = "
 			       "-L/2+1, -L/2+2, -L/2+3 (window w starts at "
 			       "site n = w - L/2 + 1)";
 		}
-		sp = H5Screate_simple(rank, dims, NULL);
+		hid_t sp = H5Screate_simple(rank, dims, NULL);
 		if (sp < 0)
-			goto h5fail;
+			return h5err(err, "archive: creating a point's datasets");
 		ds[k] = H5Dcreate2(g, dsinfo[k].name, ftype, sp, H5P_DEFAULT,
 				   dcpl[kind], H5P_DEFAULT);
 		H5Sclose(sp);
-		sp = -1;
-		if (ds[k] < 0)
-			goto h5fail;
-		if (h5x_attr_str(ds[k], "units", dsinfo[k].units) ||
+		if (ds[k] < 0 || h5x_attr_str(ds[k], "units", dsinfo[k].units) ||
 		    h5x_attr_str(ds[k], "index0", idx0))
-			goto h5fail;
+			return h5err(err, "archive: creating a point's datasets");
 	}
-	rc = 0;
-	goto out;
-h5fail:
-	h5err(err, "archive: creating a point's datasets");
+	return 0;
+}
+
+/* Group /points/<id> with its attributes and datasets, a thermal table's
+ * or a time-evolution point's; ids into ds[NDS], -1 where none. */
+static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
+			hid_t *ds, char *err)
+{
+	char name[32], canon[1024];
+	hid_t g = -1, dcpl[NDCPL] = {-1, -1, -1};
+	const double nan = NAN, cnan[2] = {NAN, NAN};
+	const int32_t minus1 = -1;
+	int rc = -1;
+
+	for (int k = 0; k < NDS; k++)
+		ds[k] = -1;
+	if (p->state == SPEC_STATE_THERMAL && !p->thermal)
+		return aerr(err, "archive: thermal table %d without its "
+				 "section",
+			    p->id);
+	snprintf(name, sizeof name, "%d", p->id);
+	g = H5Gcreate2(points, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (g < 0) {
+		h5err(err, "archive: creating group /points/<id>");
+		goto out;
+	}
+	spec_point_canonical(p, canon, sizeof canon);
+	if (h5x_attr_int(g, "id", p->id) || h5x_attr_str(g, "hash", p->hash_hex) ||
+	    h5x_attr_str(g, "canonical", canon) ||
+	    h5x_attr_str(g, "state", spec_state_name(p->state))) {
+		h5err(err, "archive: writing point attributes");
+		goto out;
+	}
+	dcpl[DCPL_DOUBLE] = point_dcpl(H5T_NATIVE_DOUBLE, &nan);
+	dcpl[DCPL_INT] = point_dcpl(H5T_NATIVE_INT32, &minus1);
+	dcpl[DCPL_CPLX] = point_dcpl(cplx, cnan);
+	if (dcpl[DCPL_DOUBLE] < 0 || dcpl[DCPL_INT] < 0 || dcpl[DCPL_CPLX] < 0) {
+		h5err(err, "archive: dataset creation properties");
+		goto out;
+	}
+	rc = p->state == SPEC_STATE_THERMAL
+		     ? table_datasets(g, p, cplx, dcpl, ds, err)
+		     : evolution_datasets(g, p, cplx, dcpl, ds, err);
 out:
 	if (rc)
 		for (int k = 0; k < NDS; k++)
@@ -686,9 +654,7 @@ out:
 				H5Dclose(ds[k]);
 				ds[k] = -1;
 			}
-	if (sp >= 0)
-		H5Sclose(sp);
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < NDCPL; k++)
 		if (dcpl[k] >= 0)
 			H5Pclose(dcpl[k]);
 	if (g >= 0)
