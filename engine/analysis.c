@@ -313,15 +313,6 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 
 /* ---- HDF5 helpers ---- */
 
-static int attr_read_int(hid_t obj, const char *name, int *v)
-{
-	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-	int rc = a >= 0 && H5Aread(a, H5T_NATIVE_INT, v) >= 0 ? 0 : -1;
-	if (a >= 0)
-		H5Aclose(a);
-	return rc;
-}
-
 /* Reads dataset `path` (n0 x n1 x ... of `count` elements of mtype) into a
  * new buffer.  Returns 0, 1 if the dataset does not exist, -1 on error. */
 static int read_ds(hid_t f, const char *path, hid_t mtype, size_t esize,
@@ -914,8 +905,8 @@ static int table_load(hid_t f, const archive_point_row_t *p,
 		return an_err(err, "HDF5: complex type");
 	snprintf(path, sizeof path, "/points/%d", p->id);
 	g = H5Gopen2(f, path, H5P_DEFAULT);
-	if (g < 0 || attr_read_int(g, "nbeta", &nb) ||
-	    attr_read_int(g, "nmu", &nm) || nb < 2 || nm < 1) {
+	if (g < 0 || h5x_attr_read_int(g, "nbeta", &nb) ||
+	    h5x_attr_read_int(g, "nmu", &nm) || nb < 2 || nm < 1) {
 		an_err(err, "%s: not a thermal table (attributes nbeta, nmu)",
 		       path);
 		goto out;

@@ -1,6 +1,7 @@
 /* h5x: shared HDF5 type and attribute helpers (see h5x.h). */
 #include "h5x.h"
 
+#include <stdint.h>
 #include <string.h>
 
 hid_t h5x_str_type(size_t n)
@@ -66,4 +67,18 @@ int h5x_attr_int(hid_t obj, const char *name, int v)
 int h5x_attr_dbl(hid_t obj, const char *name, double v)
 {
 	return h5x_attr_num(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+}
+
+int h5x_attr_read_int(hid_t obj, const char *name, int *v)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+	int32_t x = 0;
+	int rc = -1;
+	if (a >= 0 && H5Aread(a, H5T_NATIVE_INT32, &x) >= 0) {
+		*v = x;
+		rc = 0;
+	}
+	if (a >= 0)
+		H5Aclose(a);
+	return rc;
 }

@@ -19,6 +19,9 @@ int h5x_attr_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
 		 const void *val);
 int h5x_attr_int(hid_t obj, const char *name, int v);     /* int32 LE */
 int h5x_attr_dbl(hid_t obj, const char *name, double v);  /* float64 LE */
+/* Reads integer attribute `name` into *v; 0, or -1 (absent or unreadable,
+ * *v unchanged). */
+int h5x_attr_read_int(hid_t obj, const char *name, int *v);
 
 /* Insert member f of struct S into compound t; a failure clears ok. */
 #define H5X_INS(t, ok, S, f, mt) \
