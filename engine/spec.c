@@ -2009,8 +2009,8 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
  * bonds at the cap where this counts 52: an upper-end figure).  |Psi1>
  * comes from DMRG at the cap on every bond, so all L - 1 bonds count from
  * t = 0.  DMRG: DMRG_SWEEPS sweeps of DMRG_C L chi^3 seconds (bench --dmrg:
- * chi = 64, L = 140, 8 sweeps in 4.0 s).  Order 2 steps cost about a third of order 4 ones.  A thermal
- * table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
+ * chi = 64, L = 140, 8 sweeps in 4.0 s).  Order 2 steps cost about a third
+ * of order 4 ones.  A thermal table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
  * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds (the four tables
  * of sweeps/paper-reduced-tables.yaml, N = 32, chi 128, 101 betas: 105 s on
  * one core, 2026-11). */
@@ -2020,32 +2020,32 @@ int spec_point_canonical(const spec_point_t *p, char *buf, size_t len)
 #define DMRG_SWEEPS 10
 #define THERMAL_C 2.0e-9 /* per site of the 2N-site purified chain */
 
-/* A thermal table's imaginary-time work, in steps x sites x chi^3 (the
- * MPS has 2N sites; Schmidt rank <= 4^(N/2)), Trotter order included. */
-static double table_work(const spec_point_t *p)
-{
-	const spec_thermal_t *t = p->thermal;
-	double cap = ldexp(1.0, p->L), chi, steps;
-
-	chi = p->chi_max < cap ? p->chi_max : cap;
-	steps = (t->betas[t->nbeta - 1] - t->betas[0]) / (2 * p->dt);
-	if (steps < t->nbeta - 1)
-		steps = t->nbeta - 1;
-	return t->nmu * steps * 2.0 * p->L * chi * chi * chi *
-	       (p->order == 2 ? 1.0 / 3 : 1.0);
-}
-
 static int is_table(const spec_point_t *p)
 {
 	return p->state == SPEC_STATE_THERMAL && p->thermal;
 }
 
 /* The Schmidt rank across any bond of L spins-1/2 is at most 2^(L/2), so a
- * chi_max above that is never reached: cost and memory use the cap. */
+ * chi_max above that is never reached: cost and memory use the cap.  A
+ * thermal table's MPS has 2N sites (N = p->L): at most 2^N. */
 static double chi_eff(const spec_point_t *p)
 {
-	double cap = ldexp(1.0, p->L / 2);
+	double cap = ldexp(1.0, is_table(p) ? p->L : p->L / 2);
 	return p->chi_max < cap ? (double)p->chi_max : cap;
+}
+
+/* A thermal table's imaginary-time work, in steps x sites x chi^3 (2N
+ * sites), Trotter order included. */
+static double table_work(const spec_point_t *p)
+{
+	const spec_thermal_t *t = p->thermal;
+	double chi = chi_eff(p), steps;
+
+	steps = (t->betas[t->nbeta - 1] - t->betas[0]) / (2 * p->dt);
+	if (steps < t->nbeta - 1)
+		steps = t->nbeta - 1;
+	return t->nmu * steps * 2.0 * p->L * chi * chi * chi *
+	       (p->order == 2 ? 1.0 / 3 : 1.0);
 }
 
 double spec_point_cost(const spec_point_t *p)
@@ -2062,11 +2062,8 @@ double spec_point_cost(const spec_point_t *p)
 double spec_point_memory_bytes(const spec_point_t *p)
 {
 	double chi = chi_eff(p);
-	if (is_table(p)) { /* one run: 2N sites, Schmidt rank <= 2^N */
-		double cap = ldexp(1.0, p->L);
-		chi = p->chi_max < cap ? p->chi_max : cap;
+	if (is_table(p)) /* one run: 2N sites */
 		return 16.0 * chi * chi * (8.0 * p->L + 32.0);
-	}
 	/* complex doubles (16 B): the MPS, L tensors chi x 2 x chi, twice
 	 * (state + copy/environment), plus the two-site workspace (theta,
 	 * its SVD factors and LAPACK work: ~32 chi^2) */
