@@ -49,7 +49,6 @@
 #include "version.h"
 
 static int read_attr_str(hid_t obj, const char *name, char *buf, size_t cap);
-static int read_attr_int(hid_t obj, const char *name, int *v);
 
 /* The per-point datasets, in the order of the table below. */
 enum {
@@ -146,8 +145,8 @@ static const struct {
 	{"discarded", 1,
 	 "dimensionless; truncated weight summed over the table's "
 	 "imaginary-time runs",
-	 "discarded[j]: the runs of rows 0..j (rows computed together share "
-	 "one value); the last row holds the table's total"},
+	 "discarded[j]: the runs of rows 0..j; the last row holds the "
+	 "table's total"},
 };
 
 struct archive_s {
@@ -1125,7 +1124,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 		return aerr(err, "'%s' is not a kapitza archive (no root "
 				 "attribute format = \"%s\")",
 			    path, ARCHIVE_FORMAT);
-	if (read_attr_int(a->file, "format_version", &version) ||
+	if (h5x_attr_read_int(a->file, "format_version", &version) ||
 	    version != ARCHIVE_FORMAT_VERSION)
 		return aerr(err, "'%s': archive format version %d, this "
 				 "kapitza writes version %d",
@@ -1135,7 +1134,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 		return aerr(err, "'%s' is an archive of the spec with hash %s, "
 				 "not of this spec (hash %s)",
 			    path, hash, s->hash_hex);
-	if (read_attr_int(a->file, "npoints", &np) || np != s->npoints)
+	if (h5x_attr_read_int(a->file, "npoints", &np) || np != s->npoints)
 		return aerr(err, "'%s' has %d points, the spec %d", path, np,
 			    s->npoints);
 	a->table_ds = H5Dopen2(a->file, "points_table", H5P_DEFAULT);
@@ -1657,20 +1656,6 @@ out:
 	return rc;
 }
 
-static int read_attr_int(hid_t obj, const char *name, int *v)
-{
-	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-	int32_t x = 0;
-	int rc = -1;
-	if (a >= 0 && H5Aread(a, H5T_NATIVE_INT32, &x) >= 0) {
-		*v = x;
-		rc = 0;
-	}
-	if (a >= 0)
-		H5Aclose(a);
-	return rc;
-}
-
 static int read_table(hid_t file, const char *name, hid_t t, int n, void *buf)
 {
 	hid_t d = H5Dopen2(file, name, H5P_DEFAULT), sp = -1;
@@ -1730,7 +1715,7 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 		     path, ARCHIVE_FORMAT);
 		goto out;
 	}
-	if (read_attr_int(f, "format_version", &s->format_version) ||
+	if (h5x_attr_read_int(f, "format_version", &s->format_version) ||
 	    s->format_version != ARCHIVE_FORMAT_VERSION) {
 		aerr(err, "'%s': archive format version %d, this kapitza reads "
 			  "version %d",
@@ -1742,14 +1727,14 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 	read_attr_str(f, "sweep", s->sweep, sizeof s->sweep);
 	read_attr_str(f, "spec_hash", s->spec_hash, sizeof s->spec_hash);
 	read_attr_str(f, "created", s->created, sizeof s->created);
-	if (read_attr_int(f, "npoints", &s->npoints) || s->npoints < 0) {
+	if (h5x_attr_read_int(f, "npoints", &s->npoints) || s->npoints < 0) {
 		aerr(err, "'%s': no valid npoints attribute", path);
 		goto out;
 	}
 	s->shard_index = 0;
 	s->shard_count = 1;
-	read_attr_int(f, "shard_index", &s->shard_index);
-	read_attr_int(f, "shard_count", &s->shard_count);
+	h5x_attr_read_int(f, "shard_index", &s->shard_index);
+	h5x_attr_read_int(f, "shard_count", &s->shard_count);
 	{
 		size_t n = 0;
 		hid_t at = H5Aopen(f, "spec_text", H5P_DEFAULT), ft = -1;
