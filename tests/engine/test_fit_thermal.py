@@ -144,27 +144,26 @@ def main():
         d1 = {int(r["id"]):
               f["analysis/points/%d/trace_distance" % r["id"]][()]
               for r in table}
+
+    def same_as_first(path, what):
+        """beta_eff and d_n of archive `path` equal the first fit's."""
+        with h5py.File(path, "r") as f:
+            for pid in b1:
+                g = f["analysis/points/%d" % pid]
+                check(np.array_equal(g["beta_eff"][()], b1[pid]),
+                      "%s: beta_eff (%d)" % (what, pid))
+                check(np.array_equal(g["trace_distance"][()], d1[pid],
+                                     equal_nan=True),
+                      "%s: d_n (%d)" % (what, pid))
     p = e.kz(["fit", a, "--window", "1:3", "-q"])
     check(p.returncode == 0, "second fit: %d %s" % (p.returncode, p.stderr))
-    with h5py.File(a, "r") as f:
-        for pid in b1:
-            check(np.array_equal(f["analysis/points/%d/beta_eff" % pid][()],
-                                 b1[pid]), "beta_eff reproduced (%d)" % pid)
-            check(np.array_equal(
-                f["analysis/points/%d/trace_distance" % pid][()], d1[pid],
-                equal_nan=True), "d_n reproduced (%d)" % pid)
+    same_as_first(a, "reproduced")
     # the same sweep without its thermal: section takes the tables of the
     # first archive with --tables: the same beta_eff and d_n, bitwise
     nt = e.run_sweep(SPEC[:SPEC.index("thermal:")], "nt")
     p = e.kz(["fit", nt, "--window", "1:3", "-q", "--tables", a])
     check(p.returncode == 0, "fit --tables: %d %s" % (p.returncode, p.stderr))
-    with h5py.File(nt, "r") as f:
-        for pid in b1:
-            check(np.array_equal(f["analysis/points/%d/beta_eff" % pid][()],
-                                 b1[pid]), "--tables: beta_eff (%d)" % pid)
-            check(np.array_equal(
-                f["analysis/points/%d/trace_distance" % pid][()], d1[pid],
-                equal_nan=True), "--tables: d_n (%d)" % pid)
+    same_as_first(nt, "--tables")
     p = e.kz(["fit", a, "--window", "1:3", "-q", "--tables", nt])
     check(p.returncode == 2 and "holds no thermal tables" in p.stderr,
           "--tables without tables refused: %d %s" %
