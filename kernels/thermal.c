@@ -605,8 +605,8 @@ struct thermal_table_s {
 	int *mono;          /* [nm]: e strictly -1 decreasing, +1 increasing,
 			     * 0 neither */
 	int mu0;            /* row with mu = 0, or -1 */
-	double disc;        /* over all runs */
-	double *disc_mu;    /* [nm]: over the two runs of each mu row */
+	double *disc_mu;    /* [nm]: discarded weight of the two runs of each
+			     * mu row */
 };
 
 static int check_grid(const double *x, int n, int nmin, const char *what,
@@ -891,7 +891,6 @@ int thermal_table_create(thermal_table_t **out, const thermal_params_t *p,
 	if (p->threads > 1)
 		openblas_set_num_threads(prev);
 	for (int r = 0; r < nrun; r++) {
-		t->disc += disc[r];
 		t->disc_mu[r / 2] += disc[r];
 		if (rcs[r] && !rc)
 			rc = kz_err(err, rcs[r],
@@ -977,7 +976,10 @@ const kz_cplx *thermal_table_rho3(const thermal_table_t *t)
 }
 double thermal_table_discarded(const thermal_table_t *t)
 {
-	return t ? t->disc : 0;
+	double d = 0;
+	for (int j = 0; t && j < t->nm; j++)
+		d += t->disc_mu[j];
+	return d;
 }
 const double *thermal_table_discarded_mu(const thermal_table_t *t)
 {

@@ -114,8 +114,8 @@ const thermal_params_t *thermal_table_params(const thermal_table_t *t);
 const double *thermal_table_energy(const thermal_table_t *t);
 const double *thermal_table_sz(const thermal_table_t *t);
 const kz_cplx *thermal_table_rho3(const thermal_table_t *t);
-/* Weight discarded by truncation, summed over all runs (0 for tables made
- * from data). */
+/* Weight discarded by truncation, summed over all runs (the sum of
+ * thermal_table_discarded_mu in mu order; 0 for tables made from data). */
 double thermal_table_discarded(const thermal_table_t *t);
 /* The same per mu row ([nmu], borrowed; zeros for tables made from data):
  * independent of how the rows were grouped into tables or threads. */
