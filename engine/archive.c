@@ -1303,30 +1303,6 @@ int archive_destroy(archive_t **ap, char *err)
 
 /* ---- independent writes ------------------------------------------------ */
 
-/* Write `row` of a per-point dataset d (of `cols` columns, 0 = 1-D). */
-static int write_row(archive_t *a, hid_t d, int row, int cols, hid_t mtype,
-		     const void *buf)
-{
-	hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {1, (hsize_t)cols};
-	hsize_t mcount = cols ? (hsize_t)cols : 1;
-	hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, &mcount, NULL);
-	int rc = -1;
-	if (fs < 0 || ms < 0)
-		goto out;
-	if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-				NULL) < 0)
-		goto out;
-	if (H5Dwrite(d, mtype, ms, fs, a->dxpl, buf) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (fs >= 0)
-		H5Sclose(fs);
-	if (ms >= 0)
-		H5Sclose(ms);
-	return rc;
-}
-
 /* Writes rows row0 .. row0+n-1 of d, whole (every other axis), from the
  * contiguous buf of memory type mtype. */
 static int write_rows(archive_t *a, hid_t d, int row0, int n, hid_t mtype,
@@ -1431,31 +1407,27 @@ int archive_write_row(archive_t *a, int point, int row, double t,
 			    "range",
 			    row, point, o->L);
 	const hid_t *ds = a->ds + (size_t)point * NDS;
-	const int L = o->L;
 	const struct {
 		int k;
-		int cols;
 		hid_t mt;
 		const void *buf;
 	} w[DS_RHO3] = {
-		{DS_TIME, 0, H5T_NATIVE_DOUBLE, &t},
-		{DS_SZ, L, H5T_NATIVE_DOUBLE, o->sz},
-		{DS_ENERGY, L - 1, H5T_NATIVE_DOUBLE, o->energy},
-		{DS_ENERGY_CURRENT, L - 1, H5T_NATIVE_DOUBLE,
-		 o->energy_current},
-		{DS_SPIN_CURRENT, L - 1, H5T_NATIVE_DOUBLE, o->spin_current},
-		{DS_ENERGY_FLOW, L, H5T_NATIVE_DOUBLE, o->energy_flow},
-		{DS_ENTROPY, L - 1, H5T_NATIVE_DOUBLE, o->entropy},
-		{DS_BOND_DIM, L - 1, H5T_NATIVE_INT, o->bond_dim},
-		{DS_NORM, 0, H5T_NATIVE_DOUBLE, &o->norm},
-		{DS_DISCARDED, 0, H5T_NATIVE_DOUBLE, &discarded_total},
-		{DS_DISCARDED_MAX, 0, H5T_NATIVE_DOUBLE, &discarded_max},
+		{DS_TIME, H5T_NATIVE_DOUBLE, &t},
+		{DS_SZ, H5T_NATIVE_DOUBLE, o->sz},
+		{DS_ENERGY, H5T_NATIVE_DOUBLE, o->energy},
+		{DS_ENERGY_CURRENT, H5T_NATIVE_DOUBLE, o->energy_current},
+		{DS_SPIN_CURRENT, H5T_NATIVE_DOUBLE, o->spin_current},
+		{DS_ENERGY_FLOW, H5T_NATIVE_DOUBLE, o->energy_flow},
+		{DS_ENTROPY, H5T_NATIVE_DOUBLE, o->entropy},
+		{DS_BOND_DIM, H5T_NATIVE_INT, o->bond_dim},
+		{DS_NORM, H5T_NATIVE_DOUBLE, &o->norm},
+		{DS_DISCARDED, H5T_NATIVE_DOUBLE, &discarded_total},
+		{DS_DISCARDED_MAX, H5T_NATIVE_DOUBLE, &discarded_max},
 	};
 	/* time last: a reader that sees time[row] sees the whole row */
 	for (int j = DS_RHO3 - 1; j >= 0; j--)
 		if (ds[w[j].k] >= 0 &&
-		    write_row(a, ds[w[j].k], row, w[j].cols, w[j].mt,
-			      w[j].buf))
+		    write_rows(a, ds[w[j].k], row, 1, w[j].mt, w[j].buf))
 			return h5err(err, "archive: writing a measurement row");
 	return 0;
 }
@@ -1474,25 +1446,10 @@ int archive_write_rho3(archive_t *a, int point, int row, const double *rho,
 		return aerr(err, "archive: rho3 row %d of point %d out of "
 				 "range (or not requested)",
 			    row, point);
-	hid_t d = a->ds[(size_t)point * NDS + DS_RHO3];
-	hsize_t start[4] = {(hsize_t)row, 0, 0, 0};
-	hsize_t count[4] = {1, (hsize_t)(a->L[point] - 2), 8, 8};
-	hid_t fs = H5Dget_space(d), ms = H5Screate_simple(4, count, NULL);
-	int rc = -1;
-	if (fs < 0 || ms < 0 ||
-	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-				NULL) < 0 ||
-	    H5Dwrite(d, a->cplx_t, ms, fs, a->dxpl, rho) < 0) {
-		h5err(err, "archive: writing rho3");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fs >= 0)
-		H5Sclose(fs);
-	if (ms >= 0)
-		H5Sclose(ms);
-	return rc;
+	if (write_rows(a, a->ds[(size_t)point * NDS + DS_RHO3], row, 1,
+		       a->cplx_t, rho))
+		return h5err(err, "archive: writing rho3");
+	return 0;
 }
 
 static int write_table_row(archive_t *a, hid_t d, hid_t t, int point,
@@ -1584,22 +1541,14 @@ int archive_clear_rows(archive_t *a, int point, int from, char *err)
 	for (int row = from; row < a->nmeas[point]; row++)
 		for (int k = 0; k < NDS; k++) {
 			hid_t ds = a->ds[(size_t)point * NDS + k];
-			const int L = a->L[point];
-			int cols = dsinfo[k].cols == 1   ? L
-				   : dsinfo[k].cols == 2 ? L - 1
-							 : 0;
+			const int kind = ds_kind(a, point, k);
 			if (ds < 0)
 				continue;
-			if (dsinfo[k].cols == 3) {
-				if (archive_write_rho3(a, point, row, d, err))
-					goto out;
-				continue;
-			}
-			if (write_row(a, ds, row, cols,
-				      dsinfo[k].is_int ? H5T_NATIVE_INT32
-						       : H5T_NATIVE_DOUBLE,
-				      dsinfo[k].is_int ? (void *)iv
-						       : (void *)d)) {
+			if (write_rows(a, ds, row, 1,
+				       kind == MT_INT    ? H5T_NATIVE_INT32
+				       : kind == MT_CPLX ? a->cplx_t
+							 : H5T_NATIVE_DOUBLE,
+				       kind == MT_INT ? (void *)iv : (void *)d)) {
 				h5err(err, "archive: clearing a row");
 				goto out;
 			}
