@@ -540,7 +540,7 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	int L = p->L, nb = L - 1, rc = -1, m = 0;
 	double tlast = -INFINITY;
 	fit_line_t fr, fl;
-	char ferr[FIT_ERRLEN];
+	char ferr[EU_ERRLEN];
 
 	memset(r, 0, sizeof *r);
 	r->point_id = p->id;
@@ -700,7 +700,7 @@ static int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout,
 		vf_row_t *r = &rows[g];
 		int m = 0, first = -1, off = 0, excluded = 0, dup = 0;
 		fit_line_t f, fw;
-		char ferr[FIT_ERRLEN];
+		char ferr[EU_ERRLEN];
 		r->group = g;
 		r->A = r->A_sd = r->B = r->B_sd = r->cov = NAN;
 		r->A_w = r->A_w_sd = r->B_w = r->B_w_sd = r->cov_w = NAN;
@@ -1070,7 +1070,7 @@ static int thermal_point(hid_t f, const char *archive, pt_t *q,
 	hid_t cplx = h5x_complex_type();
 	const tab_t *ttl, *ttr;
 	const thermal_table_t *tl, *tr;
-	char path[80], ferr[FIT_ERRLEN];
+	char path[80], ferr[EU_ERRLEN];
 	double J = p->J;
 
 	memset(r, 0, sizeof *r);

@@ -33,6 +33,7 @@
  * collectively and changes no metadata either: every table a later attempt
  * needs (/status, /provenance, /history) exists from creation. */
 #include "archive.h"
+#include "eu.h"
 #include "h5x.h"
 
 #include <errno.h>
@@ -166,19 +167,6 @@ struct archive_s {
 
 /* ---- errors ------------------------------------------------------------ */
 
-static int aerr(char *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int aerr(char *err, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, ARCHIVE_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
 {
 	/* innermost first (H5E_WALK_UPWARD): keep the first description */
@@ -199,7 +187,7 @@ static int h5err(char *err, const char *what)
 {
 	char why[256];
 	h5why(why);
-	return aerr(err, "%s%s%s", what, why[0] ? ": " : "", why);
+	return eu_err(err, "%s%s%s", what, why[0] ? ": " : "", why);
 }
 
 /* Ranks agree: returns the smallest rc over comm (0 if all ok); when this
@@ -209,7 +197,7 @@ static int agree(MPI_Comm comm, int rc, char *err)
 	int all = rc;
 	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
 	if (all && !rc)
-		aerr(err, "archive: another rank failed while creating the "
+		eu_err(err, "archive: another rank failed while creating the "
 			  "archive");
 	return all;
 }
@@ -620,7 +608,7 @@ static int create_point(hid_t points, const spec_point_t *p, hid_t cplx,
 	for (int k = 0; k < NDS; k++)
 		ds[k] = -1;
 	if (p->state == SPEC_STATE_THERMAL && !p->thermal)
-		return aerr(err, "archive: thermal table %d without its "
+		return eu_err(err, "archive: thermal table %d without its "
 				 "section",
 			    p->id);
 	snprintf(name, sizeof name, "%d", p->id);
@@ -685,7 +673,7 @@ static int fill_points(archive_t *a, char *err)
 	int32_t *iv = malloc(CAP * sizeof *iv);
 	int rc = -1;
 	if (!d || !iv) {
-		aerr(err, "archive: out of memory");
+		eu_err(err, "archive: out of memory");
 		goto out;
 	}
 	for (int k = 0; k < CAP; k++) {
@@ -760,14 +748,6 @@ out:
 	free(d);
 	free(iv);
 	return rc;
-}
-
-static void utc_now(char *buf, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static int root_attrs(hid_t file, const spec_t *s, const char *created,
@@ -874,7 +854,7 @@ static int publish(const char *tmp, const char *path, int force, char *err)
 	struct stat sb;
 	if (force) {
 		if (rename(tmp, path))
-			return aerr(err, "cannot create archive '%s': %s", path,
+			return eu_err(err, "cannot create archive '%s': %s", path,
 				    strerror(errno));
 		return 0;
 	}
@@ -883,17 +863,17 @@ static int publish(const char *tmp, const char *path, int force, char *err)
 		return 0;
 	}
 	if (errno == EEXIST)
-		return aerr(err, "cannot create archive '%s': it exists (an "
+		return eu_err(err, "cannot create archive '%s': it exists (an "
 				 "existing archive is only replaced with "
 				 "--force)",
 			    path);
 	if (stat(path, &sb) == 0)
-		return aerr(err, "cannot create archive '%s': it exists (an "
+		return eu_err(err, "cannot create archive '%s': it exists (an "
 				 "existing archive is only replaced with "
 				 "--force)",
 			    path);
 	if (rename(tmp, path))
-		return aerr(err, "cannot create archive '%s': %s", path,
+		return eu_err(err, "cannot create archive '%s': %s", path,
 			    strerror(errno));
 	return 0;
 }
@@ -912,14 +892,14 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	a = archive_alloc(comm, s);
 	if (!a)
-		rc = aerr(err, "archive: out of memory");
+		rc = eu_err(err, "archive: out of memory");
 	else if (s->text && strlen(s->text) > 60000)
-		rc = aerr(err, "archive: the spec text is %zu bytes; at most "
+		rc = eu_err(err, "archive: the spec text is %zu bytes; at most "
 			       "60000 fit in an attribute",
 			  strlen(s->text));
 	else if (o->shard_count < 1 || o->shard_index < 0 ||
 		 o->shard_index >= o->shard_count)
-		rc = aerr(err, "archive: shard %d of %d", o->shard_index,
+		rc = eu_err(err, "archive: shard %d of %d", o->shard_index,
 			  o->shard_count);
 	if ((rc = agree(comm, rc, err)))
 		goto out;
@@ -927,12 +907,12 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 	/* identical attribute values and names on every rank: rank 0's */
 	if (rank == 0) {
 		struct stat sb;
-		utc_now(created, sizeof created);
+		eu_utc_now(created, sizeof created);
 		if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path,
 			     (long)getpid()) >= (int)sizeof tmp)
-			rc = aerr(err, "archive path too long: '%s'", path);
+			rc = eu_err(err, "archive path too long: '%s'", path);
 		else if (!o->force && stat(path, &sb) == 0)
-			rc = aerr(err, "cannot create archive '%s': it exists "
+			rc = eu_err(err, "cannot create archive '%s': it exists "
 				       "(an existing archive is only replaced "
 				       "with --force)",
 				  path);
@@ -950,7 +930,7 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 	if (a->file < 0) {
 		char why[256];
 		h5why(why);
-		rc = aerr(err, "cannot create archive '%s'%s%s%s", path,
+		rc = eu_err(err, "cannot create archive '%s'%s%s%s", path,
 			  why[0] ? ": " : "", why,
 			  o->force ? "" : " (an existing archive is only "
 					  "replaced with --force)");
@@ -1025,7 +1005,7 @@ int archive_create_ex(archive_t **ap, MPI_Comm comm, const char *path,
 		archive_point_row_t *rows = calloc((size_t)s->npoints + 1,
 						   sizeof *rows);
 		if (!rows) {
-			rc = aerr(err, "archive: out of memory");
+			rc = eu_err(err, "archive: out of memory");
 		} else {
 			for (int i = 0; i < s->npoints; i++)
 				row_from_point(&rows[i], &s->points[i]);
@@ -1121,21 +1101,21 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 
 	if (read_attr_str(a->file, "format", fmt, sizeof fmt) ||
 	    strcmp(fmt, ARCHIVE_FORMAT))
-		return aerr(err, "'%s' is not a kapitza archive (no root "
+		return eu_err(err, "'%s' is not a kapitza archive (no root "
 				 "attribute format = \"%s\")",
 			    path, ARCHIVE_FORMAT);
 	if (h5x_attr_read_int(a->file, "format_version", &version) ||
 	    version != ARCHIVE_FORMAT_VERSION)
-		return aerr(err, "'%s': archive format version %d, this "
+		return eu_err(err, "'%s': archive format version %d, this "
 				 "kapitza writes version %d",
 			    path, version, ARCHIVE_FORMAT_VERSION);
 	read_attr_str(a->file, "spec_hash", hash, sizeof hash);
 	if (strcmp(hash, s->hash_hex))
-		return aerr(err, "'%s' is an archive of the spec with hash %s, "
+		return eu_err(err, "'%s' is an archive of the spec with hash %s, "
 				 "not of this spec (hash %s)",
 			    path, hash, s->hash_hex);
 	if (h5x_attr_read_int(a->file, "npoints", &np) || np != s->npoints)
-		return aerr(err, "'%s' has %d points, the spec %d", path, np,
+		return eu_err(err, "'%s' has %d points, the spec %d", path, np,
 			    s->npoints);
 	a->table_ds = H5Dopen2(a->file, "points_table", H5P_DEFAULT);
 	a->status_ds = H5Dopen2(a->file, "status", H5P_DEFAULT);
@@ -1146,7 +1126,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 		return h5err(err, "archive: opening the tables");
 	rows = calloc((size_t)np + 1, sizeof *rows);
 	if (!rows)
-		return aerr(err, "archive: out of memory");
+		return eu_err(err, "archive: out of memory");
 	if (H5Dread(a->table_ds, a->table_t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
 		    rows) < 0) {
 		h5err(err, "archive: reading the points table");
@@ -1154,7 +1134,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 	}
 	for (int i = 0; i < np; i++)
 		if (rows[i].id != i || strcmp(rows[i].hash, s->points[i].hash_hex)) {
-			aerr(err, "'%s': point %d has hash %s in the archive but "
+			eu_err(err, "'%s': point %d has hash %s in the archive but "
 				  "%s in its spec as this kapitza reads it",
 			     path, i, rows[i].hash, s->points[i].hash_hex);
 			goto out;
@@ -1178,7 +1158,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 			int bad = open_table(a, g, i, p);
 			H5Gclose(g);
 			if (bad) {
-				aerr(err, "'%s': /points/%d/%s is missing or has "
+				eu_err(err, "'%s': /points/%d/%s is missing or has "
 					  "the wrong shape",
 				     path, i, tdsinfo[bad - 1].name);
 				goto out;
@@ -1204,7 +1184,7 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 			if (r < 1 || dims[0] != (hsize_t)p->n_measure ||
 			    (want && dims[1] != want)) {
 				H5Gclose(g);
-				aerr(err, "'%s': /points/%d/%s is missing or has "
+				eu_err(err, "'%s': /points/%d/%s is missing or has "
 					  "the wrong shape",
 				     path, i, dsinfo[k].name);
 				goto out;
@@ -1231,7 +1211,7 @@ int archive_open(archive_t **ap, MPI_Comm comm, const char *path,
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	a = archive_alloc(comm, s);
 	if (!a)
-		rc = aerr(err, "archive: out of memory");
+		rc = eu_err(err, "archive: out of memory");
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 	rc = setup_types(a, &fapl, err);
@@ -1241,7 +1221,7 @@ int archive_open(archive_t **ap, MPI_Comm comm, const char *path,
 	if (a->file < 0) {
 		char why[256];
 		h5why(why);
-		rc = aerr(err, "cannot open archive '%s'%s%s", path,
+		rc = eu_err(err, "cannot open archive '%s'%s%s", path,
 			  why[0] ? ": " : "", why);
 	}
 	if ((rc = agree(comm, rc, err)))
@@ -1346,7 +1326,7 @@ int archive_write_table_rows(archive_t *a, int point, int row0, int n,
 	const hid_t *ds;
 	if (!archive_is_table(a, point) || row0 < 0 || n < 1 ||
 	    row0 + n > a->nmeas[point])
-		return aerr(err,
+		return eu_err(err,
 			    "archive: rows %d..%d of thermal table %d out of "
 			    "range (or not a table)",
 			    row0, row0 + n - 1, point);
@@ -1374,7 +1354,7 @@ static int clear_table_rows(archive_t *a, int point, int from, char *err)
 	double *d = malloc(len * sizeof *d);
 	int rc = -1;
 	if (!d)
-		return aerr(err, "archive: out of memory");
+		return eu_err(err, "archive: out of memory");
 	for (size_t k = 0; k < len; k++)
 		d[k] = NAN;
 	if (write_rows(a, ds[TDS_MU], from, n, H5T_NATIVE_DOUBLE, d) ||
@@ -1402,7 +1382,7 @@ int archive_write_row(archive_t *a, int point, int row, double t,
 	if (point < 0 || point >= a->npoints || row < 0 ||
 	    row >= a->nmeas[point] || o->L != a->L[point] ||
 	    a->nbeta[point])
-		return aerr(err,
+		return eu_err(err,
 			    "archive: row %d of point %d (L = %d) out of "
 			    "range",
 			    row, point, o->L);
@@ -1443,7 +1423,7 @@ int archive_write_rho3(archive_t *a, int point, int row, const double *rho,
 {
 	if (!archive_wants_rho3(a, point) || row < 0 ||
 	    row >= a->nmeas[point])
-		return aerr(err, "archive: rho3 row %d of point %d out of "
+		return eu_err(err, "archive: rho3 row %d of point %d out of "
 				 "range (or not requested)",
 			    row, point);
 	if (write_rows(a, a->ds[(size_t)point * NDS + DS_RHO3], row, 1,
@@ -1459,7 +1439,7 @@ static int write_table_row(archive_t *a, hid_t d, hid_t t, int point,
 	hid_t fs = -1, ms = -1;
 	int rc = -1;
 	if (point < 0 || point >= a->npoints)
-		return aerr(err, "archive: point %d out of range", point);
+		return eu_err(err, "archive: point %d out of range", point);
 	fs = H5Dget_space(d);
 	ms = H5Screate_simple(1, &count, NULL);
 	if (fs < 0 || ms < 0 ||
@@ -1489,7 +1469,7 @@ int archive_write_history(archive_t *a, int point, int slot,
 		return 0; /* an archive from before /history: nothing kept */
 	if (point < 0 || point >= a->npoints || slot < 0 ||
 	    slot >= ARCHIVE_HISTORY)
-		return aerr(err, "archive: history slot %d of point %d out of "
+		return eu_err(err, "archive: history slot %d of point %d out of "
 				 "range",
 			    slot, point);
 	fs = H5Dget_space(a->hist_ds);
@@ -1517,7 +1497,7 @@ int archive_clear_rows(archive_t *a, int point, int from, char *err)
 	size_t cap;
 	int rc = -1;
 	if (point < 0 || point >= a->npoints || from < 0)
-		return aerr(err, "archive: clearing rows %d.. of point %d: out "
+		return eu_err(err, "archive: clearing rows %d.. of point %d: out "
 				 "of range",
 			    from, point);
 	if (from >= a->nmeas[point])
@@ -1530,7 +1510,7 @@ int archive_clear_rows(archive_t *a, int point, int from, char *err)
 	d = malloc(cap * sizeof *d);
 	iv = malloc(cap * sizeof *iv);
 	if (!d || !iv) {
-		aerr(err, "archive: out of memory");
+		eu_err(err, "archive: out of memory");
 		goto out;
 	}
 	for (size_t k = 0; k < cap; k++) {
@@ -1648,25 +1628,25 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 	if (f < 0) {
 		char why[256];
 		h5why(why);
-		aerr(err, "cannot open archive '%s'%s%s", path,
+		eu_err(err, "cannot open archive '%s'%s%s", path,
 		     why[0] ? ": " : "", why);
 		goto out;
 	}
 	s = calloc(1, sizeof *s);
 	if (!s) {
-		aerr(err, "out of memory");
+		eu_err(err, "out of memory");
 		goto out;
 	}
 	if (read_attr_str(f, "format", s->format, sizeof s->format) ||
 	    strcmp(s->format, ARCHIVE_FORMAT)) {
-		aerr(err, "'%s' is not a kapitza archive (no root attribute "
+		eu_err(err, "'%s' is not a kapitza archive (no root attribute "
 			  "format = \"%s\")",
 		     path, ARCHIVE_FORMAT);
 		goto out;
 	}
 	if (h5x_attr_read_int(f, "format_version", &s->format_version) ||
 	    s->format_version != ARCHIVE_FORMAT_VERSION) {
-		aerr(err, "'%s': archive format version %d, this kapitza reads "
+		eu_err(err, "'%s': archive format version %d, this kapitza reads "
 			  "version %d",
 		     path, s->format_version, ARCHIVE_FORMAT_VERSION);
 		goto out;
@@ -1677,7 +1657,7 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 	read_attr_str(f, "spec_hash", s->spec_hash, sizeof s->spec_hash);
 	read_attr_str(f, "created", s->created, sizeof s->created);
 	if (h5x_attr_read_int(f, "npoints", &s->npoints) || s->npoints < 0) {
-		aerr(err, "'%s': no valid npoints attribute", path);
+		eu_err(err, "'%s': no valid npoints attribute", path);
 		goto out;
 	}
 	s->shard_index = 0;
@@ -1696,7 +1676,7 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 		s->spec_text = calloc(n + 2, 1);
 		if (!s->spec_text ||
 		    read_attr_str(f, "spec_text", s->spec_text, n + 2)) {
-			aerr(err, "'%s': no spec_text attribute", path);
+			eu_err(err, "'%s': no spec_text attribute", path);
 			goto out;
 		}
 	}
@@ -1706,7 +1686,7 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 	tt = table_type();
 	ht = history_type();
 	if (!s->points || !s->status || st < 0 || tt < 0 || ht < 0) {
-		aerr(err, "out of memory");
+		eu_err(err, "out of memory");
 		goto out;
 	}
 	if (read_table(f, "points_table", tt, s->npoints, s->points) ||
@@ -1773,7 +1753,7 @@ static hid_t open_ro(const char *path, char *err)
 	if (f < 0) {
 		char why[256];
 		h5why(why);
-		aerr(err, "cannot open archive '%s'%s%s", path,
+		eu_err(err, "cannot open archive '%s'%s%s", path,
 		     why[0] ? ": " : "", why);
 	}
 out:
@@ -1846,13 +1826,13 @@ int archive_summary_rows(archive_summary_t *s, const char *path, char *err)
 	s->rows_present = calloc((size_t)s->npoints + 1,
 				 sizeof *s->rows_present);
 	if (!s->rows_present)
-		return aerr(err, "out of memory");
+		return eu_err(err, "out of memory");
 	for (int k = 0; k < s->npoints; k++)
 		cap = s->points[k].n_measure > cap ? s->points[k].n_measure
 						   : cap;
 	t = malloc(((size_t)cap + 1) * sizeof *t);
 	if (!t) {
-		aerr(err, "out of memory");
+		eu_err(err, "out of memory");
 		goto out;
 	}
 	f = open_ro(path, err);

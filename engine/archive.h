@@ -25,6 +25,8 @@
 #ifndef ARCHIVE_H
 #define ARCHIVE_H
 
+#include "eu.h"
+
 #include <mpi.h>
 #include <stdint.h>
 
@@ -33,7 +35,6 @@
 
 #define ARCHIVE_FORMAT "kapitza-archive"
 #define ARCHIVE_FORMAT_VERSION 1
-#define ARCHIVE_ERRLEN 1024
 #define ARCHIVE_MSGLEN 256 /* error message stored in /status, NUL incl. */
 
 /* The point state machine (see farm.c for who moves a point). */

@@ -44,34 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eu.h"
 #include "mps_io.h"
 
 struct ckpt_lock_s {
 	int fd;
 };
-
-static int cerr(char *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int cerr(char *err, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, CKPT_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-uint64_t ckpt_fnv1a(uint64_t h, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	for (size_t k = 0; k < n; k++) {
-		h ^= p[k];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 int ckpt_dir_of(char *dir, size_t n, const char *archive_path)
 {
@@ -163,14 +141,6 @@ static void decode(const unsigned char *b, ckpt_header_t *h)
 	h->payload_bytes = le_get(b + 152, 8);
 }
 
-static void utc_now(char *buf, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- the directory ----------------------------------------------------- */
 
 static int ensure_dir(const char *dir, char *err)
@@ -180,7 +150,7 @@ static int ensure_dir(const char *dir, char *err)
 		return 0;
 	if (errno == EEXIST && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
 		return 0;
-	return cerr(err, "cannot create the checkpoint directory '%s': %s",
+	return eu_err(err, "cannot create the checkpoint directory '%s': %s",
 		    dir, errno == EEXIST ? "a file of that name is in the way"
 					 : strerror(errno));
 }
@@ -201,7 +171,7 @@ int ckpt_dir_prepare(const char *dir, int fresh, char *err)
 		return -1;
 	d = opendir(dir);
 	if (!d)
-		return cerr(err, "cannot read the checkpoint directory '%s': %s",
+		return eu_err(err, "cannot read the checkpoint directory '%s': %s",
 			    dir, strerror(errno));
 	while ((e = readdir(d))) {
 		const int tmp = strstr(e->d_name, ".ckpt.tmp.") != NULL;
@@ -211,7 +181,7 @@ int ckpt_dir_prepare(const char *dir, int fresh, char *err)
 		    (int)sizeof path)
 			continue;
 		if (unlink(path) && errno != ENOENT) {
-			rc = cerr(err, "cannot remove '%s': %s", path,
+			rc = eu_err(err, "cannot remove '%s': %s", path,
 				  strerror(errno));
 			break;
 		}
@@ -254,27 +224,27 @@ static int write_atomic(const char *dir, const char *name,
 	if (snprintf(dst, sizeof dst, "%s/%s", dir, name) >= (int)sizeof dst ||
 	    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dst, (long)getpid()) >=
 		    (int)sizeof tmp)
-		return cerr(err, "checkpoint path too long in '%s'", dir);
+		return eu_err(err, "checkpoint path too long in '%s'", dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
-		cerr(err, "cannot write checkpoint '%s': %s", tmp,
+		eu_err(err, "cannot write checkpoint '%s': %s", tmp,
 		     strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, buf, n) || fsync(fd)) {
-		cerr(err, "cannot write checkpoint '%s': %s", tmp,
+		eu_err(err, "cannot write checkpoint '%s': %s", tmp,
 		     strerror(errno));
 		goto out;
 	}
 	if (close(fd)) {
 		fd = -1;
-		cerr(err, "cannot write checkpoint '%s': %s", tmp,
+		eu_err(err, "cannot write checkpoint '%s': %s", tmp,
 		     strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, dst)) {
-		cerr(err, "cannot rename checkpoint '%s' to '%s': %s", tmp, dst,
+		eu_err(err, "cannot rename checkpoint '%s' to '%s': %s", tmp, dst,
 		     strerror(errno));
 		goto out;
 	}
@@ -297,24 +267,24 @@ int ckpt_write(const char *dir, const ckpt_header_t *h0, const mps_t *m,
 	int rc = -1;
 
 	if (strlen(h.point_hash) != 16 || strlen(h.spec_hash) != 16)
-		return cerr(err, "checkpoint: bad hashes '%s' '%s'",
+		return eu_err(err, "checkpoint: bad hashes '%s' '%s'",
 			    h.point_hash, h.spec_hash);
 	h.payload_bytes = mps_serial_bytes(m);
-	utc_now(h.written, sizeof h.written);
+	eu_utc_now(h.written, sizeof h.written);
 	const size_t n = CKPT_HEADER_BYTES + (size_t)h.payload_bytes + 8;
 	buf = malloc(n);
 	if (!buf) {
-		cerr(err, "checkpoint of point %s: out of memory (%zu bytes)",
+		eu_err(err, "checkpoint of point %s: out of memory (%zu bytes)",
 		     h.point_hash, n);
 		goto out;
 	}
 	encode(buf, &h);
 	if (mps_serialise(m, buf + CKPT_HEADER_BYTES, (size_t)h.payload_bytes,
 			  kerr)) {
-		cerr(err, "checkpoint of point %s: %s", h.point_hash, kerr);
+		eu_err(err, "checkpoint of point %s: %s", h.point_hash, kerr);
 		goto out;
 	}
-	le_put(buf + n - 8, ckpt_fnv1a(CKPT_FNV_INIT, buf, n - 8), 8);
+	le_put(buf + n - 8, eu_fnv1a(EU_FNV_INIT, buf, n - 8), 8);
 	/* the archive rows this checkpoint vouches for reach the disk
 	 * first: after a crash, a checkpoint never points past the data */
 	if (sync_path) {
@@ -331,48 +301,6 @@ out:
 	return rc;
 }
 
-/* Reads the whole file; *n its size. */
-static int slurp(const char *path, unsigned char **buf, size_t *n, char *err)
-{
-	struct stat sb;
-	int fd = open(path, O_RDONLY), rc = -1;
-	*buf = NULL;
-	if (fd < 0)
-		return cerr(err, "cannot read checkpoint '%s': %s", path,
-			    strerror(errno));
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		cerr(err, "cannot read checkpoint '%s': not a regular file",
-		     path);
-		goto out;
-	}
-	*n = (size_t)sb.st_size;
-	*buf = malloc(*n + 1);
-	if (!*buf) {
-		cerr(err, "checkpoint '%s': out of memory (%zu bytes)", path,
-		     *n);
-		goto out;
-	}
-	for (size_t got = 0; got < *n;) {
-		ssize_t r = read(fd, *buf + got, *n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			cerr(err, "cannot read checkpoint '%s': %s", path,
-			     r < 0 ? strerror(errno) : "file shrank");
-			goto out;
-		}
-		got += (size_t)r;
-	}
-	rc = 0;
-out:
-	close(fd);
-	if (rc) {
-		free(*buf);
-		*buf = NULL;
-	}
-	return rc;
-}
-
 int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 {
 	unsigned char *buf = NULL;
@@ -383,24 +311,24 @@ int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 	if (m)
 		*m = NULL;
 	memset(h, 0, sizeof *h);
-	if (slurp(path, &buf, &n, err))
+	if (eu_read_file(path, "checkpoint", &buf, &n, err))
 		return -1;
 	if (n < 16 || memcmp(buf, CKPT_MAGIC, 8)) {
-		cerr(err, "'%s' is not a kapitza checkpoint (no magic "
+		eu_err(err, "'%s' is not a kapitza checkpoint (no magic "
 			  "\"KZCKPT\")",
 		     path);
 		goto out;
 	}
 	const uint32_t version = (uint32_t)le_get(buf + 8, 4);
 	if (version != CKPT_VERSION) {
-		cerr(err, "checkpoint '%s' has format version %u; this kapitza "
+		eu_err(err, "checkpoint '%s' has format version %u; this kapitza "
 			  "reads version %d",
 		     path, (unsigned)version, CKPT_VERSION);
 		goto out;
 	}
 	if (n < CKPT_HEADER_BYTES + 8 ||
 	    le_get(buf + 12, 4) != CKPT_HEADER_BYTES) {
-		cerr(err, "checkpoint '%s' is truncated (%zu bytes, shorter "
+		eu_err(err, "checkpoint '%s' is truncated (%zu bytes, shorter "
 			  "than its header)",
 		     path, n);
 		goto out;
@@ -408,7 +336,7 @@ int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 	decode(buf, h);
 	if (h->payload_bytes > n ||
 	    (uint64_t)n != CKPT_HEADER_BYTES + h->payload_bytes + 8) {
-		cerr(err, "checkpoint '%s' is %s: %zu bytes, its header says "
+		eu_err(err, "checkpoint '%s' is %s: %zu bytes, its header says "
 			  "%llu",
 		     path,
 		     (uint64_t)n < CKPT_HEADER_BYTES + h->payload_bytes + 8
@@ -419,14 +347,14 @@ int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 					  h->payload_bytes + 8));
 		goto out;
 	}
-	if (ckpt_fnv1a(CKPT_FNV_INIT, buf, n - 8) != le_get(buf + n - 8, 8)) {
-		cerr(err, "checkpoint '%s' is damaged: checksum mismatch",
+	if (eu_fnv1a(EU_FNV_INIT, buf, n - 8) != le_get(buf + n - 8, 8)) {
+		eu_err(err, "checkpoint '%s' is damaged: checksum mismatch",
 		     path);
 		goto out;
 	}
 	if (m && mps_deserialise(m, buf + CKPT_HEADER_BYTES,
 				 (size_t)h->payload_bytes, kerr)) {
-		cerr(err, "checkpoint '%s': %s", path, kerr);
+		eu_err(err, "checkpoint '%s': %s", path, kerr);
 		goto out;
 	}
 	rc = 0;
@@ -439,12 +367,12 @@ int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	       const spec_point_t *p, char *err)
 {
 	if (strcmp(h->point_hash, p->hash_hex))
-		return cerr(err,
+		return eu_err(err,
 			    "the checkpoint belongs to point %s (id %d), not "
 			    "to point %s (id %d)",
 			    h->point_hash, h->point_id, p->hash_hex, p->id);
 	if (strcmp(h->spec_hash, spec_hash))
-		return cerr(err,
+		return eu_err(err,
 			    "the checkpoint was written by a sweep with spec "
 			    "hash %s, this archive's spec hash is %s",
 			    h->spec_hash, spec_hash);
@@ -454,7 +382,7 @@ int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	    h->row >= p->n_measure - 1 ||
 	    h->steps != (int64_t)h->row * p->steps_per_measure || h->t != t ||
 	    h->nup < 0 || h->nup > h->L)
-		return cerr(err,
+		return eu_err(err,
 			    "the checkpoint's L = %d, dt = %g, row %d, %lld "
 			    "steps, t = %g do not fit the point (L = %d, "
 			    "dt = %g, %d rows of %d steps)",
@@ -480,7 +408,7 @@ int ckpt_copy(const char *src, const char *dst_dir, char *err)
 	size_t n = 0;
 	char name[64];
 	int rc = -1;
-	if (ckpt_read(src, &h, NULL, err) || slurp(src, &buf, &n, err))
+	if (ckpt_read(src, &h, NULL, err) || eu_read_file(src, "checkpoint", &buf, &n, err))
 		goto out;
 	if (ensure_dir(dst_dir, err))
 		goto out;
@@ -504,13 +432,13 @@ int ckpt_lock_create(ckpt_lock_t **lp, const char *dir, char *err)
 	if (ensure_dir(dir, err))
 		return -1;
 	if (snprintf(path, sizeof path, "%s/LOCK", dir) >= (int)sizeof path)
-		return cerr(err, "lock path too long in '%s'", dir);
+		return eu_err(err, "lock path too long in '%s'", dir);
 	l = calloc(1, sizeof *l);
 	if (!l)
-		return cerr(err, "out of memory");
+		return eu_err(err, "out of memory");
 	l->fd = open(path, O_RDWR | O_CREAT, 0644);
 	if (l->fd < 0) {
-		cerr(err, "cannot open the lock '%s': %s", path,
+		eu_err(err, "cannot open the lock '%s': %s", path,
 		     strerror(errno));
 		goto out;
 	}
@@ -525,12 +453,12 @@ int ckpt_lock_create(ckpt_lock_t **lp, const char *dir, char *err)
 		q.l_whence = SEEK_SET;
 		if ((e == EACCES || e == EAGAIN) && !fcntl(l->fd, F_GETLK, &q) &&
 		    q.l_type != F_UNLCK)
-			cerr(err, "another kapitza process (pid %ld%s) is "
+			eu_err(err, "another kapitza process (pid %ld%s) is "
 				  "working on this archive (lock '%s' held)",
 			     (long)q.l_pid, q.l_pid ? "" : ", on another host",
 			     path);
 		else
-			cerr(err, "cannot lock '%s': %s", path, strerror(e));
+			eu_err(err, "cannot lock '%s': %s", path, strerror(e));
 		goto out;
 	}
 	rc = 0;

@@ -19,6 +19,8 @@
 #ifndef CHECKPOINT_H
 #define CHECKPOINT_H
 
+#include "eu.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,6 @@
 #define CKPT_MAGIC "KZCKPT\r\n" /* 8 bytes, no NUL */
 #define CKPT_VERSION 1
 #define CKPT_HEADER_BYTES 160
-#define CKPT_ERRLEN 1024
 
 typedef struct {
 	int version;
@@ -93,9 +94,5 @@ int ckpt_copy(const char *src, const char *dst_dir, char *err);
 typedef struct ckpt_lock_s ckpt_lock_t;
 int ckpt_lock_create(ckpt_lock_t **l, const char *dir, char *err);
 void ckpt_lock_destroy(ckpt_lock_t **l);
-
-/* FNV-1a 64 of n bytes, continuing from h (start: CKPT_FNV_INIT). */
-#define CKPT_FNV_INIT 0xcbf29ce484222325ULL
-uint64_t ckpt_fnv1a(uint64_t h, const void *buf, size_t n);
 
 #endif

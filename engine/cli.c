@@ -34,7 +34,7 @@ int cli_default_threads(int *t, char *err)
 		snprintf(buf, sizeof buf, "%s", v);
 		buf[strcspn(buf, ",")] = 0;
 		if (cli_parse_int(buf, t) || *t < 1) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "%s='%s' is not a positive thread count",
 				 vars[k], v);
 			return -1;

@@ -7,7 +7,7 @@ int cli_parse_int(const char *s, int *v);
 
 /* Kernel threads per rank when no flag gives them: SLURM_CPUS_PER_TASK,
  * else OMP_NUM_THREADS (its first entry), else 1.  -1 with a message in err
- * (ARCHIVE_ERRLEN bytes) if a variable is not a positive count. */
+ * (EU_ERRLEN bytes) if a variable is not a positive count. */
 int cli_default_threads(int *t, char *err);
 
 #endif

@@ -92,6 +92,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "eu.h"
 #include "kz.h"
 #include "worker.h"
 
@@ -156,19 +157,6 @@ void farm_opts_default(farm_opts_t *o)
 	o->ckpt_every_s = 0;
 }
 
-static int ferr(char *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int ferr(char *err, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, ARCHIVE_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 static void nap(double s)
 {
 	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -223,7 +211,7 @@ typedef struct {
 	int counts[ARCHIVE_NSTATES];
 	double t0, last_print;
 	int io_rc;
-	char io_err[ARCHIVE_ERRLEN];
+	char io_err[EU_ERRLEN];
 } sched_t;
 
 typedef struct {
@@ -276,7 +264,7 @@ static int stopping(sched_t *S)
 
 static void put_status(sched_t *S, int k)
 {
-	char err[ARCHIVE_ERRLEN];
+	char err[EU_ERRLEN];
 	if (archive_write_status(S->a, k, &S->st[k], err))
 		io_fail(S, err);
 }
@@ -375,17 +363,9 @@ static void set_state(sched_t *S, int k, int state)
 	S->counts[state]++;
 }
 
-static void utc_now(char *buf, size_t n)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void put_history(sched_t *S, int k)
 {
-	char err[ARCHIVE_ERRLEN];
+	char err[EU_ERRLEN];
 	if (archive_write_history(S->a, k,
 				  archive_history_slot(S->hist[k].attempt),
 				  &S->hist[k], err))
@@ -422,7 +402,7 @@ static void assign(sched_t *S, int k, int rank)
 	h->rank = rank;
 	h->mpi_size = S->size;
 	snprintf(h->job, sizeof h->job, "%s", S->job);
-	utc_now(h->start_time, sizeof h->start_time);
+	eu_utc_now(h->start_time, sizeof h->start_time);
 	h->t_resumed = tr;
 	put_history(S, k);
 	if (isfinite(tr)) {
@@ -478,7 +458,7 @@ static void finish(sched_t *S, int rank, int k, const worker_result_t *r)
 	{
 		archive_history_t *h = &S->hist[k];
 		h->outcome = (int8_t)r->state;
-		utc_now(h->end_time, sizeof h->end_time);
+		eu_utc_now(h->end_time, sizeof h->end_time);
 		h->t_reached = st->t_reached;
 		h->rows = st->rows;
 		h->wall_s = st->wall_s;
@@ -761,7 +741,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 					  sizeof *S.interrupt_sent);
 		if (!S.queue || !S.st || !S.hist || !S.resume_t || !S.cost ||
 		    !S.busy || !S.idle || !S.stopped || !S.interrupt_sent) {
-			rc = ferr(err, "farm: out of memory");
+			rc = eu_err(err, "farm: out of memory");
 		} else {
 			const farm_plan_t *pl = &o->plan;
 			/* job arrays: ARRAYID_TASK, as SLURM's %A_%a */
@@ -803,7 +783,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 			S.head = 0;
 			S.tail = 0;
 			if (sort_queue(&S))
-				rc = ferr(err, "farm: out of memory");
+				rc = eu_err(err, "farm: out of memory");
 			/* only the points to run stay in the queue, in order */
 			for (int j = 0; !rc && j < n; j++)
 				if (!pl->todo || pl->todo[S.queue[j]])
@@ -814,7 +794,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
 	if (rc) {
 		if (rank != 0)
-			ferr(err, "farm: rank 0 could not start");
+			eu_err(err, "farm: rank 0 could not start");
 		goto out;
 	}
 
@@ -822,7 +802,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 		rc = sched_run(&S, &wo);
 		print_progress(&S, 1);
 		if (rc)
-			snprintf(err, ARCHIVE_ERRLEN, "%s", S.io_err);
+			snprintf(err, EU_ERRLEN, "%s", S.io_err);
 		memcpy(info, S.counts, sizeof S.counts);
 	} else {
 		remote_loop(c, a, s, &wo);
@@ -839,7 +819,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	sum->npoints = info[ARCHIVE_NSTATES + 2];
 	sum->resumed = info[ARCHIVE_NSTATES + 3];
 	if (rc && rank != 0)
-		ferr(err, "farm: rank 0 could not write the status table");
+		eu_err(err, "farm: rank 0 could not write the status table");
 out:
 	sum->elapsed_s = kz_wtime() - t0;
 	free(S.queue);
@@ -898,34 +878,34 @@ int farm_spec_share(MPI_Comm c, const char *name, const char *text,
 		len = text ? (long)strlen(text) : -1;
 	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
 	if (len < 0 || len > INT_MAX - 1) {
-		ferr(err, "%s: no spec text", name);
+		eu_err(err, "%s: no spec text", name);
 		return -1;
 	}
 	buf = malloc((size_t)len + 1);
 	rc = buf ? 0 : -1;
 	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
 	if (rc) {
-		ferr(err, "out of memory reading the spec");
+		eu_err(err, "out of memory reading the spec");
 		goto out;
 	}
 	if (rank == 0)
 		memcpy(buf, text, (size_t)len + 1);
 	MPI_Bcast(buf, (int)len + 1, MPI_CHAR, 0, c);
 	{
-		char serr[SPEC_ERRLEN] = "";
+		char serr[EU_ERRLEN] = "";
 		rc = spec_parse(s, name, buf, (size_t)len, serr) ? -1 : 0;
 		if (rc) {
-			ferr(err, "%s", serr);
+			eu_err(err, "%s", serr);
 			spec_destroy(s);
 		}
 	}
 	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
 	if (rc && *s) {
 		spec_destroy(s);
-		ferr(err, "the spec did not parse on rank 0");
+		eu_err(err, "the spec did not parse on rank 0");
 	}
 	if (!rc && (*s)->npoints < 1) {
-		ferr(err, "%s: the sweep has no points", name);
+		eu_err(err, "%s: the sweep has no points", name);
 		spec_destroy(s);
 		rc = -1;
 	}

@@ -18,7 +18,7 @@ __attribute__((format(printf, 2, 3))) static int fail(char *err,
 
 	if (err) {
 		va_start(ap, fmt);
-		vsnprintf(err, FIT_ERRLEN, fmt, ap);
+		vsnprintf(err, EU_ERRLEN, fmt, ap);
 		va_end(ap);
 	}
 	return -1;

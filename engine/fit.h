@@ -18,15 +18,16 @@
  *     the interpolation).
  *
  * Every function returns 0 or a negative status and fills a caller-owned
- * message of FIT_ERRLEN bytes (may be NULL). */
+ * message of EU_ERRLEN bytes (may be NULL). */
 #ifndef FIT_H
 #define FIT_H
+
+#include "eu.h"
 
 #include <complex.h>
 
 #include "thermal.h"
 
-#define FIT_ERRLEN 512
 
 /* ---- least squares ----------------------------------------------------- */
 

@@ -31,6 +31,7 @@
 #include "archive.h"
 #include "checkpoint.h"
 #include "cmd.h"
+#include "eu.h"
 #include "spec.h"
 
 typedef struct {
@@ -61,7 +62,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 	memset(a, 0, sizeof *a);
 	a->in = calloc((size_t)argc + 1, sizeof *a->in);
 	if (!a->in) {
-		snprintf(err, ARCHIVE_ERRLEN, "out of memory");
+		snprintf(err, EU_ERRLEN, "out of memory");
 		return -1;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -70,7 +71,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 			a->help = 1;
 		} else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
 			if (i + 1 >= argc) {
-				snprintf(err, ARCHIVE_ERRLEN, "%s needs a value",
+				snprintf(err, EU_ERRLEN, "%s needs a value",
 					 s);
 				return -1;
 			}
@@ -78,7 +79,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
 			a->force = 1;
 		} else if (s[0] == '-' && s[1]) {
-			snprintf(err, ARCHIVE_ERRLEN, "unknown option '%s'", s);
+			snprintf(err, EU_ERRLEN, "unknown option '%s'", s);
 			return -1;
 		} else {
 			a->in[a->nin++] = s;
@@ -87,11 +88,11 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 	if (a->help)
 		return 0;
 	if (a->nin < 1) {
-		snprintf(err, ARCHIVE_ERRLEN, "no shard given");
+		snprintf(err, EU_ERRLEN, "no shard given");
 		return -1;
 	}
 	if (!a->out) {
-		snprintf(err, ARCHIVE_ERRLEN, "no output given (-o ARCHIVE.h5)");
+		snprintf(err, EU_ERRLEN, "no output given (-o ARCHIVE.h5)");
 		return -1;
 	}
 	return 0;
@@ -333,7 +334,7 @@ static int merge(const mg_args_t *a)
 	spec_t *s = NULL;
 	archive_t *ar = NULL;
 	ckpt_lock_t *lock = NULL;
-	char err[ARCHIVE_ERRLEN] = "", tmp[PATH_MAX], ckdir[PATH_MAX];
+	char err[EU_ERRLEN] = "", tmp[PATH_MAX], ckdir[PATH_MAX];
 	char *merged_from = NULL;
 	size_t mf_len = 0;
 	int have_tmp = 0;
@@ -369,8 +370,8 @@ static int merge(const mg_args_t *a)
 			goto out;
 		}
 		snprintf(hex, sizeof hex, "%016llx",
-			 (unsigned long long)ckpt_fnv1a(
-				 CKPT_FNV_INIT, sum[i]->spec_text,
+			 (unsigned long long)eu_fnv1a(
+				 EU_FNV_INIT, sum[i]->spec_text,
 				 strlen(sum[i]->spec_text)));
 		if (strcmp(hex, sum[i]->spec_hash)) {
 			fprintf(stderr,
@@ -472,7 +473,7 @@ static int merge(const mg_args_t *a)
 		fclose(m);
 	}
 	{
-		char serr[SPEC_ERRLEN];
+		char serr[EU_ERRLEN];
 		archive_create_opts_t co;
 		if (spec_parse(&s, a->in[0], sum[0]->spec_text,
 			       strlen(sum[0]->spec_text), serr)) {
@@ -591,7 +592,7 @@ out:
 int cmd_merge(int argc, char **argv)
 {
 	mg_args_t args;
-	char err[ARCHIVE_ERRLEN] = "";
+	char err[EU_ERRLEN] = "";
 	int rank = 0, inited = 0, provided, status;
 	int rc = parse_args(argc, argv, &args, err);
 

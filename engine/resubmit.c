@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "checkpoint.h"
 #include "cmd.h"
+#include "eu.h"
 #include "farm.h"
 #include "spec.h"
 
@@ -108,7 +109,7 @@ static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 	a->fault_point = -1;
 	a->archives = calloc((size_t)argc + 1, sizeof *a->archives);
 	if (!a->archives) {
-		snprintf(err, ARCHIVE_ERRLEN, "out of memory");
+		snprintf(err, EU_ERRLEN, "out of memory");
 		return -1;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -131,7 +132,7 @@ static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 			if (!val)
 				goto missing;
 			if (cli_parse_int(val, &a->threads) || a->threads < 1) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "--threads needs a positive integer, "
 					 "not '%s'",
 					 val);
@@ -147,7 +148,7 @@ static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 				goto missing;
 			x = strtod(val, &end);
 			if (end == val || *end || !(x >= 0) || !isfinite(x)) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "%s needs a number >= 0, not '%s'", s,
 					 val);
 				return -1;
@@ -160,27 +161,27 @@ static int parse_args(int argc, char **argv, rs_args_t *a, char *err)
 			}
 			i++;
 		} else if (s[0] == '-' && s[1]) {
-			snprintf(err, ARCHIVE_ERRLEN, "unknown option '%s'", s);
+			snprintf(err, EU_ERRLEN, "unknown option '%s'", s);
 			return -1;
 		} else {
 			a->archives[a->narchives++] = s;
 		}
 		continue;
 missing:
-		snprintf(err, ARCHIVE_ERRLEN, "%s needs a value", s);
+		snprintf(err, EU_ERRLEN, "%s needs a value", s);
 		return -1;
 	}
 	if (a->help)
 		return 0;
 	if (a->narchives < 1) {
-		snprintf(err, ARCHIVE_ERRLEN, "no archive given");
+		snprintf(err, EU_ERRLEN, "no archive given");
 		return -1;
 	}
 	if (!a->have_threads && cli_default_threads(&a->threads, err))
 		return -1;
 	const char *fp = getenv("KAPITZA_FAULT_POINT");
 	if (fp && *fp && (cli_parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "KAPITZA_FAULT_POINT='%s' is not a point id", fp);
 		return -1;
 	}
@@ -202,7 +203,7 @@ static void plan_destroy(rs_plan_t *p)
  * lock: also take the archive's lock (kept in the plan). */
 static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 {
-	char serr[SPEC_ERRLEN] = "", hex[17];
+	char serr[EU_ERRLEN] = "", hex[17];
 	int rc = -1;
 
 	memset(p, 0, sizeof *p);
@@ -210,15 +211,15 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 	if (archive_summary_read(&p->sum, path, err))
 		goto out;
 	if (ckpt_dir_of(p->ckdir, sizeof p->ckdir, path)) {
-		snprintf(err, ARCHIVE_ERRLEN, "'%s': path too long", path);
+		snprintf(err, EU_ERRLEN, "'%s': path too long", path);
 		goto out;
 	}
 	snprintf(hex, sizeof hex, "%016llx",
-		 (unsigned long long)ckpt_fnv1a(CKPT_FNV_INIT,
+		 (unsigned long long)eu_fnv1a(EU_FNV_INIT,
 						p->sum->spec_text,
 						strlen(p->sum->spec_text)));
 	if (strcmp(hex, p->sum->spec_hash)) {
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "'%s': the spec text hashes to %s, but the archive "
 			 "says spec hash %s: the archive is damaged",
 			 path, hex, p->sum->spec_hash);
@@ -226,7 +227,7 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 	}
 	if (spec_parse(&p->spec, path, p->sum->spec_text,
 		       strlen(p->sum->spec_text), serr)) {
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "'%s': its spec does not parse with this kapitza: %s",
 			 path, serr);
 		goto out;
@@ -236,7 +237,7 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 		const int old = p->spec->ntables &&
 				p->sum->npoints ==
 					p->spec->npoints - p->spec->ntables;
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "'%s': %d points in the archive, %d in its spec as "
 			 "this kapitza reads it%s",
 			 path, p->sum->npoints, p->spec->npoints,
@@ -251,7 +252,7 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 	for (int k = 0; k < p->sum->npoints; k++)
 		if (strcmp(p->sum->points[k].hash,
 			   p->spec->points[k].hash_hex)) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "'%s': point %d has hash %s in the archive "
 				 "but %s in its spec as this kapitza reads it",
 				 path, k, p->sum->points[k].hash,
@@ -264,20 +265,20 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 	p->resume_t = malloc(((size_t)p->sum->npoints + 1) *
 			     sizeof *p->resume_t);
 	if (!p->todo || !p->resume_t) {
-		snprintf(err, ARCHIVE_ERRLEN, "out of memory");
+		snprintf(err, EU_ERRLEN, "out of memory");
 		goto out;
 	}
 	/* the lock before the checkpoints: a live run may still write them */
 	if (lock && ckpt_lock_create(&p->lock, p->ckdir, err)) {
-		char tmp[ARCHIVE_ERRLEN];
+		char tmp[EU_ERRLEN];
 		snprintf(tmp, sizeof tmp, "%s", err);
-		snprintf(err, ARCHIVE_ERRLEN, "'%.300s': %.600s", path, tmp);
+		snprintf(err, EU_ERRLEN, "'%.300s': %.600s", path, tmp);
 		goto out;
 	}
 	for (int k = 0; k < p->sum->npoints; k++) {
 		const int st = p->sum->status[k].state;
 		const spec_point_t *pt = &p->spec->points[k];
-		char file[4096], cerrbuf[CKPT_ERRLEN];
+		char file[4096], cerrbuf[EU_ERRLEN];
 		ckpt_header_t h;
 		p->resume_t[k] = NAN;
 		if (st == ARCHIVE_DONE) {
@@ -297,7 +298,7 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 			continue;
 		if (ckpt_read(file, &h, NULL, cerrbuf) ||
 		    ckpt_match(&h, p->sum->spec_hash, pt, cerrbuf)) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "refusing checkpoint '%.300s' of point %d: %.500s; "
 				 "nothing was changed (remove the file to "
 				 "run the point from t = 0)",
@@ -305,7 +306,7 @@ static int plan_archive(rs_plan_t *p, const char *path, int lock, char *err)
 			goto out;
 		}
 		if (p->sum->rows_present[k] < h.row + 1) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "refusing checkpoint '%.300s' of point %d: it "
 				 "continues row %d (t = %g), but the archive "
 				 "holds only %d complete rows of the point; "
@@ -547,7 +548,7 @@ int cmd_resubmit(int argc, char **argv)
 	MPI_Comm c = MPI_COMM_WORLD;
 	rs_args_t args;
 	rs_plan_t *plans = NULL;
-	char err[ARCHIVE_ERRLEN] = "";
+	char err[EU_ERRLEN] = "";
 	int rank = 0, size = 1, rc, status = 2, inited = 0, provided;
 	int mpi = 0, np = 0, total_todo = 0, stopped = 0, all_done = 1;
 

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "checkpoint.h"
 #include "cmd.h"
+#include "eu.h"
 #include "farm.h"
 #include "spec.h"
 
@@ -112,7 +113,7 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 			if (!val)
 				goto missing;
 			if (cli_parse_int(val, &a->threads) || a->threads < 1) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "--threads needs a positive integer, "
 					 "not '%s'",
 					 val);
@@ -126,7 +127,7 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 				goto missing;
 			a->progress_s = strtod(val, &end);
 			if (end == val || *end || !(a->progress_s >= 0)) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "--progress needs seconds >= 0, not "
 					 "'%s'",
 					 val);
@@ -140,7 +141,7 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 			a->ckpt_every_min = strtod(val, &end);
 			if (end == val || *end || !(a->ckpt_every_min >= 0) ||
 			    !isfinite(a->ckpt_every_min)) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "--checkpoint-every needs minutes >= "
 					 "0, not '%s'",
 					 val);
@@ -153,7 +154,7 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 				goto missing;
 			if (sscanf(val, "%d/%d%n", &si, &sn, &used) != 2 ||
 			    val[used] || sn < 1 || si < 0 || si >= sn) {
-				snprintf(err, ARCHIVE_ERRLEN,
+				snprintf(err, EU_ERRLEN,
 					 "--shard needs I/N with 0 <= I < N, "
 					 "not '%s'",
 					 val);
@@ -171,29 +172,29 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 		} else if (!strcmp(s, "--dedicated-scheduler")) {
 			a->dedicated = 1;
 		} else if (s[0] == '-' && s[1]) {
-			snprintf(err, ARCHIVE_ERRLEN, "unknown option '%s'", s);
+			snprintf(err, EU_ERRLEN, "unknown option '%s'", s);
 			return -1;
 		} else if (!a->spec_path) {
 			a->spec_path = s;
 		} else {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "one spec file only ('%s' and '%s')",
 				 a->spec_path, s);
 			return -1;
 		}
 		continue;
 missing:
-		snprintf(err, ARCHIVE_ERRLEN, "%s needs a value", s);
+		snprintf(err, EU_ERRLEN, "%s needs a value", s);
 		return -1;
 	}
 	if (a->help)
 		return 0;
 	if (!a->spec_path) {
-		snprintf(err, ARCHIVE_ERRLEN, "no spec file given");
+		snprintf(err, EU_ERRLEN, "no spec file given");
 		return -1;
 	}
 	if (!a->out_path && !a->dry_run) {
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "no archive given (-o ARCHIVE.h5)");
 		return -1;
 	}
@@ -202,58 +203,25 @@ missing:
 	a->fault_point = -1;
 	const char *fp = getenv("KAPITZA_FAULT_POINT");
 	if (fp && *fp && (cli_parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
-		snprintf(err, ARCHIVE_ERRLEN,
+		snprintf(err, EU_ERRLEN,
 			 "KAPITZA_FAULT_POINT='%s' is not a point id", fp);
 		return -1;
 	}
 	return 0;
 }
 
-static int read_file(const char *path, char **text, long *len, char *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n = -1;
-	int rc = -1;
-	*text = NULL;
-	if (!f) {
-		snprintf(err, ARCHIVE_ERRLEN, "cannot read spec '%s': %s", path,
-			 strerror(errno));
-		goto out;
-	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		snprintf(err, ARCHIVE_ERRLEN, "cannot read spec '%s': %s", path,
-			 strerror(errno));
-		goto out;
-	}
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		snprintf(err, ARCHIVE_ERRLEN, "cannot read spec '%s'", path);
-		goto out;
-	}
-	buf[n] = 0;
-	*text = buf;
-	*len = n;
-	buf = NULL;
-	rc = 0;
-out:
-	free(buf);
-	if (f)
-		fclose(f);
-	return rc;
-}
-
 /* Rank 0 reads, everyone parses the same text.  Collective. */
 static int load_spec(MPI_Comm c, int rank, const char *path, spec_t **s,
 		     char *err)
 {
-	char *text = NULL;
+	unsigned char *buf = NULL;
+	size_t n = 0;
 	long len = 0;
 	int rc;
 	*s = NULL;
-	if (rank == 0 && read_file(path, &text, &len, err))
-		len = -1;
+	if (rank == 0)
+		len = eu_read_file(path, "spec", &buf, &n, err) ? -1 : (long)n;
+	char *text = (char *)buf;
 	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
 	if (len < 0) {
 		free(text);
@@ -294,19 +262,19 @@ static int check_output(const char *path, int force, double need, char *err)
 	int fd;
 
 	if (!*path) {
-		snprintf(err, ARCHIVE_ERRLEN, "empty archive path");
+		snprintf(err, EU_ERRLEN, "empty archive path");
 		return -1;
 	}
 	if (stat(path, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode)) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "cannot write archive '%s': it is a "
 				 "directory",
 				 path);
 			return -1;
 		}
 		if (!force) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "archive '%s' exists; refusing to overwrite "
 				 "it (use --force to replace it)",
 				 path);
@@ -314,7 +282,7 @@ static int check_output(const char *path, int force, double need, char *err)
 		}
 		fd = open(path, O_WRONLY);
 		if (fd < 0) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "cannot write archive '%s': %s", path,
 				 strerror(errno));
 			return -1;
@@ -322,14 +290,14 @@ static int check_output(const char *path, int force, double need, char *err)
 		close(fd);
 	} else {
 		if (errno != ENOENT) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "cannot write archive '%s': %s", path,
 				 strerror(errno));
 			return -1;
 		}
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 		if (fd < 0) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "cannot write archive '%s': %s", path,
 				 strerror(errno));
 			return -1;
@@ -341,7 +309,7 @@ static int check_output(const char *path, int force, double need, char *err)
 	if (statvfs(dir, &vb) == 0) {
 		double avail = (double)vb.f_bavail * (double)vb.f_frsize;
 		if (need > avail) {
-			snprintf(err, ARCHIVE_ERRLEN,
+			snprintf(err, EU_ERRLEN,
 				 "the archive needs about %.3g MB, but only "
 				 "%.3g MB are free in '%.400s'",
 				 need / 1e6, avail / 1e6, dir);
@@ -429,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	int *shard_of = NULL;
 	unsigned char *in_shard = NULL;
 	archive_status_t *initial = NULL; /* the shard's /status at start */
-	char err[ARCHIVE_ERRLEN] = "", ckdir[4096] = "";
+	char err[EU_ERRLEN] = "", ckdir[4096] = "";
 	int rank = 0, size = 1, rc, status = 2, inited = 0, provided;
 	int nshard = 0;
 
@@ -521,7 +489,7 @@ int cmd_run(int argc, char **argv)
 	if (rank == 0) {
 		rc = ckpt_dir_of(ckdir, sizeof ckdir, args.out_path);
 		if (rc)
-			snprintf(err, ARCHIVE_ERRLEN, "archive path too long");
+			snprintf(err, EU_ERRLEN, "archive path too long");
 		else
 			rc = ckpt_lock_create(&lock, ckdir, err);
 	}

@@ -35,6 +35,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "eu.h"
+
 #define SPEC_PI 3.14159265358979323846
 
 /* Limits, documented in engine/SPEC.md. */
@@ -83,20 +85,20 @@ static const char *const measure_names[] = {
 
 typedef struct {
 	const char *fname;
-	char *err; /* SPEC_ERRLEN bytes, caller-owned */
+	char *err; /* EU_ERRLEN bytes, caller-owned */
 } ctx_t;
 
 __attribute__((format(printf, 4, 5))) static int
 fail_at(const ctx_t *c, size_t line, size_t col, const char *fmt, ...)
 {
 	va_list ap;
-	int k = snprintf(c->err, SPEC_ERRLEN, "%s:%zu:%zu: ", c->fname, line,
+	int k = snprintf(c->err, EU_ERRLEN, "%s:%zu:%zu: ", c->fname, line,
 			 col);
 	if (k < 0)
 		k = 0;
-	if ((size_t)k < SPEC_ERRLEN) {
+	if ((size_t)k < EU_ERRLEN) {
 		va_start(ap, fmt);
-		vsnprintf(c->err + k, SPEC_ERRLEN - (size_t)k, fmt, ap);
+		vsnprintf(c->err + k, EU_ERRLEN - (size_t)k, fmt, ap);
 		va_end(ap);
 	}
 	return -1;
@@ -174,24 +176,6 @@ static void fmt_bytes(double b, char *buf, size_t len)
 		u++;
 	}
 	snprintf(buf, len, "%.3g %s", b, unit[u]);
-}
-
-/* FNV-1a 64 of data, continuing from h (FNV_INIT to start). */
-#define FNV_INIT 14695981039346656037ULL
-static uint64_t fnv1a_from(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t k = 0; k < len; k++) {
-		h ^= p[k];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static uint64_t fnv1a(const void *data, size_t len)
-{
-	return fnv1a_from(FNV_INIT, data, len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1424,7 +1408,7 @@ static void fill_point(const parse_t *p, const int *idx, int ref, int id,
 	pt->n_measure = (int)floor(pt->t_max / pt->measure_every + 1e-9) + 1;
 	pt->steps_per_measure = (int)lround(pt->measure_every / pt->dt);
 	len = spec_point_canonical(pt, buf, sizeof buf);
-	pt->hash = fnv1a(buf, len < 0 ? 0 : (size_t)len);
+	pt->hash = eu_fnv1a(EU_FNV_INIT, buf, len < 0 ? 0 : (size_t)len);
 	snprintf(pt->hash_hex, sizeof pt->hash_hex, "%016" PRIx64, pt->hash);
 }
 
@@ -1628,7 +1612,7 @@ static void fill_table(const spec_thermal_t *t, int k, int id,
 	pt->n_measure = t->nmu;
 	pt->thermal = t;
 	len = spec_point_canonical(pt, buf, sizeof buf);
-	pt->hash = fnv1a(buf, len < 0 ? 0 : (size_t)len);
+	pt->hash = eu_fnv1a(EU_FNV_INIT, buf, len < 0 ? 0 : (size_t)len);
 	snprintf(pt->hash_hex, sizeof pt->hash_hex, "%016" PRIx64, pt->hash);
 }
 
@@ -1766,7 +1750,7 @@ static int syntax_error(const ctx_t *c, const yaml_parser_t *ps,
 int spec_parse(spec_t **out, const char *name, const char *text, size_t len,
 	       char *err)
 {
-	char errbuf[SPEC_ERRLEN];
+	char errbuf[EU_ERRLEN];
 	yaml_parser_t ps;
 	yaml_document_t doc, doc2;
 	int have_ps = 0, have_doc = 0, have_doc2 = 0, rc = -1;
@@ -1804,7 +1788,7 @@ int spec_parse(spec_t **out, const char *name, const char *text, size_t len,
 	}
 	memcpy(s->text, text, len);
 	s->text[len] = '\0';
-	s->hash = fnv1a(text, len);
+	s->hash = eu_fnv1a(EU_FNV_INIT, text, len);
 	snprintf(s->hash_hex, sizeof s->hash_hex, "%016" PRIx64, s->hash);
 
 	if (!yaml_parser_initialize(&ps)) {
@@ -1868,7 +1852,7 @@ out:
 
 int spec_load(spec_t **out, const char *path, char *err)
 {
-	char errbuf[SPEC_ERRLEN];
+	char errbuf[EU_ERRLEN];
 	char *e = err ? err : errbuf;
 	FILE *f = NULL;
 	char *buf = NULL;
@@ -1879,35 +1863,35 @@ int spec_load(spec_t **out, const char *path, char *err)
 	if (out)
 		*out = NULL;
 	if (!out || !path) {
-		snprintf(e, SPEC_ERRLEN, "spec_load: invalid arguments");
+		snprintf(e, EU_ERRLEN, "spec_load: invalid arguments");
 		goto out;
 	}
 	f = fopen(path, "rb");
 	if (!f) {
-		snprintf(e, SPEC_ERRLEN, "%s: cannot open: %s", path,
+		snprintf(e, EU_ERRLEN, "%s: cannot open: %s", path,
 			 strerror(errno));
 		goto out;
 	}
 	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET)) {
-		snprintf(e, SPEC_ERRLEN, "%s: cannot read: %s", path,
+		snprintf(e, EU_ERRLEN, "%s: cannot read: %s", path,
 			 strerror(errno));
 		goto out;
 	}
 	if (size > FILE_LIMIT) {
-		snprintf(e, SPEC_ERRLEN,
+		snprintf(e, EU_ERRLEN,
 			 "%s: %ld bytes is too large for a spec (limit %ld)",
 			 path, size, FILE_LIMIT);
 		goto out;
 	}
 	buf = malloc((size_t)size + 1);
 	if (!buf) {
-		snprintf(e, SPEC_ERRLEN, "%s: out of memory", path);
+		snprintf(e, EU_ERRLEN, "%s: out of memory", path);
 		goto out;
 	}
 	got = fread(buf, 1, (size_t)size, f);
 	if (got != (size_t)size || ferror(f)) {
-		snprintf(e, SPEC_ERRLEN, "%s: cannot read: %s", path,
+		snprintf(e, EU_ERRLEN, "%s: cannot read: %s", path,
 			 ferror(f) ? strerror(errno) : "short read");
 		goto out;
 	}
@@ -1944,11 +1928,11 @@ const char *spec_state_name(int state)
 static int grid_canonical(const double *v, int n, char *buf, size_t len)
 {
 	char x[40];
-	uint64_t h = FNV_INIT;
+	uint64_t h = EU_FNV_INIT;
 
 	for (int k = 0; k < n; k++) {
 		int l = snprintf(x, sizeof x, "%s%.17g", k ? "," : "", v[k]);
-		h = fnv1a_from(h, x, (size_t)l);
+		h = eu_fnv1a(h, x, (size_t)l);
 	}
 	return snprintf(buf, len, "%d,%.17g,%.17g,%016" PRIx64, n, v[0],
 			v[n - 1], h);

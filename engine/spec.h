@@ -13,10 +13,11 @@
 #ifndef SPEC_H
 #define SPEC_H
 
+#include "eu.h"
+
 #include <stdint.h>
 #include <stddef.h>
 
-#define SPEC_ERRLEN 1024
 
 enum {
 	SPEC_STATE_GROUND = 0,

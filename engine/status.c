@@ -136,7 +136,7 @@ int cmd_status(int argc, char **argv)
 	int *src = NULL;
 	int totals_only = 0, history = 0, n = 0, status = 2, ntables = 0;
 	char tables[64] = "";
-	char err[ARCHIVE_ERRLEN] = "";
+	char err[EU_ERRLEN] = "";
 	int counts[ARCHIVE_NSTATES] = {0};
 
 	if (!paths) {

@@ -44,6 +44,7 @@
 
 #include "chain.h"
 #include "checkpoint.h"
+#include "eu.h"
 #include "dmrg.h"
 #include "kz.h"
 #include "mps.h"
@@ -76,12 +77,23 @@ static void fail(worker_result_t *r, const char *fmt, ...)
 	r->state = ARCHIVE_FAILED;
 }
 
-static void utc_now(char *buf, size_t n)
+/* Test switch KAPITZA_TEST_HOLD_AT_ROW=k: every point writes a checkpoint
+ * after its row k and then holds (sleeps until killed).  A test waits for
+ * that checkpoint file to appear and kills the job, so a crash with a
+ * checkpoint on disk happens on any machine, however fast. */
+static int test_hold_row(void)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *v = getenv("KAPITZA_TEST_HOLD_AT_ROW");
+	return v && *v ? atoi(v) : -1;
+}
+
+static void hold_forever(int rank, int point, int row)
+{
+	fprintf(stderr, "kapitza: rank %d: point %d: holding after the "
+		"checkpoint of row %d (KAPITZA_TEST_HOLD_AT_ROW)\n", rank,
+		point, row);
+	for (;;)
+		pause();
 }
 
 static void env_copy(char *dst, size_t n, const char *name)
@@ -107,7 +119,7 @@ static void prov_begin(archive_prov_t *pv, int attempt, const worker_opts_t *o)
 	env_copy(pv->slurm_job_id, sizeof pv->slurm_job_id, "SLURM_JOB_ID");
 	env_copy(pv->slurm_array_task_id, sizeof pv->slurm_array_task_id,
 		 "SLURM_ARRAY_TASK_ID");
-	utc_now(pv->start_time, sizeof pv->start_time);
+	eu_utc_now(pv->start_time, sizeof pv->start_time);
 	snprintf(pv->version, sizeof pv->version, "%s", KAPITZA_VERSION);
 	snprintf(pv->compiler, sizeof pv->compiler, "%s; %s", WORKER_CC,
 		 KAPITZA_BUILD_FLAGS);
@@ -270,7 +282,7 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 	const double t0 = kz_wtime();
 	thermal_table_t *tb = NULL;
 	thermal_params_t tp;
-	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
+	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
 	double *e = NULL, *sz = NULL, *rho = NULL, *disc = NULL, dsum = 0;
 	int chunk, nb;
 
@@ -384,12 +396,13 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	tebd_t *t = NULL;
 	obs_t *ob = NULL;
 	double *rho3 = NULL;
-	char kerr[KZ_ERRLEN] = "", aerrbuf[ARCHIVE_ERRLEN] = "";
-	char note[CKPT_ERRLEN] = "";
+	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
+	char note[EU_ERRLEN] = "";
 	archive_prov_t pv;
 	tebd_params_t tp;
 	const double t0 = kz_wtime();
 	double dtot = 0, dmax = 0, last_ckpt = t0;
+	const int hold_row = test_hold_row();
 	int rc, row0 = 0;
 
 	if (!a || !p || !o || !res || o->threads < 1 ||
@@ -423,7 +436,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		goto out;
 	}
 	if (resume) {
-		char path[4096], cerrbuf[CKPT_ERRLEN] = "";
+		char path[4096], cerrbuf[EU_ERRLEN] = "";
 		ckpt_header_t h;
 		if (ckpt_file_of(path, sizeof path, o->ckpt_dir, p->hash_hex) ||
 		    ckpt_read(path, &h, &m, cerrbuf) ||
@@ -558,10 +571,12 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 			};
 			stop = report(arg, &pr) && !last;
 		}
+		const int hold = row == hold_row;
 		if (o->ckpt_dir && !last &&
-		    (stop || (o->ckpt_every_s > 0 &&
-			      kz_wtime() - last_ckpt >= o->ckpt_every_s))) {
-			char cerrbuf[CKPT_ERRLEN] = "";
+		    (stop || hold ||
+		     (o->ckpt_every_s > 0 &&
+		      kz_wtime() - last_ckpt >= o->ckpt_every_s))) {
+			char cerrbuf[EU_ERRLEN] = "";
 			if (checkpoint(o, p, attempt, row, m, dtot, dmax,
 				       res->max_bond_dim, cerrbuf)) {
 				/* the point goes on; a later checkpoint may
@@ -575,6 +590,8 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 				res->t_ckpt = time;
 				last_ckpt = kz_wtime();
 				note[0] = 0;
+				if (hold)
+					hold_forever(o->rank, p->id, row);
 			}
 		}
 		if (stop) {
@@ -591,7 +608,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 out:
 	res->wall_s = kz_wtime() - t0;
 	pv.wall_s = res->wall_s;
-	utc_now(pv.end_time, sizeof pv.end_time);
+	eu_utc_now(pv.end_time, sizeof pv.end_time);
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);

@@ -30,6 +30,7 @@
 #include "thermal.h"
 
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1194,6 +1195,13 @@ int thermal_beta_from_energy(const thermal_table_t *t, double e,
 			      "not strictly decreasing on the table");
 	const double *E = t->eos + (size_t)NV * t->nb * j;
 	double emax = E[0], emin = E[NV * (t->nb - 1)];
+	/* a value computed as an edge (e.g. a + (b - a)) may land a rounding
+	 * step outside it: within THERMAL_EDGE_ULPS ulps it is the edge */
+	double tol = THERMAL_EDGE_ULPS * DBL_EPSILON * fmax(fabs(emax), fabs(emin));
+	if (e > emax && e <= emax + tol)
+		e = emax;
+	if (e < emin && e >= emin - tol)
+		e = emin;
 	if (!(e <= emax && e >= emin))
 		return kz_err(err, KZ_EINVAL,
 			      "thermal_beta_from_energy: e=%.10g outside the "

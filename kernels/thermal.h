@@ -142,7 +142,10 @@ int thermal_rho3_at(const thermal_table_t *t, double beta, double mu,
 
 /* beta with e(beta, mu = 0) = e (the site-centred energy above), on the
  * table's mu = 0 row (which must exist and be strictly decreasing in beta).
- * Error if e is outside [e(beta_max), e(beta_min)]. */
+ * Error if e is outside [e(beta_max), e(beta_min)]; a value within
+ * THERMAL_EDGE_ULPS ulps (of the larger edge's magnitude) outside an edge is
+ * clamped to it, so that an edge recomputed with other rounding is taken. */
+#define THERMAL_EDGE_ULPS 8
 int thermal_beta_from_energy(const thermal_table_t *t, double e,
 			     double *beta, char *err);
 

@@ -47,7 +47,7 @@ static double read_double(const char *path, const char *dset, int row,
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/kapitza-test-archive-XXXXXX";
-	char path[256], err[ARCHIVE_ERRLEN], serr[SPEC_ERRLEN];
+	char path[256], err[EU_ERRLEN], serr[EU_ERRLEN];
 	spec_t *s = NULL;
 	archive_t *a = NULL;
 	archive_summary_t *sum = NULL;

@@ -181,7 +181,7 @@ static unsigned char *read_bytes(const char *path, size_t *n)
 
 static void test_files(const char *dir, const spec_t *s)
 {
-	char err[CKPT_ERRLEN] = "", kerr[KZ_ERRLEN], path[512];
+	char err[EU_ERRLEN] = "", kerr[KZ_ERRLEN], path[512];
 	chain_t *c = NULL;
 	mps_t *m = evolved(&c, kerr), *r = NULL;
 	ckpt_header_t h, g;
@@ -288,7 +288,7 @@ static void test_files(const char *dir, const spec_t *s)
 	pid_t pid = fork();
 	if (pid == 0) {
 		ckpt_lock_t *l2 = NULL;
-		char e2[CKPT_ERRLEN] = "";
+		char e2[EU_ERRLEN] = "";
 		int rc = ckpt_lock_create(&l2, dir, e2);
 		_exit(rc != 0 && strstr(e2, "another kapitza process") ? 0 : 1);
 	}
@@ -334,7 +334,7 @@ static int same_dataset(const char *a, const char *b, const char *name)
 
 static void test_worker(const char *dir, const spec_t *s)
 {
-	char err[ARCHIVE_ERRLEN] = "", a1[512], a2[512], ck[600];
+	char err[EU_ERRLEN] = "", a1[512], a2[512], ck[600];
 	archive_t *a = NULL;
 	worker_opts_t wo;
 	worker_result_t r;
@@ -396,7 +396,7 @@ static void test_worker(const char *dir, const spec_t *s)
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/kapitza-ckpt-XXXXXX", sub[256], serr[SPEC_ERRLEN];
+	char dir[] = "/tmp/kapitza-ckpt-XXXXXX", sub[256], serr[EU_ERRLEN];
 	spec_t *s = NULL;
 	MPI_Init(&argc, &argv);
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

@@ -13,8 +13,11 @@ kill:
 - a point that was running when the job died (its /status row and /history
   slot still say running) is resumed from its checkpoint when it has one.
 Checkpoints are written every 0.005 minutes (0.3 s) so that kills often
-find them.  Over the 10 rounds, some resubmission must have resumed from a
-checkpoint.
+find them; on a fast machine they may find none.  So a first round does not
+depend on the machine's speed: with the test switch KAPITZA_TEST_HOLD_AT_ROW
+every point checkpoints after row 3 and holds, the test waits for a
+checkpoint file to appear and kills the job then; its resubmission must
+resume from a checkpoint.
 
 usage: test_ckpt_crash.py KAPITZA MPIRUN H5DIFF"""
 import os
@@ -56,6 +59,74 @@ def killed(f, args, delay):
     return None
 
 
+def wait_for_checkpoint(proc, ckdir, timeout=300):
+    """Waits (polling, bounded by timeout) until a finished checkpoint
+    file is in ckdir while proc still runs; returns its name."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            check(False, "the held run ended first: exit %s %s"
+                  % (proc.returncode, proc.communicate()[1][-800:]))
+            return None
+        if os.path.isdir(ckdir):
+            names = [n for n in os.listdir(ckdir)
+                     if n.endswith(".ckpt") and ".tmp." not in n]
+            if names:
+                return names[0]
+        time.sleep(0.02)
+    check(False, "no checkpoint appeared in %s within %d s" % (ckdir,
+                                                               timeout))
+
+
+def verify(f, h5diff, ref, a, what):
+    """The completed archive a equals the uninterrupted ref; returns the
+    number of attempts that resumed from a checkpoint."""
+    d = subprocess.run([h5diff, ref, a, "/points", "/points"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    check(d.returncode == 0, "%s: h5diff /points vs uninterrupted run "
+          "exit %d: %s" % (what, d.returncode, d.stdout[:1500]))
+    with h5py.File(a, "r") as h:
+        st = h["status"][:]
+        check(np.all(st["state"] == 2), "%s: all done: %s"
+              % (what, list(st["state"])))
+    hs = history(a)
+    res = [x for x in hs if np.isfinite(x["t_resumed"])]
+    # attempts that started from a checkpoint continued, not restarted
+    for x in res:
+        check(x["t_resumed"] > 0 and x["outcome"] in (1, 2, 4),
+              "%s: resumed attempt %s" % (what, x))
+    # no leftover checkpoint of a done point, no temporary files
+    left = [n for n in os.listdir(a + ".ckpt") if n != "LOCK"] \
+        if os.path.isdir(a + ".ckpt") else []
+    check(left == [], "%s: checkpoint directory empty: %s" % (what, left))
+    os.remove(a)
+    shutil.rmtree(a + ".ckpt", ignore_errors=True)
+    return len(res)
+
+
+def held_round(f, h5diff, ref, sp, ck):
+    """Kills the job once a checkpoint is on disk (an event, not a
+    time); the resubmission must resume from it."""
+    a = f.path("held.h5")
+    proc = f.start(2, ["run", sp, "-o", a] + ck,
+                   env={"KAPITZA_TEST_HOLD_AT_ROW": "3"})
+    name = wait_for_checkpoint(proc, a + ".ckpt")
+    kill_job(proc, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    what = "held round (killed with %s on disk)" % name
+    check(h5dump_ok(a), "%s: h5dump opens the archive" % what)
+    check_done_points(ref, a, what)
+    p = f.run(2, ["resubmit", a] + ck)
+    check(p.returncode == 0, "%s: resubmit exit %d: %s"
+          % (what, p.returncode, p.stderr[-1500:]))
+    n = verify(f, h5diff, ref, a, what)
+    check(n >= 1, "%s: the resubmission resumed from a checkpoint "
+          "(%d attempts)" % (what, n))
+    print("%s: %d attempts resumed" % (what, n))
+    return n
+
+
 def main():
     f = Farm(sys.argv, "ckpt-crash")
     h5diff = f.extra[0]
@@ -71,8 +142,8 @@ def main():
           % (p.returncode, p.stderr[-1000:]))
     print("uninterrupted run: %.1f s" % t_ref)
     rng = random.Random(SEED)
-    resumed_total = 0
     ck = ["--checkpoint-every", "0.005", "-q"]
+    resumed_total = held_round(f, h5diff, ref, sp, ck)
     for r in range(ROUNDS):
         a = f.path("c%d.h5" % r)
         delay = rng.uniform(0.3, 0.9 * t_ref)
@@ -99,29 +170,7 @@ def main():
             p = f.run(2, ["resubmit", a] + ck)
             check(p.returncode == 0, "%s: resubmit exit %d: %s"
                   % (what, p.returncode, p.stderr[-1500:]))
-        d = subprocess.run([h5diff, ref, a, "/points", "/points"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
-        check(d.returncode == 0, "%s: h5diff /points vs uninterrupted run "
-              "exit %d: %s" % (what, d.returncode, d.stdout[:1500]))
-        with h5py.File(a, "r") as h:
-            st = h["status"][:]
-            check(np.all(st["state"] == 2), "%s: all done: %s"
-                  % (what, list(st["state"])))
-        hs = history(a)
-        res = [x for x in hs if np.isfinite(x["t_resumed"])]
-        resumed_total += len(res)
-        # attempts that started from a checkpoint continued, not restarted
-        for x in res:
-            check(x["t_resumed"] > 0 and x["outcome"] in (1, 2, 4),
-                  "%s: resumed attempt %s" % (what, x))
-        # no leftover checkpoint of a done point, no temporary files
-        left = [n for n in os.listdir(a + ".ckpt") if n != "LOCK"] \
-            if os.path.isdir(a + ".ckpt") else []
-        check(left == [], "%s: checkpoint directory empty: %s"
-              % (what, left))
-        os.remove(a)
-        shutil.rmtree(a + ".ckpt", ignore_errors=True)
+        resumed_total += verify(f, h5diff, ref, a, what)
     check(resumed_total >= 1, "some resubmission resumed from a checkpoint "
           "(%d attempts)" % resumed_total)
     print("attempts resumed from checkpoints: %d" % resumed_total)

@@ -31,7 +31,7 @@
 #include "obs.h"
 #include "thermal.h"
 
-static char err[FIT_ERRLEN];
+static char err[EU_ERRLEN];
 
 /* ---- closed forms ---- */
 

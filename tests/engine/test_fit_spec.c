@@ -43,7 +43,7 @@ static spec_t *parse(const char *tail, char *err)
 
 static void test_thermal(void)
 {
-	char err[SPEC_ERRLEN];
+	char err[EU_ERRLEN];
 	spec_t *s = parse("thermal:\n"
 			  "  beta: { min: -5, max: 5, step: 0.1 }\n"
 			  "  mu: { min: -1, max: 1, step: 0.25 }\n"
@@ -131,7 +131,7 @@ static void test_thermal(void)
 
 static void test_references(void)
 {
-	char err[SPEC_ERRLEN];
+	char err[EU_ERRLEN];
 	spec_t *s = parse("references: { gamma: [pi/4], delta: [0] }\n", err);
 	CHECK(s != NULL, "references: %s", err);
 	if (!s)
@@ -155,7 +155,7 @@ static void test_references(void)
 		      p->gamma_right == PI / 4,
 	      "reference 12: homogeneous cos(pi/4)");
 	/* the same chain written as a product point has the same hash */
-	char err2[SPEC_ERRLEN];
+	char err2[EU_ERRLEN];
 	spec_t *q = NULL;
 	const char *hom = "sweep: h\n"
 			  "chain: { length: 20, left: { gamma: pi/4 }, right: "
@@ -231,7 +231,7 @@ static void test_bad(void)
 		 "references.delta must be in [-1, 1]"},
 		{"references: [0]\n", "6:13", "references: expected a mapping"},
 	};
-	char err[SPEC_ERRLEN], want[64];
+	char err[EU_ERRLEN], want[64];
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		spec_t *s = parse(bad[k].tail, err);
 		CHECK(!s, "accepted: %s", bad[k].tail);
@@ -295,7 +295,7 @@ static void test_core_hours(void)
 	p.n_measure = 2001;
 	CHECK(farm_rank0_may_take(&p), "2001 rows of %g s: rank 0 takes it",
 	      h4 * 3600 / 2001);
-	char err[SPEC_ERRLEN];
+	char err[EU_ERRLEN];
 	spec_t *s = parse("thermal: { beta: { min: -5, max: 5, step: 0.1 }, "
 			  "mu: { min: -1, max: 1, step: 0.5 }, length: 24, "
 			  "chi_max: 64 }\n",

@@ -65,7 +65,7 @@ static uint64_t fnv(const char *s)
 
 static spec_t *parse(const char *text)
 {
-	char err[SPEC_ERRLEN];
+	char err[EU_ERRLEN];
 	spec_t *s = NULL;
 	int rc = spec_parse(&s, "inline.yaml", text, strlen(text), err);
 	CHECK(rc == 0 && s, "good spec rejected: %s", err);
@@ -264,7 +264,7 @@ static void test_expressions(void)
 			       2 * PI / 5, 7,          8,
 			       4,      100};
 	const size_t n = sizeof want / sizeof want[0];
-	char err[SPEC_ERRLEN];
+	char err[EU_ERRLEN];
 	spec_t *s = parse(text);
 
 	if (s) {
@@ -543,7 +543,7 @@ static const bad_t bad[] = {
 
 static void test_bad(const char *srcdir)
 {
-	char path[4096], want[4200], err[SPEC_ERRLEN];
+	char path[4096], want[4200], err[EU_ERRLEN];
 	size_t n = sizeof bad / sizeof bad[0];
 
 	CHECK(n >= 30, "%zu bad specs", n);
@@ -568,7 +568,7 @@ static void test_bad(const char *srcdir)
 
 static void test_files(const char *srcdir)
 {
-	char path[4096], err[SPEC_ERRLEN];
+	char path[4096], err[EU_ERRLEN];
 	spec_t *s = NULL, *t;
 
 	snprintf(path, sizeof path, "%s/engine/specs/good/demo.yaml", srcdir);

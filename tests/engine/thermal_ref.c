@@ -20,7 +20,7 @@
 
 int main(int argc, char **argv)
 {
-	char err[SPEC_ERRLEN], kerr[KZ_ERRLEN];
+	char err[EU_ERRLEN], kerr[KZ_ERRLEN];
 	spec_t *s = NULL;
 
 	if (argc != 2) {
