@@ -1,11 +1,14 @@
 #!/bin/bash
 # deps.sh: install (once, quietly) every Debian package kapitza builds, tests
-# and plots with.  Idempotent: does nothing when all are present.
+# and plots with (and, with --fuzz, what the fuzzers need).  Idempotent:
+# does nothing when all are present.
 set -euo pipefail
 PKGS="build-essential pkg-config meson ninja-build git
  libopenblas-dev liblapacke-dev libopenmpi-dev openmpi-bin
  libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev libyaml-dev
  python3 python3-numpy python3-h5py python3-matplotlib"
+# --fuzz: also clang and its libFuzzer/sanitizer runtimes (tests/fuzz/fuzz.sh)
+[ "${1:-}" = "--fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

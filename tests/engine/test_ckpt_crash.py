@@ -19,7 +19,7 @@ every point checkpoints after row 3 and holds, the test waits for a
 checkpoint file to appear and kills the job then; its resubmission must
 resume from a checkpoint.
 
-usage: test_ckpt_crash.py KAPITZA MPIRUN H5DIFF"""
+usage: test_ckpt_crash.py KAPITZA MPIRUN H5DIFF [--rounds N]"""
 import os
 import random
 import shutil
@@ -130,6 +130,9 @@ def held_round(f, h5diff, ref, sp, ck):
 def main():
     f = Farm(sys.argv, "ckpt-crash")
     h5diff = f.extra[0]
+    rounds = ROUNDS  # the soak of the long suite passes --rounds 100
+    if "--rounds" in f.extra:
+        rounds = int(f.extra[f.extra.index("--rounds") + 1])
     # 6 points of L = 32, chi 24, t_max 8: about 0.5 s each on one core
     text = spec("crash", [32], [0.1, 0.3, 0.5, 0.7, 0.9, 0.95], t_max=8.0,
                 chis=[24], measure_every=0.25)
@@ -144,7 +147,7 @@ def main():
     rng = random.Random(SEED)
     ck = ["--checkpoint-every", "0.005", "-q"]
     resumed_total = held_round(f, h5diff, ref, sp, ck)
-    for r in range(ROUNDS):
+    for r in range(rounds):
         a = f.path("c%d.h5" % r)
         delay = rng.uniform(0.3, 0.9 * t_ref)
         rc = killed(f, ["run", sp, "-o", a] + ck, delay)
