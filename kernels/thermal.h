@@ -1,7 +1,7 @@
 /* thermal: equations of state of the homogeneous XXZ chain at inverse
  * temperature beta and field mu, by purification with the U(1) MPS of mps.h,
  * and their inversion (the paper's Methods, "Effective local temperature and
- * chemical potential"; DESIGN.md "Analysis").
+ * chemical potential").
  *
  * Ensemble: rho(beta, mu) = exp(-beta K) / Z, K = H - mu Sz_tot, H = sum_n h_n
  * of an open chain of N physical sites, h_n as in chain.h with one (J, Delta)
@@ -48,7 +48,8 @@ typedef struct {
 	double dtau;      /* largest imaginary-time step (> 0): one Trotter
 			   * step applies exp(-dtau K), i.e. beta advances by
 			   * 2 dtau */
-	int order;        /* Trotter order, 2 (Strang) or 4 (Omelyan) */
+	int order;        /* Trotter order, 2 (Strang) or 4 (Omelyan): the
+			   * imaginary-time schemes of trotter.h */
 	int threads;      /* >= 1: OpenMP threads over independent runs */
 } thermal_params_t;
 
