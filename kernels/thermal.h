@@ -71,7 +71,8 @@ int thermal_purify(mps_t **m, const thermal_params_t *p, double beta,
  * (1 <= n <= 4), every other site traced, by a full contraction (so it does
  * not rely on the canonical form, which imaginary time spoils), normalised to
  * trace 1.  Basis index a = sum_k s_k 2^(n-1-k) (first site most
- * significant), rho[a + 2^n b] = <a|rho|b>; rho has 4^n entries.  Any MPS. */
+ * significant), rho[a + 2^n b] = <a|rho|b>; rho has 4^n entries.  Any MPS.
+ * (The name stays for its callers: this is mps_rho_sites of contract.h.) */
 int thermal_rho_sites(const mps_t *m, int n, const int *sites, kz_cplx *rho,
 		      char *err);
 
