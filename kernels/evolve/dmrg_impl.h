@@ -57,14 +57,7 @@ typedef struct {
 	int *smr, *snc;              /* [qmax] SVD shapes (dmrg_svd_layout) */
 } dmrg_t;
 
-#define RESERVE(buf, cap, n)                                                \
-	do {                                                                \
-		size_t n_ = (n);                                            \
-		if (kz_reserve((void **)&(buf), &(cap), n_ ? n_ : 1,        \
-			       sizeof *(buf)))                              \
-			return kz_err(w->err, KZ_ENOMEM,                    \
-				      "dmrg: out of memory");               \
-	} while (0)
+#define RESERVE(buf, cap, n) KZ_RESERVE(buf, cap, n, w->err, "dmrg")
 
 static inline int bdim(const dmrg_t *w, int b, int q)
 {

@@ -208,12 +208,7 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 
 /* ---- one gate ---------------------------------------------------------- */
 
-#define RESERVE(buf, cap, n)                                                \
-	do {                                                                \
-		if (kz_reserve((void **)&(buf), &(cap), (n), sizeof *(buf))) \
-			return kz_err(w->err, KZ_ENOMEM,                    \
-				      "tebd: out of memory");               \
-	} while (0)
+#define RESERVE(buf, cap, n) KZ_RESERVE(buf, cap, n, w->err, "tebd")
 
 /* Lambda_i Phi_c of sector k (middle charge c) into its place in w->a
  * (laid out like w->phi): the rows of s1 = 0 (left charge c) and s1 = 1
