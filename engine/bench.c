@@ -1,4 +1,4 @@
-/* bench: `kapitza bench`, the kernel's reference workload (issue 2): L = 140
+/* bench: `kapitza bench`, the kernel's reference workload: L = 140
  * junction, Delta_right = cos(pi/4), domain wall, dt = 0.02, singular values
  * below 1e-10 dropped, truncation to chi, from t = 0 to t_end.  Prints
  * figures; it never judges them. */
@@ -35,11 +35,15 @@ static void bench_usage(FILE *f)
 		"  Prints progress to stderr and one final line of figures.\n");
 }
 
-int cmd_bench(int argc, char **argv)
+typedef struct {
+	int chi, threads, order, L;
+	double t_end, dt;
+	const char *scheme_name;
+} bench_opts_t;
+
+/* The command line into o; 0, or the exit status (help: -1 -> 0). */
+static int bench_args(int argc, char **argv, bench_opts_t *o)
 {
-	int chi = 128, threads = 1, order = 4, L = 140, rc = 1;
-	double t_end = 20, dt = 0.02;
-	const char *scheme_name = NULL;
 	static const struct option opts[] = {
 		{"chi", required_argument, 0, 'c'},
 		{"threads", required_argument, 0, 'T'},
@@ -50,21 +54,18 @@ int cmd_bench(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	for (int k = 1; k < argc; k++)
-		if (!strcmp(argv[k], "--dmrg"))
-			return dmrg_bench_main(argc, argv);
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end = NULL;
 		switch (ch) {
-		case 'c': chi = (int)strtol(optarg, &end, 10); break;
-		case 'T': threads = (int)strtol(optarg, &end, 10); break;
-		case 't': t_end = strtod(optarg, &end); break;
-		case 'o': order = (int)strtol(optarg, &end, 10); break;
-		case 'L': L = (int)strtol(optarg, &end, 10); break;
-		case 's': scheme_name = optarg; end = optarg + strlen(optarg); break;
-		case 'h': bench_usage(stdout); return 0;
+		case 'c': o->chi = (int)strtol(optarg, &end, 10); break;
+		case 'T': o->threads = (int)strtol(optarg, &end, 10); break;
+		case 't': o->t_end = strtod(optarg, &end); break;
+		case 'o': o->order = (int)strtol(optarg, &end, 10); break;
+		case 'L': o->L = (int)strtol(optarg, &end, 10); break;
+		case 's': o->scheme_name = optarg; end = optarg + strlen(optarg); break;
+		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return 2;
 		}
 		if (!end || *end) {
@@ -78,39 +79,123 @@ int cmd_bench(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
-	if (!(t_end >= 0) || !isfinite(t_end)) {
+	if (!(o->t_end >= 0) || !isfinite(o->t_end)) {
 		fprintf(stderr, "kapitza bench: --t-end must be >= 0\n");
 		return 2;
 	}
+	return 0;
+}
+
+/* The TEBD parameters of o (scheme by name, else by order); 0 or 2. */
+static int bench_params(const bench_opts_t *o, tebd_params_t *p)
+{
 	char err[KZ_ERRLEN] = "";
-	chain_t *c = NULL;
-	mps_t *m = NULL;
-	tebd_t *t = NULL;
-	int *up = NULL;
-	double *step_s = NULL;
-	tebd_params_t p;
-	tebd_params_default(&p);
-	p.dt = dt;
-	p.chi_max = chi;
-	p.threads = threads;
-	p.cutoff = 1e-10;
-	if (scheme_name) {
+	tebd_params_default(p);
+	p->dt = o->dt;
+	p->chi_max = o->chi;
+	p->threads = o->threads;
+	p->cutoff = 1e-10;
+	if (o->scheme_name) {
 		int found = 0;
 		for (int s = TEBD_TROTTER2; s <= TEBD_LAST; s++)
-			if (!strcmp(scheme_name, tebd_scheme_name(s))) {
-				p.scheme = (tebd_scheme_t)s;
+			if (!strcmp(o->scheme_name, tebd_scheme_name(s))) {
+				p->scheme = (tebd_scheme_t)s;
 				found = 1;
 			}
 		if (!found) {
 			fprintf(stderr, "kapitza bench: unknown scheme '%s'\n",
-				scheme_name);
+				o->scheme_name);
 			return 2;
 		}
-	} else if (tebd_scheme_for_order(order, &p.scheme, err)) {
+	} else if (tebd_scheme_for_order(o->order, &p->scheme, err)) {
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		return 2;
 	}
-	int nsteps = (int)lround(t_end / dt);
+	return 0;
+}
+
+/* nsteps single steps of t on m, each timed into step_s, with progress
+ * on stderr; 0 or 1. */
+static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
+		       double *step_s, double *wall)
+{
+	char err[KZ_ERRLEN] = "";
+	double w0 = kz_wtime(), last_print = w0;
+	for (int s = 0; s < nsteps; s++) {
+		double a = kz_wtime();
+		if (tebd_run(t, m, 1, err)) {
+			fprintf(stderr, "kapitza bench: step %d: %s\n", s, err);
+			return 1;
+		}
+		double b = kz_wtime();
+		step_s[s] = b - a;
+		if (b - last_print > 5 || s == nsteps - 1) {
+			fprintf(stderr,
+				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
+				"step=%.4fs  elapsed=%.1fs\n",
+				(s + 1) * dt, mps_max_bond_dim(m),
+				tebd_discarded_total(t), step_s[s], b - w0);
+			last_print = b;
+		}
+	}
+	*wall = kz_wtime() - w0;
+	return 0;
+}
+
+/* The time split on stderr and the one line of figures on stdout. */
+static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
+			 tebd_t *t, const mps_t *m, double *step_s, int nsteps,
+			 double wall)
+{
+	int nlast = nsteps < 30 ? nsteps : 30;
+	double med = 0;
+	if (nlast) {
+		qsort(step_s + nsteps - nlast, (size_t)nlast, sizeof(double),
+		      cmp_d);
+		med = step_s[nsteps - nlast + nlast / 2];
+	}
+	int at_chi = 0;
+	for (int b = 1; b < o->L; b++)
+		at_chi += mps_bond_dim(m, b) >= o->chi;
+	tebd_stats_t st;
+	tebd_stats(t, &st);
+	double flops = st.gemm_flops + st.svd_flops;
+	fprintf(stderr,
+		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
+		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
+		"%.3g\n",
+		st.svd_s, st.gemm_s, st.other_s, st.gates,
+		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
+			 : 0,
+		st.gemm_flops, st.svd_flops);
+	printf("bench L=%d chi=%d threads=%d order=%d t_end=%g wall_s=%.2f "
+	       "s_per_step_last30=%.4f bonds_at_chi=%d max_bond=%d "
+	       "discarded=%.4e gflops=%.2f\n",
+	       o->L, o->chi, o->threads, p->scheme == TEBD_TROTTER2 ? 2 : 4,
+	       o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
+	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	bench_opts_t o = {.chi = 128, .threads = 1, .order = 4, .L = 140,
+			  .t_end = 20, .dt = 0.02};
+	int rc = 1;
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--dmrg"))
+			return dmrg_bench_main(argc, argv);
+	tebd_params_t p;
+	int a = bench_args(argc, argv, &o);
+	if (a)
+		return a < 0 ? 0 : a;
+	if ((a = bench_params(&o, &p)))
+		return a;
+	char err[KZ_ERRLEN] = "";
+	chain_t *c = NULL;
+	mps_t *m = NULL;
+	tebd_t *t = NULL;
+	int L = o.L, *up = NULL, nsteps = (int)lround(o.t_end / o.dt);
+	double *step_s = NULL, wall = 0;
 	up = malloc((size_t)(L > 0 ? L : 1) * sizeof(int));
 	step_s = malloc((size_t)(nsteps + 1) * sizeof(double));
 	if (!up || !step_s) {
@@ -127,54 +212,11 @@ int cmd_bench(int argc, char **argv)
 	fprintf(stderr,
 		"bench: L=%d chi=%d threads=%d scheme=%s (%d layers/step) "
 		"dt=%g steps=%d\n",
-		L, chi, threads, tebd_scheme_name(p.scheme),
-		tebd_scheme_layers(p.scheme), dt, nsteps);
-	double w0 = kz_wtime(), last_print = w0;
-	for (int s = 0; s < nsteps; s++) {
-		double a = kz_wtime();
-		if (tebd_run(t, m, 1, err)) {
-			fprintf(stderr, "kapitza bench: step %d: %s\n", s, err);
-			goto out;
-		}
-		double b = kz_wtime();
-		step_s[s] = b - a;
-		if (b - last_print > 5 || s == nsteps - 1) {
-			fprintf(stderr,
-				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
-				"step=%.4fs  elapsed=%.1fs\n",
-				(s + 1) * dt, mps_max_bond_dim(m),
-				tebd_discarded_total(t), step_s[s], b - w0);
-			last_print = b;
-		}
-	}
-	double wall = kz_wtime() - w0;
-	int nlast = nsteps < 30 ? nsteps : 30;
-	double med = 0;
-	if (nlast) {
-		qsort(step_s + nsteps - nlast, (size_t)nlast, sizeof(double),
-		      cmp_d);
-		med = step_s[nsteps - nlast + nlast / 2];
-	}
-	int at_chi = 0;
-	for (int b = 1; b < L; b++)
-		at_chi += mps_bond_dim(m, b) >= chi;
-	tebd_stats_t st;
-	tebd_stats(t, &st);
-	double flops = st.gemm_flops + st.svd_flops;
-	fprintf(stderr,
-		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
-		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
-		"%.3g\n",
-		st.svd_s, st.gemm_s, st.other_s, st.gates,
-		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
-			 : 0,
-		st.gemm_flops, st.svd_flops);
-	printf("bench L=%d chi=%d threads=%d order=%d t_end=%g wall_s=%.2f "
-	       "s_per_step_last30=%.4f bonds_at_chi=%d max_bond=%d "
-	       "discarded=%.4e gflops=%.2f\n",
-	       L, chi, threads, p.scheme == TEBD_TROTTER2 ? 2 : 4, t_end, wall,
-	       med, at_chi, mps_max_bond_dim(m), tebd_discarded_total(t),
-	       wall > 0 ? flops / wall / 1e9 : 0);
+		L, o.chi, o.threads, tebd_scheme_name(p.scheme),
+		tebd_scheme_layers(p.scheme), o.dt, nsteps);
+	if (bench_steps(t, m, nsteps, o.dt, step_s, &wall))
+		goto out;
+	bench_report(&o, &p, t, m, step_s, nsteps, wall);
 	rc = 0;
 out:
 	tebd_destroy(&t);

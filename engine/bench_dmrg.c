@@ -1,4 +1,4 @@
-/* bench_dmrg: `kapitza bench --dmrg`, the ground-state workload of issue 3:
+/* bench_dmrg: `kapitza bench --dmrg`, the ground-state workload:
  * |Psi1> of the paper (ground state of H' = sum lambda_n h_n, lambda = -1
  * on bonds n <= 0) for the L = 140 junction, Delta_left = 0, Delta_right =
  * cos(pi/4), Sz = 0, by two-site DMRG at chi = 64 and 128.  Prints the time

@@ -29,6 +29,18 @@ int kz_err(char *err, int code, const char *fmt, ...)
  * nothing.  Returns 0 or KZ_ENOMEM (the old buffer is kept on failure). */
 int kz_reserve(void **buf, size_t *cap, size_t need, size_t size);
 
+/* kz_reserve of at least max(n, 1) elements of a typed buffer, inside a
+ * function that returns a kernel status: on failure "<who>: out of memory"
+ * goes to errbuf and the function returns KZ_ENOMEM. */
+#define KZ_RESERVE(buf, cap, n, errbuf, who)                                \
+	do {                                                                \
+		size_t kz_n_ = (n);                                         \
+		if (kz_reserve((void **)&(buf), &(cap), kz_n_ ? kz_n_ : 1,  \
+			       sizeof *(buf)))                              \
+			return kz_err((errbuf), KZ_ENOMEM,                  \
+				      "%s: out of memory", (who));          \
+	} while (0)
+
 /* Monotonic wall clock in seconds. */
 double kz_wtime(void);
 

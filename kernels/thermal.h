@@ -1,7 +1,7 @@
 /* thermal: equations of state of the homogeneous XXZ chain at inverse
  * temperature beta and field mu, by purification with the U(1) MPS of mps.h,
  * and their inversion (the paper's Methods, "Effective local temperature and
- * chemical potential"; DESIGN.md "Analysis").
+ * chemical potential").
  *
  * Ensemble: rho(beta, mu) = exp(-beta K) / Z, K = H - mu Sz_tot, H = sum_n h_n
  * of an open chain of N physical sites, h_n as in chain.h with one (J, Delta)
@@ -48,7 +48,8 @@ typedef struct {
 	double dtau;      /* largest imaginary-time step (> 0): one Trotter
 			   * step applies exp(-dtau K), i.e. beta advances by
 			   * 2 dtau */
-	int order;        /* Trotter order, 2 (Strang) or 4 (Omelyan) */
+	int order;        /* Trotter order, 2 (Strang) or 4 (Omelyan): the
+			   * imaginary-time schemes of trotter.h */
 	int threads;      /* >= 1: OpenMP threads over independent runs */
 } thermal_params_t;
 
@@ -70,7 +71,8 @@ int thermal_purify(mps_t **m, const thermal_params_t *p, double beta,
  * (1 <= n <= 4), every other site traced, by a full contraction (so it does
  * not rely on the canonical form, which imaginary time spoils), normalised to
  * trace 1.  Basis index a = sum_k s_k 2^(n-1-k) (first site most
- * significant), rho[a + 2^n b] = <a|rho|b>; rho has 4^n entries.  Any MPS. */
+ * significant), rho[a + 2^n b] = <a|rho|b>; rho has 4^n entries.  Any MPS.
+ * (The name stays for its callers: this is mps_rho_sites of contract.h.) */
 int thermal_rho_sites(const mps_t *m, int n, const int *sites, kz_cplx *rho,
 		      char *err);
 

@@ -1,5 +1,5 @@
 /* test_dmrg: the two-site DMRG ground state |Psi1> held against exact
- * answers (issue 3, acceptance 1-5): free fermions at L = 140, exact
+ * answers: free fermions at L = 140, exact
  * diagonalisation at L = 12, 14 (also other sectors and random couplings),
  * the Bethe-ansatz energy density of the homogeneous XXZ chain, TEBD from
  * the DMRG state against ED evolution, and the failure paths. */

@@ -1,13 +1,13 @@
-/* test_ff140: issue 2 acceptance 2.  L = 140 homogeneous XX chain, domain
- * wall, dt = 0.02, order 4, up to t = 20, against free fermions.
+/* test_ff140: TEBD at the paper's length.  L = 140 homogeneous XX chain,
+ * domain wall, dt = 0.02, order 4, up to t = 20, against free fermions.
  *
- * chi_max = 64 does not reach the issue's 1e-6 at t = 20, and the shortfall
+ * chi_max = 64 does not reach 1e-6 at t = 20, and the shortfall
  * is TEBD's truncation error, not the kernel's: the same run at chi = 200
  * agrees with free fermions to 3e-9 (`test_ff140 --converged`, asserted
  * to 1e-8), so the Trotter error of the shipped scheme is below 1e-8, and the
  * chi = 64 state differs from the chi = 200 one exactly as it differs from
- * free fermions.  Measured max |S^z error| at t = 20 (2026-11, see the issue
- * 2 notes): chi 64: 3.7e-6, 80: 1.4e-6, 96: 3.1e-7, 128: 9.9e-8.  At chi =
+ * free fermions.  Measured max |S^z error| at t = 20 (2026-11):
+ * chi 64: 3.7e-6, 80: 1.4e-6, 96: 3.1e-7, 128: 9.9e-8.  At chi =
  * 64 the run's accumulated discarded weight, 1.3e-8, is only 1.4 times what
  * truncating the exact t = 20 state to 64 Schmidt values would drop, summed
  * over the bonds (9.5e-9 from the free-fermion entanglement spectra,
@@ -22,8 +22,7 @@
  * re-canonicalisation every 10 steps changes it by 1%) and other schemes or
  * time steps do no better (Omelyan 4.6e-6, Suzuki 7.6e-6, Strang 4.4e-6,
  * Forest-Ruth at dt = 0.016/0.025/0.04: 3.1/4.0/4.9e-6; unmerged half
- * layers 1.3e-5).  We assert 1e-5 at chi = 64 and the issue's 1e-6 at chi
- * = 96; the middle entropy to 1e-5 at both.  Up to t = 10 the chi = 64 run
+ * layers 1.3e-5).  We assert 1e-5 at chi = 64 and 1e-6 at chi = 96; the middle entropy to 1e-5 at both.  Up to t = 10 the chi = 64 run
  * agrees to 1e-8 (truncation negligible). */
 #include <math.h>
 #include <stdio.h>

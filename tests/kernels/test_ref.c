@@ -1,7 +1,7 @@
 /* test_ref: the two exact references (ed.c, ff.c) held against each other
  * and against identities: ED = FF at Delta = 0 for every observable, ground
  * states, conservation of energy and Sz, the continuity equations that fix
- * the sign conventions (DESIGN.md, "The physics, precisely"), rho3 sanity,
+ * the sign conventions of the energy and spin currents, rho3 sanity,
  * the exact XX domain-wall profile (Bessel functions), and failure paths. */
 #include "check.h"
 

@@ -1,5 +1,4 @@
-/* test_tebd: the U(1) MPS and TEBD held against exact diagonalisation
- * (issue 2, acceptance 1, 3, 4, 5, 6). */
+/* test_tebd: the U(1) MPS and TEBD held against exact diagonalisation. */
 #include <complex.h>
 #include <lapacke.h>
 #include <malloc.h>
@@ -12,6 +11,7 @@
 #include "check.h"
 #include "ed.h"
 #include "mps.h"
+#include "mps_vector.h"
 #include "obs.h"
 #include "tebd.h"
 

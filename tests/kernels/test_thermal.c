@@ -1,5 +1,5 @@
-/* test_thermal: thermal equations of state by purification (issue 3, second
- * half) held against exact answers:
+/* test_thermal: thermal equations of state by purification held
+ * against exact answers:
  *   - the reduced density matrix of arbitrary MPS sites against a dense
  *     partial trace;
  *   - the purified centre rho3 of a small XXZ chain at (beta, mu), both signs
@@ -17,6 +17,7 @@
 #include "check.h"
 
 #include "obs.h"
+#include "mps_vector.h"
 #include "thermal.h"
 
 #include <complex.h>

@@ -1,19 +1,14 @@
 /* tebd: real-time evolution exp(-i H t) of an MPS by time-evolving block
  * decimation with a symmetric split H = H_even + H_odd (bonds i even / odd).
  *
- * Schemes (all symmetric, so the half-layers at both ends of consecutive
- * steps merge into one; see tebd.c for coefficients, references and the
- * measured errors):
- *   TEBD_TROTTER2      second-order Strang splitting, 2 layers/step
- *   TEBD_FOREST_RUTH4  Forest-Ruth fourth order, 6 layers/step
- *   TEBD_OMELYAN4      Omelyan-Mryglod-Folk fourth order, 8 layers/step
- *   TEBD_SUZUKI4       Suzuki's five-stage fractal, 10 layers/step
- * Order 4 means TEBD_FOREST_RUTH4: the fewest layers, with an error at
- * dt = 0.02 (1e-8) far below any affordable truncation error.
+ * Schemes: the real-time ones of trotter.h (order 4 means Forest-Ruth, 6
+ * layers per step; trotter.c gives coefficients, references and the
+ * measured errors).
  *
- * Every two-site update is truncated to chi_max Schmidt values, dropping
- * those below `cutoff` (absolute, on the normalised spectrum), and the state
- * is renormalised.  The weight discarded is accumulated per bond.
+ * Every two-site update is truncated by the rule of trunc.h (chi_max
+ * Schmidt values, those below `cutoff` dropped, absolute on the normalised
+ * spectrum), and the state is renormalised.  The weight discarded is
+ * accumulated per bond.
  *
  * Threads: gates of one layer commute and touch disjoint tensors, so they run
  * in parallel over `threads` OpenMP threads, each with its own workspace and
@@ -24,14 +19,15 @@
 #include "chain.h"
 #include "kz.h"
 #include "mps.h"
+#include "trotter.h"
 
-typedef enum {
-	TEBD_TROTTER2 = 0,
-	TEBD_SUZUKI4 = 1,
-	TEBD_OMELYAN4 = 2,
-	TEBD_FOREST_RUTH4 = 3,
-	TEBD_LAST = TEBD_FOREST_RUTH4,
-} tebd_scheme_t;
+/* The schemes are trotter.h's; these names stay for the callers. */
+typedef trotter_scheme_t tebd_scheme_t;
+#define TEBD_TROTTER2 TROTTER_STRANG2
+#define TEBD_SUZUKI4 TROTTER_SUZUKI4
+#define TEBD_OMELYAN4 TROTTER_OMELYAN4
+#define TEBD_FOREST_RUTH4 TROTTER_FOREST_RUTH4
+#define TEBD_LAST TROTTER_LAST
 
 typedef struct {
 	tebd_scheme_t scheme;
@@ -44,10 +40,11 @@ typedef struct {
 /* Fills p with the defaults: order 4 (Forest-Ruth), dt = 0.02, chi_max = 64, cutoff 1e-10,
  * 1 thread. */
 void tebd_params_default(tebd_params_t *p);
-/* Scheme for a Trotter order (2 or 4); error otherwise. */
+/* The real-time scheme for a Trotter order (2 or 4); error otherwise.
+ * Name and layers per merged step as trotter_name, trotter_layers. */
 int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err);
 const char *tebd_scheme_name(tebd_scheme_t s);
-int tebd_scheme_layers(tebd_scheme_t s);   /* layers per step when merged */
+int tebd_scheme_layers(tebd_scheme_t s);
 
 typedef struct tebd_s tebd_t;
 

@@ -11,31 +11,7 @@
  * written straight into place and the gate, which only mixes |01> and |10>,
  * is applied elementwise afterwards.
  *
- * Splitting schemes.  H = A + B with A the even bonds, B the odd ones; a
- * scheme is a symmetric product of exponentials alternating A, B, ..., A
- * whose first and last A-coefficients merge across consecutive steps, so a
- * scheme of n exponentials costs n - 1 layers per step.
- *  - Strang (order 2): A/2 B A/2.  2 layers.
- *  - Forest-Ruth (order 4), theta = 1/(2 - 2^{1/3}): A theta/2, B theta,
- *    A (1-theta)/2, B (1-2 theta), A (1-theta)/2, B theta, A theta/2
- *    [E. Forest, R. D. Ruth, Physica D 43, 105 (1990); H. Yoshida, Phys.
- *    Lett. A 150, 262 (1990)].  6 layers: the fewest of any symmetric
- *    fourth-order splitting.
- *  - Omelyan-Mryglod-Folk (order 4), Comput. Phys. Commun. 146, 188 (2002),
- *    Eq. (20): A xi, B (1-2 lambda)/2, A chi, B lambda, A (1-2(chi+xi)),
- *    B lambda, A chi, B (1-2 lambda)/2, A xi.  8 layers.
- *  - Suzuki's five-stage fractal (order 4): S2(p)^2 S2(1-4p) S2(p)^2,
- *    p = 1/(4 - 4^{1/3}) [M. Suzuki, Phys. Lett. A 146, 319 (1990)].
- *    10 layers.
- * Order 4 ships Forest-Ruth.  Its error constant is ~35 times Omelyan's, but
- * at the paper's dt = 0.02 its error is already 1.1e-8 (L = 12 junction,
- * t = 5; Omelyan 3.2e-10, Suzuki 2.6e-10), far below the truncation error
- * of any chi the study can afford, and each step costs 6 layers instead of
- * 8 or 10.  At fixed chi it is also the most accurate of the three (L =
- * 140 XX domain wall, chi = 64, t = 20: max |S^z| error 3.7e-6 against
- * Omelyan's 4.6e-6 and Suzuki's 7.6e-6, all of it truncation error; the
- * Trotter error there is 3e-9).  Measured in tests/kernels/test_tebd.c and
- * tests/kernels/test_ff140.c.
+ * The layers come from trotter.h, the truncation rule from trunc.h.
  */
 #include "tebd.h"
 
@@ -49,40 +25,9 @@
 #endif
 
 #include "mps_impl.h"
+#include "trunc.h"
 
-/* ---- schemes ----------------------------------------------------------- */
-
-typedef struct {
-	const char *name;
-	int n;            /* exponentials per step, alternating A, B, ..., A */
-	double a[11];
-} scheme_t;
-
-#define SUZUKI_P 0.41449077179437573714 /* 1/(4 - 4^(1/3)) */
-#define FR_THETA 1.35120719195965763405 /* 1/(2 - 2^(1/3)) */
-#define OMF_XI 0.1786178958448091
-#define OMF_LAMBDA (-0.2123418310626054)
-#define OMF_CHI (-0.06626458266981849)
-
-static const scheme_t schemes[] = {
-	[TEBD_TROTTER2] = {"trotter2", 3, {0.5, 1.0, 0.5}},
-	[TEBD_SUZUKI4] = {"suzuki4",
-			  11,
-			  {SUZUKI_P / 2, SUZUKI_P, SUZUKI_P, SUZUKI_P,
-			   (1 - 3 * SUZUKI_P) / 2, 1 - 4 * SUZUKI_P,
-			   (1 - 3 * SUZUKI_P) / 2, SUZUKI_P, SUZUKI_P, SUZUKI_P,
-			   SUZUKI_P / 2}},
-	[TEBD_FOREST_RUTH4] = {"forest-ruth4",
-			       7,
-			       {FR_THETA / 2, FR_THETA, (1 - FR_THETA) / 2,
-				1 - 2 * FR_THETA, (1 - FR_THETA) / 2, FR_THETA,
-				FR_THETA / 2}},
-	[TEBD_OMELYAN4] = {"omelyan4",
-			   9,
-			   {OMF_XI, (1 - 2 * OMF_LAMBDA) / 2, OMF_CHI,
-			    OMF_LAMBDA, 1 - 2 * (OMF_CHI + OMF_XI), OMF_LAMBDA,
-			    OMF_CHI, (1 - 2 * OMF_LAMBDA) / 2, OMF_XI}},
-};
+/* ---- parameters -------------------------------------------------------- */
 
 void tebd_params_default(tebd_params_t *p)
 {
@@ -95,32 +40,14 @@ void tebd_params_default(tebd_params_t *p)
 
 int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err)
 {
-	if (order == 2)
-		*s = TEBD_TROTTER2;
-	else if (order == 4)
-		*s = TEBD_FOREST_RUTH4;
-	else
-		return kz_err(err, KZ_EINVAL,
-			      "tebd: Trotter order %d: expected 2 or 4", order);
-	return KZ_OK;
+	return trotter_scheme_for_order(order, TROTTER_REAL, s, "tebd", err);
 }
 
-const char *tebd_scheme_name(tebd_scheme_t s)
-{
-	return (s >= 0 && s <= TEBD_LAST) ? schemes[s].name : "?";
-}
+const char *tebd_scheme_name(tebd_scheme_t s) { return trotter_name(s); }
 
-int tebd_scheme_layers(tebd_scheme_t s)
-{
-	return (s >= 0 && s <= TEBD_LAST) ? schemes[s].n - 1 : 0;
-}
+int tebd_scheme_layers(tebd_scheme_t s) { return trotter_layers(s); }
 
 /* ---- workspace --------------------------------------------------------- */
-
-typedef struct {
-	double s;
-	int k;
-} sv_t;
 
 /* One thread's buffers; they only grow. */
 typedef struct {
@@ -130,8 +57,7 @@ typedef struct {
 	size_t s_cap, rwork_cap, vb_cap;
 	int *iwork;
 	size_t iwork_cap;
-	sv_t *sel;
-	size_t sel_cap;
+	trunc_ws_t tr;
 	/* per middle-charge sector bookkeeping, [L+1] each */
 	int *r0, *rows, *c0, *cols, *kfull, *keep, *vtdone;
 	size_t *phioff, *vtoff, *soff, *vboff;
@@ -148,9 +74,7 @@ struct tebd_s {
 	ws_t *ws;
 	double *disc_bond;
 	double disc_total, disc_max, wall;
-	int *par;          /* merged layer sequence: parity, coefficient */
-	double *coef;
-	size_t par_cap, coef_cap;
+	trotter_seq_t seq; /* merged layer sequence */
 	int *gorder;       /* gates of a layer, most expensive first */
 	double *gcost;
 };
@@ -158,7 +82,8 @@ struct tebd_s {
 static void ws_free(ws_t *w)
 {
 	free(w->phi), free(w->a), free(w->u), free(w->vt), free(w->work);
-	free(w->s), free(w->rwork), free(w->iwork), free(w->sel);
+	free(w->s), free(w->rwork), free(w->iwork);
+	trunc_ws_free(&w->tr);
 	free(w->vb), free(w->taup);
 	free(w->r0), free(w->rows), free(w->c0), free(w->cols);
 	free(w->kfull), free(w->keep), free(w->vtdone);
@@ -249,8 +174,7 @@ void tebd_destroy(tebd_t **pt)
 			ws_free(&t->ws[k]);
 	free(t->ws);
 	free(t->disc_bond);
-	free(t->par);
-	free(t->coef);
+	trotter_seq_free(&t->seq);
 	free(t->gorder);
 	free(t->gcost);
 	free(t);
@@ -284,25 +208,7 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 
 /* ---- one gate ---------------------------------------------------------- */
 
-static int cmp_sv(const void *x, const void *y)
-{
-	const sv_t *a = x, *b = y;
-	if (a->s != b->s)
-		return a->s < b->s ? 1 : -1;
-	return a->k - b->k; /* ties: deterministic */
-}
-
-#define RESERVE(buf, cap, n)                                                \
-	do {                                                                \
-		if (kz_reserve((void **)&(buf), &(cap), (n), sizeof *(buf))) \
-			return kz_err(w->err, KZ_ENOMEM,                    \
-				      "tebd: out of memory");               \
-	} while (0)
-
-/* Below this a singular value is double-precision noise of the SVD of a
- * normalised state, kept or not; dropping it keeps product-like states at
- * small bond dimension. */
-#define SV_FLOOR 1e-14
+#define RESERVE(buf, cap, n) KZ_RESERVE(buf, cap, n, w->err, "tebd")
 
 /* Lambda_i Phi_c of sector k (middle charge c) into its place in w->a
  * (laid out like w->phi): the rows of s1 = 0 (left charge c) and s1 = 1
@@ -342,8 +248,8 @@ static void build_psi(ws_t *w, const mps_bond_t *bl, int k, int c)
  * overflow a normalised state cannot reach, and the right back-
  * transformation of rows that truncation then drops.  Here: Householder
  * bidiagonalisation Psi = Q B P^dag (zgebrd, in place in w->a) and the real
- * SVD B = U_B S V_B^T, whose V_B^T stays in w->vb until select_kept has
- * chosen the rows (vt_rows).  The singular values are bitwise those of
+ * SVD B = U_B S V_B^T, whose V_B^T stays in w->vb until the truncation
+ * has chosen the rows (vt_rows).  The singular values are bitwise those of
  * zgesdd's own path.  If the bidiagonal SVD fails to converge, zgesvd
  * finishes the sector and vtdone says so. */
 static int sector_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
@@ -427,46 +333,6 @@ static int vt_rows(ws_t *w, int k, int kk)
 	return KZ_OK;
 }
 
-/* Truncation: the chi_max largest singular values over all sectors, above
- * the cutoff.  Fills w->keep and w->kept_norm; *disc = discarded weight
- * (relative).  Returns the number kept, or -1 (with *disc = norm^2) for a
- * zero or non-finite state. */
-static int select_kept(const tebd_t *t, ws_t *w, int nq, double *disc)
-{
-	int nsel = 0;
-	double tot = 0;
-	for (int k = 0; k < nq; k++)
-		for (int a = 0; a < w->kfull[k]; a++) {
-			double s = w->s[w->soff[k] + a];
-			tot += s * s;
-			w->sel[nsel].s = s;
-			w->sel[nsel].k = k;
-			nsel++;
-		}
-	if (!isfinite(tot) || !(tot > 0)) {
-		*disc = tot;
-		return -1;
-	}
-	qsort(w->sel, (size_t)nsel, sizeof *w->sel, cmp_sv);
-	double floor = t->p.cutoff > SV_FLOOR ? t->p.cutoff : SV_FLOOR;
-	int nkeep = 0;
-	while (nkeep < nsel && nkeep < t->p.chi_max && w->sel[nkeep].s >= floor)
-		nkeep++;
-	if (nkeep == 0)
-		nkeep = 1;
-	memset(w->keep, 0, (size_t)nq * sizeof(int));
-	double kept = 0;
-	for (int a = 0; a < nkeep; a++) {
-		w->keep[w->sel[a].k]++;
-		kept += w->sel[a].s * w->sel[a].s;
-	}
-	*disc = (tot - kept) / tot;
-	if (*disc < 0)
-		*disc = 0;
-	w->kept_norm = sqrt(kept);
-	return nkeep;
-}
-
 /* A charge-conserving two-site gate: g00 on |00>, g33 on |11>, and the
  * 2x2 block [[g11, g12], [g21, g22]] on (|01>, |10>). */
 typedef struct {
@@ -486,35 +352,36 @@ static gate_t bond_gate(const chain_t *c, int i, double tau)
 	return g;
 }
 
-/* Applies the gate to bond i of m and truncates.  Touches only sites i,
- * i+1, MPS bond i+1 and w, so gates on disjoint bonds run concurrently. */
-static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
-		double *disc)
+/* Sector shapes of Phi by new middle charge c = qlo + k: rows (s1, q_l =
+ * c - s1), columns (s2, q_r = c + s2).  Reserves Phi; *nphi = its size. */
+static int phi_layout(ws_t *w, const mps_t *m, int i, size_t *nphi)
 {
-	double t0 = kz_wtime(), t1;
 	const mps_bond_t *bl = &m->bond[i], *br = &m->bond[i + 2];
-	mps_bond_t *bm = &m->bond[i + 1];
-	const int nq = bm->nq, qlo = bm->qlo;
-	const kz_cplx one = 1.0, zero = 0.0;
-
-	/* sector shapes by new middle charge c */
-	size_t nphi = 0;
+	const int nq = m->bond[i + 1].nq, qlo = m->bond[i + 1].qlo;
+	size_t n = 0;
 	for (int k = 0; k < nq; k++) {
 		int c = qlo + k;
 		w->r0[k] = mps_qdim(bl, c);
 		w->rows[k] = w->r0[k] + mps_qdim(bl, c - 1);
 		w->c0[k] = mps_qdim(br, c);
 		w->cols[k] = w->c0[k] + mps_qdim(br, c + 1);
-		w->phioff[k] = nphi;
-		nphi += (size_t)w->rows[k] * (size_t)w->cols[k];
+		w->phioff[k] = n;
+		n += (size_t)w->rows[k] * (size_t)w->cols[k];
 	}
-	RESERVE(w->phi, w->phi_cap, nphi + 1);
+	RESERVE(w->phi, w->phi_cap, n + 1);
+	*nphi = n;
+	return KZ_OK;
+}
 
-	/* Phi blocks (s1, s2) = B_i^{s1}[q_l] B_{i+1}^{s2}[q_l + s1] */
-	t1 = kz_wtime();
-	w->t_other += t1 - t0;
-	for (int k = 0; k < nq; k++) {
-		int c = qlo + k, ld = w->rows[k];
+/* Phi blocks (s1, s2) = B_i^{s1}[q_l] B_{i+1}^{s2}[q_l + s1], written
+ * straight into place (zero where the old middle sector is empty). */
+static void phi_build(ws_t *w, const mps_t *m, int i)
+{
+	const mps_bond_t *bl = &m->bond[i], *br = &m->bond[i + 2];
+	const mps_bond_t *bm = &m->bond[i + 1];
+	const kz_cplx one = 1.0, zero = 0.0;
+	for (int k = 0; k < bm->nq; k++) {
+		int c = bm->qlo + k, ld = w->rows[k];
 		if (!ld || !w->cols[k])
 			continue;
 		for (int s1 = 0; s1 < 2; s1++) {
@@ -545,11 +412,12 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 			}
 		}
 	}
-	double t2 = kz_wtime();
-	w->t_gemm += t2 - t1;
+}
 
-	/* apply the gate: (0,0) and (1,1) blocks scale, (0,1) of sector c
-	 * mixes with (1,0) of sector c+1 */
+/* Apply the gate to Phi: (0,0) and (1,1) blocks scale, (0,1) of sector c
+ * mixes with (1,0) of sector c+1. */
+static void phi_gate(ws_t *w, int nq, const gate_t *G)
+{
 	for (int k = 0; k < nq; k++) {
 		int ld = w->rows[k];
 		kz_cplx *P = w->phi + w->phioff[k];
@@ -579,8 +447,11 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 				y[r + (size_t)ld2 * col] = G->g21 * xv + G->g22 * yv;
 			}
 	}
+}
 
-	/* decompose Lambda_i Phi_c sector by sector, then truncate */
+/* Offsets of the per-sector SVD factors, and room for them. */
+static int svd_layout(ws_t *w, int nq, size_t nphi)
+{
 	size_t nvt = 0, ns = 0, nvb = 0;
 	for (int k = 0; k < nq; k++) {
 		int mr = w->rows[k], nc = w->cols[k];
@@ -597,38 +468,37 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	RESERVE(w->vb, w->vb_cap, nvb + 1);
 	RESERVE(w->s, w->s_cap, ns + 1);
 	RESERVE(w->taup, w->taup_cap, ns + 1);
-	RESERVE(w->sel, w->sel_cap, ns + 1);
-	w->t_other += kz_wtime() - t2;
-	for (int k = 0; k < nq; k++) {
-		if (!w->kfull[k])
-			continue;
-		int rc = sector_svd(w, bl, k, qlo + k, i);
-		if (rc)
-			return rc;
-	}
-	double t4 = kz_wtime();
-	int nkeep = select_kept(t, w, nq, disc);
+	return KZ_OK;
+}
+
+/* The truncation rule of trunc.h on all sectors' singular values: fills
+ * w->keep and w->kept_norm, *disc = discarded weight. */
+static int truncate_sectors(const tebd_t *t, ws_t *w, int nq, int bond,
+			    double *disc)
+{
+	double kept = 0;
+	int nkeep = trunc_select(&w->tr, w->s, w->soff, w->kfull, nq,
+				 t->p.chi_max, t->p.cutoff, w->keep, &kept,
+				 disc);
+	if (nkeep == KZ_ENOMEM)
+		return kz_err(w->err, KZ_ENOMEM, "tebd: out of memory");
 	if (nkeep < 0)
 		return kz_err(w->err, KZ_ENUM,
-			      "tebd: bond %d: two-site state has norm^2 %g", i,
-			      *disc);
-	w->t_other += kz_wtime() - t4;
-	for (int k = 0; k < nq; k++) {
-		int rc = w->keep[k] ? vt_rows(w, k, w->keep[k]) : KZ_OK;
-		if (rc)
-			return rc;
-	}
-	t4 = kz_wtime();
-	double nk = w->kept_norm;
+			      "tebd: bond %d: two-site state has norm^2 %g",
+			      bond, *disc);
+	w->kept_norm = sqrt(kept);
+	return KZ_OK;
+}
 
-	/* new middle bond and sites */
-	if (mps_bond_resize(m, i + 1, w->keep) || mps_site_layout(m, i) ||
-	    mps_site_layout(m, i + 1))
-		return kz_err(w->err, KZ_ENOMEM, "tebd: out of memory");
-	double t5 = kz_wtime();
-	w->t_other += t5 - t4;
-	for (int k = 0; k < nq; k++) {
-		int c = qlo + k, kk = w->keep[k], mn = w->kfull[k];
+/* The new middle bond and sites from the kept sector factors:
+ * Lambda_{i+1} = S / nk, B_{i+1} = V^dag, B_i = Phi V / nk. */
+static void write_back(ws_t *w, mps_t *m, int i)
+{
+	mps_bond_t *bm = &m->bond[i + 1];
+	const kz_cplx zero = 0.0;
+	double nk = w->kept_norm;
+	for (int k = 0; k < bm->nq; k++) {
+		int c = bm->qlo + k, kk = w->keep[k], mn = w->kfull[k];
 		if (!kk)
 			continue;
 		double *lam = mps_qlam(bm, c);
@@ -659,8 +529,47 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 			w->f_gemm += 8.0 * dl * kk * w->cols[k];
 		}
 	}
-	double t6 = kz_wtime();
-	w->t_gemm += t6 - t5;
+}
+
+/* Applies the gate to bond i of m and truncates.  Touches only sites i,
+ * i+1, MPS bond i+1 and w, so gates on disjoint bonds run concurrently. */
+static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
+		double *disc)
+{
+	double t0 = kz_wtime();
+	const mps_bond_t *bl = &m->bond[i];
+	const int nq = m->bond[i + 1].nq, qlo = m->bond[i + 1].qlo;
+	size_t nphi = 0;
+	int rc = phi_layout(w, m, i, &nphi);
+	if (rc)
+		return rc;
+	double t1 = kz_wtime();
+	w->t_other += t1 - t0;
+	phi_build(w, m, i);
+	double t2 = kz_wtime();
+	w->t_gemm += t2 - t1;
+	phi_gate(w, nq, G);
+	if ((rc = svd_layout(w, nq, nphi)))
+		return rc;
+	w->t_other += kz_wtime() - t2;
+	for (int k = 0; k < nq; k++)
+		if (w->kfull[k] && (rc = sector_svd(w, bl, k, qlo + k, i)))
+			return rc;
+	double t3 = kz_wtime();
+	if ((rc = truncate_sectors(t, w, nq, i, disc)))
+		return rc;
+	w->t_other += kz_wtime() - t3;
+	for (int k = 0; k < nq; k++)
+		if (w->keep[k] && (rc = vt_rows(w, k, w->keep[k])))
+			return rc;
+	double t4 = kz_wtime();
+	if (mps_bond_resize(m, i + 1, w->keep) || mps_site_layout(m, i) ||
+	    mps_site_layout(m, i + 1))
+		return kz_err(w->err, KZ_ENOMEM, "tebd: out of memory");
+	double t5 = kz_wtime();
+	w->t_other += t5 - t4;
+	write_back(w, m, i);
+	w->t_gemm += kz_wtime() - t5;
 	w->gates++;
 	return KZ_OK;
 }
@@ -704,23 +613,9 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 	if (nsteps == 0)
 		return KZ_OK;
 	double w0 = kz_wtime();
-	const scheme_t *sc = &schemes[t->p.scheme];
-	/* merged sequence of layers */
-	size_t nmax = (size_t)(sc->n - 1) * nsteps + 1, nl = 0;
-	if (kz_reserve((void **)&t->par, &t->par_cap, nmax, sizeof(int)) ||
-	    kz_reserve((void **)&t->coef, &t->coef_cap, nmax, sizeof(double)))
+	if (trotter_seq_build(&t->seq, t->p.scheme, nsteps))
 		return kz_err(err, KZ_ENOMEM, "tebd: out of memory");
-	for (int st = 0; st < nsteps; st++)
-		for (int j = 0; j < sc->n; j++) {
-			int par = j % 2;
-			if (nl && t->par[nl - 1] == par) {
-				t->coef[nl - 1] += sc->a[j];
-			} else {
-				t->par[nl] = par;
-				t->coef[nl] = sc->a[j];
-				nl++;
-			}
-		}
+	const size_t nl = t->seq.n;
 
 	int rc = KZ_OK, prev_blas = openblas_get_num_threads();
 	/* kernel threads over gates; BLAS stays single-threaded inside */
@@ -729,8 +624,8 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 		t->ws[k].rc = KZ_OK;
 	int L = t->L;
 	for (size_t l = 0; l < nl && rc == KZ_OK; l++) {
-		int par = t->par[l], ng = 0;
-		double tau = t->coef[l] * t->p.dt;
+		int par = t->seq.par[l], ng = 0;
+		double tau = t->seq.coef[l] * t->p.dt;
 		for (int i = par; i < L - 1; i += 2) {
 			t->gorder[ng++] = i;
 			t->gcost[i] = (double)mps_bond_dim(m, i) *

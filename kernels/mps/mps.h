@@ -26,14 +26,6 @@ typedef struct mps_s mps_t;
 /* Product state, up[i] in {0,1} (1 = up).  L even, >= 4. */
 int mps_create_product(mps_t **m, int L, const int *up, char *err);
 
-/* Exact MPS of a state vector given in a fixed-nup basis: amp[k] is the
- * amplitude of the bit pattern bits[k] (bit i set = site i up), n entries.
- * Successive SVDs; singular values below 1e-14 (relative) are dropped.
- * Meant for small L (tests, handing in states from exact references). */
-int mps_create_from_vector(mps_t **m, int L, int nup, size_t n,
-			   const unsigned long *bits, const kz_cplx *amp,
-			   char *err);
-
 /* Deep copy. */
 int mps_copy(mps_t **dst, const mps_t *src, char *err);
 

@@ -1,5 +1,7 @@
 /* mps_impl: the storage layout of mps_t, shared by the kernel modules that
- * update tensors in place (mps.c, tebd.c).  Not part of the public API.
+ * read or write tensors in place: mps.c, mps_io.c, contract.c, tebd.c,
+ * purify.c, dmrg_vidal.c and the reference library's mps_vector.c (and
+ * tests that inspect the layout).  Not part of the public API.
  *
  * Bond b (0..L) carries charges q = qlo..qlo+nq-1 (q = number of up spins
  * left of the bond; the range is fixed by L, b and nup), sector q has dim[q -
@@ -22,11 +24,15 @@ typedef struct {
 	int total;      /* sum of dim */
 } mps_bond_t;
 
+/* Complex blocks addressed by offsets into one buffer: a site's B^s[q]
+ * (off [2 * nq of the left bond]) and contract.c's environments. */
 typedef struct {
-	size_t *off;    /* [2 * nq of the left bond] */
+	size_t *off;
 	kz_cplx *data;
 	size_t cap, size;
-} mps_site_t;
+} mps_blocks_t;
+
+typedef mps_blocks_t mps_site_t;
 
 struct mps_s {
 	int L, nup;
@@ -54,6 +60,10 @@ static inline kz_cplx *mps_block(const mps_t *m, int i, int s, int q)
 	const mps_bond_t *b = &m->bond[i];
 	return m->site[i].data + m->site[i].off[s * b->nq + q - b->qlo];
 }
+
+/* An MPS of L sites and nup ups with the charge ranges of every bond set
+ * and every sector empty. */
+int mps_alloc(mps_t **m, int L, int nup, char *err);
 
 /* Set the sector dimensions of bond b (dims[nq]) and make room for its
  * Schmidt values (contents undefined afterwards). */
