@@ -18,12 +18,9 @@
  * of N disjoint parts of the sweep (farm_shard_assign) into a shard file of
  * the same layout; `kapitza merge` gathers the shards.
  *
- * Exit status (also of `kapitza resubmit`, resubmit.c):
- *   0  every point (of the shard) done;
- *   1  some point failed or could not run, or the run itself failed;
- *   2  bad command line, spec or output path (nothing was written);
- *   3  stopped by a signal (SIGTERM, SIGUSR1, ...): the running points were
- *      checkpointed and marked interrupted; `kapitza resubmit` continues. */
+ * The exit status is the session's (session.h): 0 every point (of the
+ * shard) done, 1 some point not done, 2 bad command line, spec or output
+ * path (nothing was written), 3 stopped by a signal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -36,24 +33,31 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "archive.h"
-#include "cli.h"
 #include "checkpoint.h"
 #include "cmd.h"
 #include "eu.h"
 #include "farm.h"
+#include "session.h"
 #include "spec.h"
 
 typedef struct {
 	const char *spec_path;
 	const char *out_path;
-	int threads;
-	int dry_run, force, help, quiet, dedicated;
-	int fault_point; /* KAPITZA_FAULT_POINT, -1 = none */
-	double progress_s;
-	double ckpt_every_min; /* --checkpoint-every; 0: only on signals */
+	int force;
 	int shard_i, shard_n;  /* --shard I/N; 0, 1: the whole sweep */
+	session_opts_t so;     /* threads, dry run, progress, checkpoints */
 } run_args_t;
+
+/* The shard's points (the same split on every rank); all NULL without
+ * --shard. */
+typedef struct {
+	int *shard_of;
+	unsigned char *in_shard;
+	archive_status_t *initial; /* the shard's /status at start */
+	int n;                     /* points in the shard */
+} shard_t;
 
 static void usage(FILE *f)
 {
@@ -93,124 +97,59 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 {
-	int have_threads = 0;
 	memset(a, 0, sizeof *a);
-	a->progress_s = 5;
-	a->ckpt_every_min = 30;
+	session_opts_default(&a->so);
+	a->so.progress_unit = "seconds";
+	a->so.ckpt_unit = "minutes";
+	a->so.progress_finite = 0;
 	a->shard_i = 0;
 	a->shard_n = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-			a->help = 1;
-		} else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+		const int shared = session_opt(&a->so, argc, argv, &i, err);
+		if (shared < 0)
+			return -1;
+		if (shared)
+			continue;
+		if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
 			if (!val)
-				goto missing;
+				return eu_err(err, "%s needs a value", s);
 			a->out_path = val;
-			i++;
-		} else if (!strcmp(s, "-t") || !strcmp(s, "--threads")) {
-			if (!val)
-				goto missing;
-			if (cli_parse_int(val, &a->threads) || a->threads < 1) {
-				snprintf(err, EU_ERRLEN,
-					 "--threads needs a positive integer, "
-					 "not '%s'",
-					 val);
-				return -1;
-			}
-			have_threads = 1;
-			i++;
-		} else if (!strcmp(s, "--progress")) {
-			char *end;
-			if (!val)
-				goto missing;
-			a->progress_s = strtod(val, &end);
-			if (end == val || *end || !(a->progress_s >= 0)) {
-				snprintf(err, EU_ERRLEN,
-					 "--progress needs seconds >= 0, not "
-					 "'%s'",
-					 val);
-				return -1;
-			}
-			i++;
-		} else if (!strcmp(s, "--checkpoint-every")) {
-			char *end;
-			if (!val)
-				goto missing;
-			a->ckpt_every_min = strtod(val, &end);
-			if (end == val || *end || !(a->ckpt_every_min >= 0) ||
-			    !isfinite(a->ckpt_every_min)) {
-				snprintf(err, EU_ERRLEN,
-					 "--checkpoint-every needs minutes >= "
-					 "0, not '%s'",
-					 val);
-				return -1;
-			}
 			i++;
 		} else if (!strcmp(s, "--shard")) {
 			int si = -1, sn = -1, used = 0;
 			if (!val)
-				goto missing;
+				return eu_err(err, "%s needs a value", s);
 			if (sscanf(val, "%d/%d%n", &si, &sn, &used) != 2 ||
-			    val[used] || sn < 1 || si < 0 || si >= sn) {
-				snprintf(err, EU_ERRLEN,
-					 "--shard needs I/N with 0 <= I < N, "
-					 "not '%s'",
-					 val);
-				return -1;
-			}
+			    val[used] || sn < 1 || si < 0 || si >= sn)
+				return eu_err(err,
+					      "--shard needs I/N with 0 <= I < "
+					      "N, not '%s'",
+					      val);
 			a->shard_i = si;
 			a->shard_n = sn;
 			i++;
-		} else if (!strcmp(s, "-n") || !strcmp(s, "--dry-run")) {
-			a->dry_run = 1;
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
 			a->force = 1;
-		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
-			a->quiet = 1;
-		} else if (!strcmp(s, "--dedicated-scheduler")) {
-			a->dedicated = 1;
 		} else if (s[0] == '-' && s[1]) {
-			snprintf(err, EU_ERRLEN, "unknown option '%s'", s);
-			return -1;
+			return eu_err(err, "unknown option '%s'", s);
 		} else if (!a->spec_path) {
 			a->spec_path = s;
 		} else {
-			snprintf(err, EU_ERRLEN,
-				 "one spec file only ('%s' and '%s')",
-				 a->spec_path, s);
-			return -1;
+			return eu_err(err, "one spec file only ('%s' and '%s')",
+				      a->spec_path, s);
 		}
-		continue;
-missing:
-		snprintf(err, EU_ERRLEN, "%s needs a value", s);
-		return -1;
 	}
-	if (a->help)
+	if (a->so.help)
 		return 0;
-	if (!a->spec_path) {
-		snprintf(err, EU_ERRLEN, "no spec file given");
-		return -1;
-	}
-	if (!a->out_path && !a->dry_run) {
-		snprintf(err, EU_ERRLEN,
-			 "no archive given (-o ARCHIVE.h5)");
-		return -1;
-	}
-	if (!have_threads && cli_default_threads(&a->threads, err))
-		return -1;
-	a->fault_point = -1;
-	const char *fp = getenv("KAPITZA_FAULT_POINT");
-	if (fp && *fp && (cli_parse_int(fp, &a->fault_point) || a->fault_point < 0)) {
-		snprintf(err, EU_ERRLEN,
-			 "KAPITZA_FAULT_POINT='%s' is not a point id", fp);
-		return -1;
-	}
-	return 0;
+	if (!a->spec_path)
+		return eu_err(err, "no spec file given");
+	if (!a->out_path && !a->so.dry_run)
+		return eu_err(err, "no archive given (-o ARCHIVE.h5)");
+	return session_opts_finish(&a->so, err);
 }
 
-/* Rank 0 reads, everyone parses the same text.  Collective. */
 static int load_spec(MPI_Comm c, int rank, const char *path, spec_t **s,
 		     char *err)
 {
@@ -252,6 +191,13 @@ static void dir_of(const char *path, char *dir, size_t n)
 		*slash = 0;
 }
 
+/* "cannot write archive PATH: strerror(errno)" */
+static int cannot_write(const char *path, char *err)
+{
+	return eu_err(err, "cannot write archive '%s': %s", path,
+		      strerror(errno));
+}
+
 /* Rank 0: can the archive be written?  Checks only; creates nothing that
  * outlives the call (a probe file in the directory is removed). */
 static int check_output(const char *path, int force, double need, char *err)
@@ -261,60 +207,41 @@ static int check_output(const char *path, int force, double need, char *err)
 	char dir[PATH_MAX];
 	int fd;
 
-	if (!*path) {
-		snprintf(err, EU_ERRLEN, "empty archive path");
-		return -1;
-	}
+	if (!*path)
+		return eu_err(err, "empty archive path");
 	if (stat(path, &sb) == 0) {
-		if (S_ISDIR(sb.st_mode)) {
-			snprintf(err, EU_ERRLEN,
-				 "cannot write archive '%s': it is a "
-				 "directory",
-				 path);
-			return -1;
-		}
-		if (!force) {
-			snprintf(err, EU_ERRLEN,
-				 "archive '%s' exists; refusing to overwrite "
-				 "it (use --force to replace it)",
-				 path);
-			return -1;
-		}
+		if (S_ISDIR(sb.st_mode))
+			return eu_err(err,
+				      "cannot write archive '%s': it is a "
+				      "directory",
+				      path);
+		if (!force)
+			return eu_err(err,
+				      "archive '%s' exists; refusing to "
+				      "overwrite it (use --force to replace "
+				      "it)",
+				      path);
 		fd = open(path, O_WRONLY);
-		if (fd < 0) {
-			snprintf(err, EU_ERRLEN,
-				 "cannot write archive '%s': %s", path,
-				 strerror(errno));
-			return -1;
-		}
+		if (fd < 0)
+			return cannot_write(path, err);
 		close(fd);
 	} else {
-		if (errno != ENOENT) {
-			snprintf(err, EU_ERRLEN,
-				 "cannot write archive '%s': %s", path,
-				 strerror(errno));
-			return -1;
-		}
+		if (errno != ENOENT)
+			return cannot_write(path, err);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd < 0) {
-			snprintf(err, EU_ERRLEN,
-				 "cannot write archive '%s': %s", path,
-				 strerror(errno));
-			return -1;
-		}
+		if (fd < 0)
+			return cannot_write(path, err);
 		close(fd);
 		unlink(path);
 	}
 	dir_of(path, dir, sizeof dir);
 	if (statvfs(dir, &vb) == 0) {
 		double avail = (double)vb.f_bavail * (double)vb.f_frsize;
-		if (need > avail) {
-			snprintf(err, EU_ERRLEN,
-				 "the archive needs about %.3g MB, but only "
-				 "%.3g MB are free in '%.400s'",
-				 need / 1e6, avail / 1e6, dir);
-			return -1;
-		}
+		if (need > avail)
+			return eu_err(err,
+				      "the archive needs about %.3g MB, but "
+				      "only %.3g MB are free in '%.400s'",
+				      need / 1e6, avail / 1e6, dir);
 	}
 	return 0;
 }
@@ -371,7 +298,7 @@ static void print_dry_run(const spec_t *s, int size, int threads)
 	printf("total: %d points%s, cost %.4g (arbitrary units, ~ L chi^3 "
 	       "steps), peak memory per rank ~%s, archive ~%s\n",
 	       s->npoints, tables, cost, m, b);
-	/* post-stage (issue 6): the calibrated estimate, engine/POSTSTAGE.md */
+	/* the calibrated estimate, engine/POSTSTAGE.md */
 	double ch = 0;
 	for (int k = 0; k < s->npoints - s->ntables; k++)
 		ch += spec_point_core_hours(&s->points[k]);
@@ -384,9 +311,127 @@ static void print_dry_run(const spec_t *s, int size, int threads)
 	fflush(stdout);
 }
 
+/* The shard's points and its archive options (the same split on every
+ * rank, from the spec alone). */
+static int shard_plan(const spec_t *s, const run_args_t *args, shard_t *sh,
+		      archive_create_opts_t *co)
+{
+	sh->shard_of = malloc((size_t)s->npoints * sizeof *sh->shard_of);
+	sh->in_shard = malloc((size_t)s->npoints);
+	sh->initial = malloc((size_t)s->npoints * sizeof *sh->initial);
+	if (!sh->shard_of || !sh->in_shard || !sh->initial)
+		return -1;
+	farm_shard_assign(s, args->shard_n, sh->shard_of);
+	for (int k = 0; k < s->npoints; k++) {
+		sh->in_shard[k] = sh->shard_of[k] == args->shard_i;
+		sh->n += sh->in_shard[k];
+		archive_status_init(&sh->initial[k]);
+		if (!sh->in_shard[k])
+			sh->initial[k].state = ARCHIVE_OTHER_SHARD;
+	}
+	co->shard_index = args->shard_i;
+	co->shard_count = args->shard_n;
+	co->in_shard = sh->in_shard;
+	return 0;
+}
+
+/* --dry-run (rank 0): the table, the shard's points, whether the archive
+ * can be written (rc, err: check_output's verdict). */
+static void dry_run(const session_t *S, const spec_t *s,
+		    const run_args_t *args, const shard_t *sh, int rc,
+		    const char *err)
+{
+	if (S->rank != 0)
+		return;
+	print_dry_run(s, S->size, args->so.threads);
+	if (sh->in_shard) {
+		printf("shard %d/%d: %d point%s:", args->shard_i, args->shard_n,
+		       sh->n, sh->n == 1 ? "" : "s");
+		for (int k = 0; k < s->npoints; k++)
+			if (sh->in_shard[k])
+				printf(" %d", k);
+		printf("\n");
+	}
+	if (rc)
+		fprintf(stderr, "kapitza run: %s\n", err);
+	else if (args->out_path)
+		printf("archive '%s' can be written\n", args->out_path);
+}
+
+/* Rank 0 takes the archive's lock (held for the whole run, so that a
+ * resubmission cannot start on the archive while this run works on it),
+ * the archive is created collectively, and its checkpoint directory is
+ * emptied (checkpoints of an archive it replaced are void).  *created: the
+ * archive exists; *t_create: when its creation started. */
+static int open_archive(const session_t *S, const run_args_t *args,
+			const spec_t *s, const archive_create_opts_t *co,
+			archive_t **a, ckpt_lock_t **lock, char *ckdir,
+			size_t n, int *created, double *t_create, char *err)
+{
+	int rc = 0;
+	if (S->rank == 0) {
+		rc = ckpt_dir_of(ckdir, n, args->out_path);
+		if (rc)
+			eu_err(err, "archive path too long");
+		else
+			rc = ckpt_lock_create(lock, ckdir, err);
+	}
+	agree_bytes(S->comm, ckdir, (int)n);
+	if (session_agree(S, rc, err))
+		return -1;
+	*t_create = MPI_Wtime();
+	if (archive_create_ex(a, S->comm, args->out_path, s, co, err)) {
+		session_error(S, err);
+		return -1;
+	}
+	*created = 1;
+	rc = S->rank == 0 ? ckpt_dir_prepare(ckdir, 1, err) : 0;
+	return session_agree(S, rc, err);
+}
+
+static void print_banner(const session_t *S, const run_args_t *args,
+			 const spec_t *s, const shard_t *sh, double t_create)
+{
+	char shs[64] = "", tb[48] = "";
+	const int th = args->so.threads;
+	if (S->rank != 0 || args->so.quiet)
+		return;
+	if (sh->in_shard)
+		snprintf(shs, sizeof shs, " (shard %d/%d: %d of them)",
+			 args->shard_i, args->shard_n, sh->n);
+	if (s->ntables)
+		snprintf(tb, sizeof tb, " (%d thermal table%s)", s->ntables,
+			 s->ntables == 1 ? "" : "s");
+	printf("kapitza run: sweep '%s', %d points%s%s on %d rank%s x %d "
+	       "thread%s -> %s (created in %.2f s)\n",
+	       s->name ? s->name : "", s->npoints, tb, shs, S->size,
+	       S->size == 1 ? "" : "s", th, th == 1 ? "" : "s",
+	       args->out_path, t_create);
+	fflush(stdout);
+}
+
+static void print_summary(const session_t *S, const farm_summary_t *sum,
+			  const char *out_path)
+{
+	char sh[32] = "", counts[160];
+	if (S->rank != 0)
+		return;
+	if (sum->counts[ARCHIVE_OTHER_SHARD])
+		snprintf(sh, sizeof sh, ", %d other-shard",
+			 sum->counts[ARCHIVE_OTHER_SHARD]);
+	session_counts(counts, sizeof counts, sum);
+	printf("kapitza run: %s%s; %.2f s%s -> %s\n", counts, sh,
+	       sum->elapsed_s,
+	       sum->interrupted ? " (stopped by a signal; continue with "
+				  "kapitza resubmit)"
+				: "",
+	       out_path);
+	fflush(stdout);
+}
+
 int cmd_run(int argc, char **argv)
 {
-	MPI_Comm c = MPI_COMM_WORLD;
+	session_t S;
 	run_args_t args;
 	spec_t *s = NULL;
 	archive_t *a = NULL;
@@ -394,198 +439,66 @@ int cmd_run(int argc, char **argv)
 	farm_summary_t sum;
 	archive_create_opts_t co;
 	ckpt_lock_t *lock = NULL;
-	int *shard_of = NULL;
-	unsigned char *in_shard = NULL;
-	archive_status_t *initial = NULL; /* the shard's /status at start */
+	shard_t sh = {0};
 	char err[EU_ERRLEN] = "", ckdir[4096] = "";
-	int rank = 0, size = 1, rc, status = 2, inited = 0, provided;
-	int nshard = 0;
+	int rc, status = 2, created = 0;
 
-	/* a stop signal from here on stops the run cleanly (exit 3) */
-	farm_signals_catch();
-	MPI_Initialized(&inited);
-	if (!inited)
-		MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-	MPI_Comm_rank(c, &rank);
-	MPI_Comm_size(c, &size);
-
+	session_begin(&S, "kapitza run", 1, &argc, &argv);
 	/* every rank sees the same argv and environment */
 	rc = parse_args(argc, argv, &args, err);
-	if (rc || args.help) {
-		if (rank == 0) {
-			if (rc)
-				fprintf(stderr, "kapitza run: %s\n", err);
+	if (rc || args.so.help) {
+		if (rc)
+			session_error(&S, err);
+		if (S.rank == 0)
 			usage(rc ? stderr : stdout);
-		}
 		status = rc ? 2 : 0;
 		goto out;
 	}
-
-	if (load_spec(c, rank, args.spec_path, &s, err)) {
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
+	if (load_spec(S.comm, S.rank, args.spec_path, &s, err)) {
+		session_error(&S, err);
 		goto out;
 	}
-
 	rc = 0;
-	if (rank == 0 && args.out_path)
+	if (S.rank == 0 && args.out_path)
 		rc = check_output(args.out_path, args.force,
 				  archive_estimate(s), err);
-	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
-
-	/* the shard's points (the same split on every rank) */
+	rc = agree_rank0(S.comm, rc, NULL, err);
 	archive_create_opts_default(&co);
 	co.force = args.force;
-	if (args.shard_n > 1) {
-		shard_of = malloc((size_t)s->npoints * sizeof *shard_of);
-		in_shard = malloc((size_t)s->npoints);
-		initial = malloc((size_t)s->npoints * sizeof *initial);
-		if (!shard_of || !in_shard || !initial) {
-			if (rank == 0)
-				fprintf(stderr, "kapitza run: out of memory\n");
-			goto out;
-		}
-		farm_shard_assign(s, args.shard_n, shard_of);
-		for (int k = 0; k < s->npoints; k++) {
-			in_shard[k] = shard_of[k] == args.shard_i;
-			nshard += in_shard[k];
-			archive_status_init(&initial[k]);
-			if (!in_shard[k])
-				initial[k].state = ARCHIVE_OTHER_SHARD;
-		}
-		co.shard_index = args.shard_i;
-		co.shard_count = args.shard_n;
-		co.in_shard = in_shard;
+	if (args.shard_n > 1 && shard_plan(s, &args, &sh, &co)) {
+		session_error(&S, "out of memory");
+		goto out;
 	}
-
-	if (args.dry_run) {
-		if (rank == 0) {
-			print_dry_run(s, size, args.threads);
-			if (in_shard) {
-				printf("shard %d/%d: %d point%s:", args.shard_i,
-				       args.shard_n, nshard,
-				       nshard == 1 ? "" : "s");
-				for (int k = 0; k < s->npoints; k++)
-					if (in_shard[k])
-						printf(" %d", k);
-				printf("\n");
-			}
-			if (rc)
-				fprintf(stderr, "kapitza run: %s\n", err);
-			else if (args.out_path)
-				printf("archive '%s' can be written\n",
-				       args.out_path);
-		}
+	if (args.so.dry_run) {
+		dry_run(&S, s, &args, &sh, rc, err);
 		status = rc ? 2 : 0;
 		goto out;
 	}
 	if (rc) {
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
+		session_error(&S, err);
 		goto out;
 	}
-
-	/* rank 0 holds the archive's lock for the whole run */
-	if (rank == 0) {
-		rc = ckpt_dir_of(ckdir, sizeof ckdir, args.out_path);
-		if (rc)
-			snprintf(err, EU_ERRLEN, "archive path too long");
-		else
-			rc = ckpt_lock_create(&lock, ckdir, err);
-	}
-	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
-	MPI_Bcast(ckdir, sizeof ckdir, MPI_CHAR, 0, c);
-	if (rc) {
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
+	double t_create = 0;
+	rc = open_archive(&S, &args, s, &co, &a, &lock, ckdir, sizeof ckdir,
+			  &created, &t_create, err);
+	if (created)
+		status = 1;
+	if (rc)
 		goto out;
-	}
-
-	double t_create = MPI_Wtime();
-	if (archive_create_ex(&a, c, args.out_path, s, &co, err)) {
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
-		goto out;
-	}
-	status = 1;
-	/* a new archive: checkpoints of an archive it replaced are void */
-	rc = 0;
-	if (rank == 0)
-		rc = ckpt_dir_prepare(ckdir, 1, err);
-	MPI_Bcast(&rc, 1, MPI_INT, 0, c);
-	if (rc) {
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
-		goto out;
-	}
-
-	farm_opts_default(&fo);
-	fo.threads = args.threads;
-	fo.progress_s = args.quiet ? -1 : args.progress_s;
-	fo.dedicated = args.dedicated;
-	fo.out = rank == 0 ? stdout : NULL;
-	fo.fault_point = args.fault_point;
-	fo.ckpt_dir = ckdir;
-	fo.ckpt_every_s = args.ckpt_every_min * 60;
-	fo.archive_path = args.out_path;
-	fo.plan.todo = in_shard;
-	fo.plan.initial = initial;
-	t_create = MPI_Wtime() - t_create;
-	if (rank == 0 && !args.quiet) {
-		char sh[64] = "", tb[48] = "";
-		if (in_shard)
-			snprintf(sh, sizeof sh, " (shard %d/%d: %d of them)",
-				 args.shard_i, args.shard_n, nshard);
-		if (s->ntables)
-			snprintf(tb, sizeof tb, " (%d thermal table%s)",
-				 s->ntables, s->ntables == 1 ? "" : "s");
-		printf("kapitza run: sweep '%s', %d points%s%s on %d rank%s x "
-		       "%d thread%s -> %s (created in %.2f s)\n",
-		       s->name ? s->name : "", s->npoints, tb, sh, size,
-		       size == 1 ? "" : "s", fo.threads,
-		       fo.threads == 1 ? "" : "s", args.out_path, t_create);
-		fflush(stdout);
-	}
-	rc = farm_run(c, a, s, &fo, &sum, err);
-	if (rc && rank == 0)
-		fprintf(stderr, "kapitza run: %s\n", err);
-	if (archive_destroy(&a, err)) {
-		rc = -1;
-		if (rank == 0)
-			fprintf(stderr, "kapitza run: %s\n", err);
-	}
-	if (rank == 0) {
-		char sh[32] = "";
-		if (sum.counts[ARCHIVE_OTHER_SHARD])
-			snprintf(sh, sizeof sh, ", %d other-shard",
-				 sum.counts[ARCHIVE_OTHER_SHARD]);
-		printf("kapitza run: %d points: %d done, %d failed, %d "
-		       "interrupted, %d pending%s; %.2f s%s -> %s\n",
-		       sum.npoints, sum.counts[ARCHIVE_DONE],
-		       sum.counts[ARCHIVE_FAILED],
-		       sum.counts[ARCHIVE_INTERRUPTED],
-		       sum.counts[ARCHIVE_PENDING], sh, sum.elapsed_s,
-		       sum.interrupted ? " (stopped by a signal; continue with "
-					 "kapitza resubmit)"
-				       : "",
-		       args.out_path);
-		fflush(stdout);
-	}
-	if (sum.interrupted && !rc)
-		status = 3;
-	else
-		status = !rc && sum.counts[ARCHIVE_DONE] +
-						sum.counts[ARCHIVE_OTHER_SHARD] ==
-					sum.npoints
-				 ? 0
-				 : 1;
+	session_farm_opts(&S, &args.so, ckdir, args.out_path, &fo);
+	fo.plan.todo = sh.in_shard;
+	fo.plan.initial = sh.initial;
+	print_banner(&S, &args, s, &sh, MPI_Wtime() - t_create);
+	rc = session_farm(&S, &a, s, &fo, &sum, err);
+	print_summary(&S, &sum, args.out_path);
+	status = session_status(sum.interrupted && !rc,
+				!rc && session_all_done(&sum));
 out:
 	archive_destroy(&a, NULL);
 	ckpt_lock_destroy(&lock);
 	spec_destroy(&s);
-	free(shard_of);
-	free(in_shard);
-	free(initial);
-	MPI_Finalize();
-	return status;
+	free(sh.shard_of);
+	free(sh.in_shard);
+	free(sh.initial);
+	return session_end(&S, status);
 }

@@ -487,33 +487,14 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 		S->idle[from] = 1;
 		break;
 	case MSG_PROGRESS: {
-		worker_progress_t p = {
-			.point = m->point,
-			.attempt = m->attempt,
-			.row = m->row,
-			.chi = m->chi,
-			.t = m->t,
-			.wall_s = m->wall_s,
-			.discarded_max = m->discarded_max,
-			.discarded_total = m->discarded_total,
-		};
+		worker_progress_t p = m->progress;
 		if (m->point >= 0 && m->point < S->s->npoints &&
 		    S->busy[from] == m->point)
 			progress(S, &p);
 		break;
 	}
 	case MSG_DONE: {
-		worker_result_t r;
-		memset(&r, 0, sizeof r);
-		r.state = m->state;
-		r.rows = m->rows;
-		r.max_bond_dim = m->chi;
-		r.t_reached = m->t;
-		r.wall_s = m->wall_s;
-		r.max_discarded = m->discarded_max;
-		r.t_resumed = m->t_resumed;
-		r.t_ckpt = m->t_ckpt;
-		memcpy(r.message, m->message, sizeof r.message);
+		worker_result_t r = m->result;
 		r.message[sizeof r.message - 1] = 0;
 		if (S->busy[from] == m->point)
 			finish(S, from, m->point, &r);

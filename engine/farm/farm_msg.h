@@ -22,14 +22,14 @@ enum {
 	MSG_INTERRUPT,
 };
 
+/* The worker's own records travel whole: every rank runs the same
+ * executable, so the bytes mean the same everywhere. */
 typedef struct {
-	int32_t kind, point, attempt, row, chi, state, rows;
-	int32_t stop; /* worker -> 0: this rank got a stop signal */
-	int32_t resume; /* ASSIGN: continue from the point's checkpoint;
-	                   DONE: the attempt resumed from t_resumed */
-	double t_resumed, t_ckpt;
-	double t, wall_s, discarded_max, discarded_total;
-	char message[ARCHIVE_MSGLEN];
+	int32_t kind, point, attempt;
+	int32_t stop;   /* worker -> 0: this rank got a stop signal */
+	int32_t resume; /* ASSIGN: continue from the point's checkpoint */
+	worker_progress_t progress; /* PROGRESS */
+	worker_result_t result;     /* DONE */
 } farm_msg_t;
 
 /* Sleeps s seconds (idle ranks back off). */

@@ -52,12 +52,7 @@ static int remote_report(void *arg, const worker_progress_t *p)
 	m.kind = MSG_PROGRESS;
 	m.point = p->point;
 	m.attempt = p->attempt;
-	m.row = p->row;
-	m.chi = p->chi;
-	m.t = p->t;
-	m.wall_s = p->wall_s;
-	m.discarded_max = p->discarded_max;
-	m.discarded_total = p->discarded_total;
+	m.progress = *p;
 	m.stop = farm_signalled();
 	farm_send(R->comm, 0, &m);
 	while (farm_try_recv(R->comm, 0, &m, NULL))
@@ -97,15 +92,7 @@ void farm_remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
 		m.kind = MSG_DONE;
 		m.point = k;
 		m.attempt = attempt;
-		m.state = r.state;
-		m.rows = r.rows;
-		m.chi = r.max_bond_dim;
-		m.t = r.t_reached;
-		m.wall_s = r.wall_s;
-		m.discarded_max = r.max_discarded;
-		m.t_resumed = r.t_resumed;
-		m.t_ckpt = r.t_ckpt;
-		memcpy(m.message, r.message, sizeof m.message);
+		m.result = r;
 		m.stop = farm_signalled();
 		farm_send(c, 0, &m);
 	}

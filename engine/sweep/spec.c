@@ -474,13 +474,13 @@ int spec_load(spec_t **out, const char *path, char *err)
 	f = fopen(path, "rb");
 	if (!f) {
 		eu_err(e, "%s: cannot open: %s", path,
-			 strerror(errno));
+		       strerror(errno));
 		goto out;
 	}
 	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET)) {
 		eu_err(e, "%s: cannot read: %s", path,
-			 strerror(errno));
+		       strerror(errno));
 		goto out;
 	}
 	if (size > FILE_LIMIT) {
@@ -496,7 +496,7 @@ int spec_load(spec_t **out, const char *path, char *err)
 	got = fread(buf, 1, (size_t)size, f);
 	if (got != (size_t)size || ferror(f)) {
 		eu_err(e, "%s: cannot read: %s", path,
-			 ferror(f) ? strerror(errno) : "short read");
+		       ferror(f) ? strerror(errno) : "short read");
 		goto out;
 	}
 	rc = spec_parse(out, path, buf, got, e);
