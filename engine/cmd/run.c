@@ -150,24 +150,22 @@ static int parse_args(int argc, char **argv, run_args_t *a, char *err)
 	return session_opts_finish(&a->so, err);
 }
 
+/* Rank 0 reads, everyone parses the same text.  Collective. */
 static int load_spec(MPI_Comm c, int rank, const char *path, spec_t **s,
 		     char *err)
 {
 	unsigned char *buf = NULL;
 	size_t n = 0;
-	long len = 0;
-	int rc;
+	int rc = 0;
 	*s = NULL;
 	if (rank == 0)
-		len = eu_read_file(path, "spec", &buf, &n, err) ? -1 : (long)n;
-	char *text = (char *)buf;
-	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
-	if (len < 0) {
-		free(text);
+		rc = eu_read_file(path, "spec", &buf, &n, err) ? -1 : 0;
+	if (agree_rank0(c, rc, NULL, NULL)) {
+		free(buf);
 		return -1;
 	}
-	rc = farm_spec_share(c, path, text, s, err);
-	free(text);
+	rc = farm_spec_share(c, path, (const char *)buf, s, err);
+	free(buf);
 	return rc;
 }
 

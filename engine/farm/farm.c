@@ -728,7 +728,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 					      : 0;
 	info[ARCHIVE_NSTATES + 2] = n;
 	info[ARCHIVE_NSTATES + 3] = S.nresumed;
-	MPI_Bcast(info, ARCHIVE_NSTATES + 4, MPI_INT, 0, c);
+	agree_bytes(c, info, (int)sizeof info);
 	memcpy(sum->counts, info, sizeof sum->counts);
 	rc = info[ARCHIVE_NSTATES];
 	sum->interrupted = info[ARCHIVE_NSTATES + 1];
@@ -792,7 +792,7 @@ int farm_spec_share(MPI_Comm c, const char *name, const char *text,
 	MPI_Comm_rank(c, &rank);
 	if (rank == 0)
 		len = text ? (long)strlen(text) : -1;
-	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
+	agree_bytes(c, &len, (int)sizeof len);
 	if (len < 0 || len > INT_MAX - 1) {
 		eu_err(err, "%s: no spec text", name);
 		return -1;
@@ -805,7 +805,7 @@ int farm_spec_share(MPI_Comm c, const char *name, const char *text,
 	}
 	if (rank == 0)
 		memcpy(buf, text, (size_t)len + 1);
-	MPI_Bcast(buf, (int)len + 1, MPI_CHAR, 0, c);
+	agree_bytes(c, buf, (int)len + 1);
 	{
 		char serr[EU_ERRLEN] = "";
 		rc = spec_parse(s, name, buf, (size_t)len, serr) ? -1 : 0;
