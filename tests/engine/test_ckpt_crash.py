@@ -1,4 +1,4 @@
-"""Issue 5, acceptance 1: crashes.  A 6-point sweep on 2 ranks is killed
+"""Crashes: a 6-point sweep on 2 ranks is killed
 with SIGKILL (every rank and mpirun) at a random moment, 10 times over at
 different moments drawn from a seeded schedule (random.Random(SEED)); in
 every other round the first `kapitza resubmit` is killed too.  After each

@@ -1,4 +1,4 @@
-"""Issue 5, acceptance 3: what is refused, with a clear message, leaving
+"""What kapitza resubmit refuses, with a clear message, leaving
 archive and checkpoints byte for byte as they were (sha256 before/after):
 - a checkpoint of a different point (another point's file under this
   point's name), a truncated checkpoint, a checkpoint with one byte
@@ -14,7 +14,7 @@ archive and checkpoints byte for byte as they were (sha256 before/after):
 - merge onto an existing output without --force, and of two archives whose
   done points differ: exit 2, nothing written;
 - resubmit on a complete archive does nothing, says so, exits 0.
-The worker refuses a bad checkpoint too (engine/worker.c: "cannot resume"),
+The worker refuses a bad checkpoint too (engine/farm/worker.c: "cannot resume"),
 but resubmit checks every checkpoint before anything runs.
 
 usage: test_ckpt_refuse.py KAPITZA MPIRUN"""

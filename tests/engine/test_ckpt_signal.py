@@ -1,4 +1,4 @@
-"""Issue 5, acceptance 2: a stop signal in the middle of a long point.
+"""A stop signal in the middle of a long point.
 - SIGTERM to the ranks (what SLURM sends every process at the time limit):
   the point finishes its measurement interval, is checkpointed
   (ARCHIVE.h5.ckpt/<hash>.ckpt, format checked here: magic, version,

@@ -1,5 +1,5 @@
-/* test_fit_spec: the post-stage's sections of the sweep spec (engine/spec.c,
- * engine/SPEC.md): `thermal:` (the grids of the thermal tables) and
+/* test_fit_spec: the post-stage's sections of the sweep spec
+ * (engine/sweep/spec_sections.c, engine/SPEC.md): `thermal:` (the grids of the thermal tables) and
  * `references:` (homogeneous reference chains appended after the product),
  * and the core-hours estimate of `kapitza run --dry-run`.
  *   - a thermal section is parsed into exact grids (0 exactly on the grid),

@@ -1,4 +1,4 @@
-"""Issue 5, job arrays without SLURM: `kapitza run --shard I/N` and
+"""Job arrays without SLURM: `kapitza run --shard I/N` and
 `kapitza merge`.
 - 3 shards of a 7-point sweep: each shard file has the full layout, its
   own points done and the others' status other-shard (state 5), shard

@@ -1,4 +1,4 @@
-"""Issue 5, acceptance 4: a real single-node SLURM on this machine.
+"""A real single-node SLURM on this machine.
 
 The test installs what is missing (apt-get, quietly: slurmd slurmctld
 slurm-client munge, and libpmix-dev: Debian's mpi/pmix plugin of SLURM

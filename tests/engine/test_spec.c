@@ -1,6 +1,6 @@
-/* test_spec: the sweep spec parser (engine/spec.c, format engine/SPEC.md).
+/* test_spec: the sweep spec parser (engine/sweep/, format engine/SPEC.md).
  *
- * Good specs: the DESIGN.md example expands into 3 x 2 x 2 = 12 points in the
+ * Good specs: the example of engine/SPEC.md expands into 3 x 2 x 2 = 12 points in the
  * documented order with the right values; ids are the order, hashes are
  * distinct and independent of how the spec is written (key order, flow or
  * block style, expression or number, axis order); expressions evaluate to the

@@ -19,8 +19,13 @@
  *
  * A point fails -- recorded, not fatal to the sweep -- on a kernel error, an
  * allocation failure, a NaN in the observables or a norm off 1 by more than
- * 1e-6 plus the weight discarded so far; the row that shows the problem is written first, so the archive
- * holds the evidence.
+ * 1e-6 plus the weight discarded so far; the row that shows the problem is
+ * written first, so the archive holds the evidence.
+ *
+ * worker_run_point in named steps: prepare (chain, initial state or
+ * checkpoint, kernel objects), then per measurement row evolve_row (one
+ * interval of TEBD), write_row (observables into the archive), judge_row
+ * (NaN, norm, injected fault) and after_row (progress, checkpoint, stop).
  *
  * A thermal table (a point of state thermal_table, from the spec's
  * `thermal:` section) is computed by the kernel's thermal_table_create
@@ -49,6 +54,7 @@
 #include "kz.h"
 #include "mps.h"
 #include "obs.h"
+#include "params.h"
 #include "tebd.h"
 #include "thermal.h"
 #include "version.h"
@@ -198,9 +204,7 @@ static int initial_state(const spec_point_t *p, mps_t **m,
 		chain_t *cp = NULL;
 		dmrg_params_t dp;
 		dmrg_result_t dr;
-		dmrg_params_default(&dp);
-		dp.chi_max = p->chi_max;
-		dp.cutoff = p->cutoff;
+		params_dmrg(p, &dp);
 		rc = dmrg_paper_chain(&cp, p->L, p->J, p->delta_left,
 				      p->delta_right, kerr);
 		if (!rc)
@@ -272,6 +276,60 @@ static void table_rows(const thermal_table_t *tb, int n, double *e,
 			}
 }
 
+/* Buffers of up to `chunk` mu rows of a thermal table. */
+typedef struct {
+	double *e, *sz, *rho, *disc;
+} table_buf_t;
+
+static int table_buf_alloc(table_buf_t *b, int chunk, int nb)
+{
+	b->e = malloc((size_t)chunk * nb * sizeof *b->e);
+	b->sz = malloc((size_t)chunk * nb * sizeof *b->sz);
+	b->rho = malloc((size_t)chunk * nb * 128 * sizeof *b->rho);
+	b->disc = malloc((size_t)chunk * sizeof *b->disc);
+	return b->e && b->sz && b->rho && b->disc ? 0 : -1;
+}
+
+static void table_buf_free(table_buf_t *b)
+{
+	free(b->e);
+	free(b->sz);
+	free(b->rho);
+	free(b->disc);
+}
+
+/* Reports mu rows up to j0 + n - 1 of table p; returns 1 (the point
+ * interrupted, res says so) if report() asks to stop before the last row. */
+static int table_report(const spec_point_t *p, int attempt, int j0, int n,
+			double dsum, worker_report_fn report, void *arg,
+			worker_result_t *res)
+{
+	const spec_thermal_t *th = p->thermal;
+	const int last = j0 + n >= th->nmu;
+	if (!report)
+		return 0;
+	worker_progress_t pr = {
+		.point = p->id,
+		.attempt = attempt,
+		.row = j0 + n - 1,
+		.chi = -1,
+		.t = NAN,
+		.wall_s = res->wall_s,
+		.discarded_max = dsum,
+		.discarded_total = dsum,
+	};
+	if (report(arg, &pr) && !last) {
+		res->state = ARCHIVE_INTERRUPTED;
+		snprintf(res->message, sizeof res->message,
+			 "interrupted after %d of %d mu rows "
+			 "(a table is computed whole: "
+			 "resubmit runs it again)",
+			 j0 + n, th->nmu);
+		return 1;
+	}
+	return 0;
+}
+
 /* worker_run_point for a thermal table (see the top of the file): rows are
  * mu values, and `t` in the progress reports is NaN. */
 static void run_table(archive_t *a, const spec_point_t *p, int attempt,
@@ -282,8 +340,9 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 	const double t0 = kz_wtime();
 	thermal_table_t *tb = NULL;
 	thermal_params_t tp;
+	table_buf_t b = {0};
 	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
-	double *e = NULL, *sz = NULL, *rho = NULL, *disc = NULL, dsum = 0;
+	double dsum = 0;
 	int chunk, nb;
 
 	res->max_bond_dim = -1; /* the kernel does not report it */
@@ -296,11 +355,7 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 	chunk = (o->threads + 1) / 2;
 	if (chunk > th->nmu)
 		chunk = th->nmu;
-	e = malloc((size_t)chunk * nb * sizeof *e);
-	sz = malloc((size_t)chunk * nb * sizeof *sz);
-	rho = malloc((size_t)chunk * nb * 128 * sizeof *rho);
-	disc = malloc((size_t)chunk * sizeof *disc);
-	if (!e || !sz || !rho || !disc) {
+	if (table_buf_alloc(&b, chunk, nb)) {
 		fail(res, "allocation failure: thermal table buffers");
 		goto out;
 	}
@@ -309,15 +364,7 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 		fail(res, "%s", aerrbuf);
 		goto out;
 	}
-	thermal_params_default(&tp);
-	tp.J = p->J;
-	tp.delta = p->delta_right;
-	tp.n_sites = p->L;
-	tp.chi_max = p->chi_max;
-	tp.cutoff = p->cutoff;
-	tp.dtau = p->dt;
-	tp.order = p->order;
-	tp.threads = o->threads;
+	params_thermal(p, o->threads, &tp);
 	for (int j0 = 0; j0 < th->nmu; j0 += chunk) {
 		const int n = th->nmu - j0 < chunk ? th->nmu - j0 : chunk;
 		int rc = thermal_table_create(&tb, &tp, th->betas, nb,
@@ -330,12 +377,13 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 		/* row by row, so that the values do not depend on the chunks */
 		for (int j = 0; j < n; j++) {
 			dsum += thermal_table_discarded_mu(tb)[j];
-			disc[j] = dsum;
+			b.disc[j] = dsum;
 		}
-		table_rows(tb, n, e, sz, rho);
+		table_rows(tb, n, b.e, b.sz, b.rho);
 		thermal_table_destroy(&tb);
-		if (archive_write_table_rows(a, p->id, j0, n, th->mus + j0, e,
-					     sz, rho, disc, aerrbuf)) {
+		if (archive_write_table_rows(a, p->id, j0, n, th->mus + j0,
+					     b.e, b.sz, b.rho, b.disc,
+					     aerrbuf)) {
 			fail(res, "%s", aerrbuf);
 			goto out;
 		}
@@ -344,7 +392,7 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 		res->wall_s = kz_wtime() - t0;
 		/* the rows are in the archive; now judge them */
 		for (size_t k = 0; k < (size_t)n * nb; k++)
-			if (!isfinite(e[k]) || !isfinite(sz[k])) {
+			if (!isfinite(b.e[k]) || !isfinite(b.sz[k])) {
 				fail(res, "NaN in the thermal table at mu = %g",
 				     th->mus[j0 + (int)(k / (size_t)nb)]);
 				goto out;
@@ -353,37 +401,257 @@ static void run_table(archive_t *a, const spec_point_t *p, int attempt,
 			fail(res, "injected fault");
 			goto out;
 		}
-		const int last = j0 + n >= th->nmu;
-		if (report) {
-			worker_progress_t pr = {
-				.point = p->id,
-				.attempt = attempt,
-				.row = j0 + n - 1,
-				.chi = -1,
-				.t = NAN,
-				.wall_s = res->wall_s,
-				.discarded_max = dsum,
-				.discarded_total = dsum,
-			};
-			if (report(arg, &pr) && !last) {
-				res->state = ARCHIVE_INTERRUPTED;
-				snprintf(res->message, sizeof res->message,
-					 "interrupted after %d of %d mu rows "
-					 "(a table is computed whole: "
-					 "resubmit runs it again)",
-					 j0 + n, th->nmu);
-				goto out;
-			}
-		}
+		if (table_report(p, attempt, j0, n, dsum, report, arg, res))
+			goto out;
 	}
 	res->state = ARCHIVE_DONE;
 	res->message[0] = 0;
 out:
 	thermal_table_destroy(&tb);
-	free(e);
-	free(sz);
-	free(rho);
-	free(disc);
+	table_buf_free(&b);
+}
+
+/* One attempt at a time-evolution point: what its steps share. */
+typedef struct {
+	archive_t *a;
+	const spec_point_t *p;
+	const worker_opts_t *o;
+	int attempt;
+	worker_report_fn report;
+	void *arg;
+	worker_result_t *res;
+	chain_t *c;
+	mps_t *m;
+	tebd_t *t;
+	obs_t *ob;
+	double *rho3;  /* NULL unless the point measures rho3 */
+	double t0, dtot, dmax, last_ckpt;
+	int row0;      /* the first row this attempt writes */
+	int hold_row;  /* KAPITZA_TEST_HOLD_AT_ROW */
+	char note[EU_ERRLEN]; /* why the last checkpoint was not written */
+} pt_run_t;
+
+/* Continue from the point's checkpoint: the state, the first row, the
+ * discarded-weight sums and what the result already holds. */
+static int resume_state(pt_run_t *R)
+{
+	const spec_point_t *p = R->p;
+	worker_result_t *res = R->res;
+	char path[4096], cerrbuf[EU_ERRLEN] = "";
+	ckpt_header_t h;
+	if (ckpt_file_of(path, sizeof path, R->o->ckpt_dir, p->hash_hex) ||
+	    ckpt_read(path, &h, &R->m, cerrbuf) ||
+	    ckpt_match(&h, R->o->spec_hash, p, cerrbuf)) {
+		fail(res, "cannot resume: %s", cerrbuf);
+		return -1;
+	}
+	if (mps_length(R->m) != p->L) {
+		fail(res, "cannot resume: checkpoint state of length %d",
+		     mps_length(R->m));
+		return -1;
+	}
+	R->row0 = h.row + 1;
+	R->dtot = h.discarded_total;
+	R->dmax = h.discarded_max;
+	res->rows = h.row + 1;
+	res->t_reached = h.t;
+	res->t_resumed = h.t;
+	res->max_discarded = R->dmax;
+	res->max_bond_dim = h.max_bond_dim;
+	return 0;
+}
+
+/* The chain, the state (initial or from the checkpoint), the archive rows
+ * to rewrite cleared, and the kernel objects. */
+static int prepare(pt_run_t *R, int resume)
+{
+	const spec_point_t *p = R->p;
+	worker_result_t *res = R->res;
+	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
+	tebd_params_t tp;
+	int rc = chain_create_junction(&R->c, p->L, p->J, p->delta_left,
+				       p->delta_right, kerr);
+	if (rc) {
+		fail(res, "%schain: %s", kind(rc), kerr);
+		return -1;
+	}
+	if (resume ? resume_state(R) : initial_state(p, &R->m, res))
+		return -1;
+	/* rows after the starting point are rewritten: clear what an
+	 * earlier attempt left there */
+	if ((resume || R->attempt > 1) &&
+	    archive_clear_rows(R->a, p->id, R->row0, aerrbuf)) {
+		fail(res, "%s", aerrbuf);
+		return -1;
+	}
+	if (archive_wants_rho3(R->a, p->id)) {
+		R->rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *R->rho3);
+		if (!R->rho3) {
+			fail(res, "allocation failure: rho3 buffer");
+			return -1;
+		}
+	}
+	rc = params_tebd(p, R->o->threads, &tp, kerr);
+	if (rc) {
+		fail(res, "tebd: %s", kerr);
+		return -1;
+	}
+	rc = tebd_create(&R->t, R->c, &tp, kerr);
+	if (rc) {
+		fail(res, "%stebd: %s", kind(rc), kerr);
+		return -1;
+	}
+	rc = obs_create(&R->ob, p->L, kerr);
+	if (rc) {
+		fail(res, "%sobservables: %s", kind(rc), kerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Measure the state and write row `row` (at `time`) into the archive. */
+static int write_row(pt_run_t *R, int row, double time)
+{
+	const spec_point_t *p = R->p;
+	worker_result_t *res = R->res;
+	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
+	int rc = obs_measure(R->ob, R->m, R->c, kerr);
+	if (rc) {
+		fail(res, "%smeasurement: %s", kind(rc), kerr);
+		return -1;
+	}
+	if (R->rho3) {
+		rc = measure_rho3(R->m, p->L, R->rho3, kerr);
+		if (rc) {
+			fail(res, "%srho3: %s", kind(rc), kerr);
+			return -1;
+		}
+		if (archive_write_rho3(R->a, p->id, row, R->rho3, aerrbuf)) {
+			fail(res, "%s", aerrbuf);
+			return -1;
+		}
+	}
+	if (archive_write_row(R->a, p->id, row, time, R->ob, R->dtot, R->dmax,
+			      aerrbuf)) {
+		fail(res, "%s", aerrbuf);
+		return -1;
+	}
+	const int chi = mps_max_bond_dim(R->m);
+	res->rows = row + 1;
+	res->t_reached = time;
+	res->max_discarded = R->dmax;
+	if (chi > res->max_bond_dim)
+		res->max_bond_dim = chi;
+	res->wall_s = kz_wtime() - R->t0;
+	return 0;
+}
+
+/* The row is in the archive; now judge it. */
+static int judge_row(pt_run_t *R, double time)
+{
+	const obs_t *ob = R->ob;
+	if (has_nan(ob)) {
+		fail(R->res, "NaN in the observables at t = %g", time);
+		return -1;
+	}
+	/* Truncation renormalises the Schmidt spectrum but leaves the tensors
+	 * only approximately orthonormal, so the contracted norm may drift by
+	 * about the weight discarded so far: that much is allowed on top of
+	 * NORM_TOL. */
+	const double ntol = NORM_TOL + R->dtot;
+	if (!(fabs(ob->norm - 1.0) <= ntol)) {
+		fail(R->res, "norm %.10g off 1 by more than %g at t = %g "
+		     "(discarded weight so far %g)",
+		     ob->norm, ntol, time, R->dtot);
+		return -1;
+	}
+	if (R->o->fault_point == R->p->id) {
+		fail(R->res, "injected fault");
+		return -1;
+	}
+	return 0;
+}
+
+/* A checkpoint after row `row`; a failure is reported and noted, and the
+ * point goes on (a later checkpoint may work, and without one it restarts). */
+static void try_checkpoint(pt_run_t *R, int row, double time, int hold)
+{
+	char cerrbuf[EU_ERRLEN] = "";
+	if (checkpoint(R->o, R->p, R->attempt, row, R->m, R->dtot, R->dmax,
+		       R->res->max_bond_dim, cerrbuf)) {
+		fprintf(stderr, "kapitza: rank %d: point %d: %s\n", R->o->rank,
+			R->p->id, cerrbuf);
+		snprintf(R->note, sizeof R->note, " (no checkpoint: %.200s)",
+			 cerrbuf);
+		return;
+	}
+	R->res->t_ckpt = time;
+	R->last_ckpt = kz_wtime();
+	R->note[0] = 0;
+	if (hold)
+		hold_forever(R->o->rank, R->p->id, row);
+}
+
+/* Progress, checkpoint, stop: returns 1 if the point stops here
+ * (interrupted, res says so). */
+static int after_row(pt_run_t *R, int row, double time)
+{
+	const spec_point_t *p = R->p;
+	const worker_opts_t *o = R->o;
+	worker_result_t *res = R->res;
+	const int last = row + 1 >= p->n_measure;
+	int stop = 0;
+	if (R->report) {
+		worker_progress_t pr = {
+			.point = p->id,
+			.attempt = R->attempt,
+			.row = row,
+			.chi = mps_max_bond_dim(R->m),
+			.t = time,
+			.wall_s = res->wall_s,
+			.discarded_max = R->dmax,
+			.discarded_total = R->dtot,
+		};
+		stop = R->report(R->arg, &pr) && !last;
+	}
+	const int hold = row == R->hold_row;
+	if (o->ckpt_dir && !last &&
+	    (stop || hold ||
+	     (o->ckpt_every_s > 0 &&
+	      kz_wtime() - R->last_ckpt >= o->ckpt_every_s)))
+		try_checkpoint(R, row, time, hold);
+	if (!stop)
+		return 0;
+	res->state = ARCHIVE_INTERRUPTED;
+	snprintf(res->message, sizeof res->message, "interrupted at t = %g%s",
+		 time, res->t_ckpt == time ? " (checkpoint written)" : R->note);
+	return 1;
+}
+
+/* The rows from row0 on: an interval of TEBD before each (but row 0), then
+ * the row written, judged and reported. */
+static void evolve(pt_run_t *R)
+{
+	const spec_point_t *p = R->p;
+	char kerr[KZ_ERRLEN] = "";
+	for (int row = R->row0; row < p->n_measure; row++) {
+		if (row > 0) {
+			int rc = interval(R->t, R->m, p->steps_per_measure,
+					  &R->dtot, &R->dmax, kerr);
+			if (rc) {
+				fail(R->res, "%stebd at t = %g: %s", kind(rc),
+				     R->res->t_reached, kerr);
+				return;
+			}
+		}
+		const double time =
+			(double)row * (double)p->steps_per_measure * p->dt;
+		if (write_row(R, row, time) || judge_row(R, time) ||
+		    after_row(R, row, time))
+			return;
+	}
+	R->res->state = ARCHIVE_DONE;
+	R->res->message[0] = 0;
 }
 
 int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
@@ -391,23 +659,18 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		     worker_report_fn report, void *arg,
 		     worker_result_t *res)
 {
-	chain_t *c = NULL;
-	mps_t *m = NULL;
-	tebd_t *t = NULL;
-	obs_t *ob = NULL;
-	double *rho3 = NULL;
-	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
-	char note[EU_ERRLEN] = "";
+	char aerrbuf[EU_ERRLEN] = "";
 	archive_prov_t pv;
-	tebd_params_t tp;
-	const double t0 = kz_wtime();
-	double dtot = 0, dmax = 0, last_ckpt = t0;
-	const int hold_row = test_hold_row();
-	int rc, row0 = 0;
 
 	if (!a || !p || !o || !res || o->threads < 1 ||
 	    (resume && (!o->ckpt_dir || !o->spec_hash)))
 		return -1;
+	pt_run_t R = {
+		.a = a, .p = p, .o = o, .attempt = attempt,
+		.report = report, .arg = arg, .res = res,
+		.t0 = kz_wtime(), .hold_row = test_hold_row(),
+	};
+	R.last_ckpt = R.t0;
 	memset(res, 0, sizeof *res);
 	res->state = ARCHIVE_FAILED;
 	res->t_reached = NAN;
@@ -422,200 +685,22 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 				  "from");
 		else
 			run_table(a, p, attempt, o, report, arg, res);
-		goto out;
-	}
-	if (p->state != SPEC_STATE_DOMAIN_WALL &&
-	    p->state != SPEC_STATE_GROUND) {
+	} else if (p->state != SPEC_STATE_DOMAIN_WALL &&
+		   p->state != SPEC_STATE_GROUND) {
 		fail(res, "unknown initial state %d", p->state);
-		goto out;
+	} else if (!prepare(&R, resume)) {
+		evolve(&R);
 	}
-	rc = chain_create_junction(&c, p->L, p->J, p->delta_left,
-				   p->delta_right, kerr);
-	if (rc) {
-		fail(res, "%schain: %s", kind(rc), kerr);
-		goto out;
-	}
-	if (resume) {
-		char path[4096], cerrbuf[EU_ERRLEN] = "";
-		ckpt_header_t h;
-		if (ckpt_file_of(path, sizeof path, o->ckpt_dir, p->hash_hex) ||
-		    ckpt_read(path, &h, &m, cerrbuf) ||
-		    ckpt_match(&h, o->spec_hash, p, cerrbuf)) {
-			fail(res, "cannot resume: %s", cerrbuf);
-			goto out;
-		}
-		if (mps_length(m) != p->L) {
-			fail(res, "cannot resume: checkpoint state of length %d",
-			     mps_length(m));
-			goto out;
-		}
-		row0 = h.row + 1;
-		dtot = h.discarded_total;
-		dmax = h.discarded_max;
-		res->rows = h.row + 1;
-		res->t_reached = h.t;
-		res->t_resumed = h.t;
-		res->max_discarded = dmax;
-		res->max_bond_dim = h.max_bond_dim;
-	} else if (initial_state(p, &m, res)) {
-		goto out;
-	}
-	/* rows after the starting point are rewritten: clear what an
-	 * earlier attempt left there */
-	if ((resume || attempt > 1) &&
-	    archive_clear_rows(a, p->id, row0, aerrbuf)) {
-		fail(res, "%s", aerrbuf);
-		goto out;
-	}
-	if (archive_wants_rho3(a, p->id)) {
-		rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *rho3);
-		if (!rho3) {
-			fail(res, "allocation failure: rho3 buffer");
-			goto out;
-		}
-	}
-	tebd_params_default(&tp);
-	rc = tebd_scheme_for_order(p->order, &tp.scheme, kerr);
-	if (rc) {
-		fail(res, "tebd: %s", kerr);
-		goto out;
-	}
-	tp.dt = p->dt;
-	tp.chi_max = p->chi_max;
-	tp.cutoff = p->cutoff;
-	tp.threads = o->threads;
-	rc = tebd_create(&t, c, &tp, kerr);
-	if (rc) {
-		fail(res, "%stebd: %s", kind(rc), kerr);
-		goto out;
-	}
-	rc = obs_create(&ob, p->L, kerr);
-	if (rc) {
-		fail(res, "%sobservables: %s", kind(rc), kerr);
-		goto out;
-	}
-
-	for (int row = row0; row < p->n_measure; row++) {
-		if (row > 0) {
-			rc = interval(t, m, p->steps_per_measure, &dtot, &dmax,
-				      kerr);
-			if (rc) {
-				fail(res, "%stebd at t = %g: %s", kind(rc),
-				     res->t_reached, kerr);
-				goto out;
-			}
-		}
-		rc = obs_measure(ob, m, c, kerr);
-		if (rc) {
-			fail(res, "%smeasurement: %s", kind(rc), kerr);
-			goto out;
-		}
-		const double time =
-			(double)row * (double)p->steps_per_measure * p->dt;
-		if (rho3) {
-			rc = measure_rho3(m, p->L, rho3, kerr);
-			if (rc) {
-				fail(res, "%srho3: %s", kind(rc), kerr);
-				goto out;
-			}
-			if (archive_write_rho3(a, p->id, row, rho3, aerrbuf)) {
-				fail(res, "%s", aerrbuf);
-				goto out;
-			}
-		}
-		if (archive_write_row(a, p->id, row, time, ob, dtot, dmax,
-				      aerrbuf)) {
-			fail(res, "%s", aerrbuf);
-			goto out;
-		}
-		const int chi = mps_max_bond_dim(m);
-		res->rows = row + 1;
-		res->t_reached = time;
-		res->max_discarded = dmax;
-		if (chi > res->max_bond_dim)
-			res->max_bond_dim = chi;
-		res->wall_s = kz_wtime() - t0;
-
-		/* the row is in the archive; now judge it */
-		if (has_nan(ob)) {
-			fail(res, "NaN in the observables at t = %g", time);
-			goto out;
-		}
-		/* Truncation renormalises the Schmidt spectrum but leaves the
-		 * tensors only approximately orthonormal, so the contracted
-		 * norm may drift by about the weight discarded so far: that
-		 * much is allowed on top of NORM_TOL. */
-		const double ntol = NORM_TOL + dtot;
-		if (!(fabs(ob->norm - 1.0) <= ntol)) {
-			fail(res, "norm %.10g off 1 by more than %g at t = %g "
-			     "(discarded weight so far %g)",
-			     ob->norm, ntol, time, dtot);
-			goto out;
-		}
-		if (o->fault_point == p->id) {
-			fail(res, "injected fault");
-			goto out;
-		}
-		const int last = row + 1 >= p->n_measure;
-		int stop = 0;
-		if (report) {
-			worker_progress_t pr = {
-				.point = p->id,
-				.attempt = attempt,
-				.row = row,
-				.chi = chi,
-				.t = time,
-				.wall_s = res->wall_s,
-				.discarded_max = dmax,
-				.discarded_total = dtot,
-			};
-			stop = report(arg, &pr) && !last;
-		}
-		const int hold = row == hold_row;
-		if (o->ckpt_dir && !last &&
-		    (stop || hold ||
-		     (o->ckpt_every_s > 0 &&
-		      kz_wtime() - last_ckpt >= o->ckpt_every_s))) {
-			char cerrbuf[EU_ERRLEN] = "";
-			if (checkpoint(o, p, attempt, row, m, dtot, dmax,
-				       res->max_bond_dim, cerrbuf)) {
-				/* the point goes on; a later checkpoint may
-				 * work, and without one it restarts */
-				fprintf(stderr,
-					"kapitza: rank %d: point %d: %s\n",
-					o->rank, p->id, cerrbuf);
-				snprintf(note, sizeof note,
-					 " (no checkpoint: %.200s)", cerrbuf);
-			} else {
-				res->t_ckpt = time;
-				last_ckpt = kz_wtime();
-				note[0] = 0;
-				if (hold)
-					hold_forever(o->rank, p->id, row);
-			}
-		}
-		if (stop) {
-			res->state = ARCHIVE_INTERRUPTED;
-			snprintf(res->message, sizeof res->message,
-				 "interrupted at t = %g%s", time,
-				 res->t_ckpt == time ? " (checkpoint written)"
-						     : note);
-			goto out;
-		}
-	}
-	res->state = ARCHIVE_DONE;
-	res->message[0] = 0;
-out:
-	res->wall_s = kz_wtime() - t0;
+	res->wall_s = kz_wtime() - R.t0;
 	pv.wall_s = res->wall_s;
 	eu_utc_now(pv.end_time, sizeof pv.end_time);
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
-	obs_destroy(&ob);
-	tebd_destroy(&t);
-	mps_destroy(&m);
-	chain_destroy(&c);
-	free(rho3);
+	obs_destroy(&R.ob);
+	tebd_destroy(&R.t);
+	mps_destroy(&R.m);
+	chain_destroy(&R.c);
+	free(R.rho3);
 	return 0;
 }

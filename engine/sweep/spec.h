@@ -1,6 +1,7 @@
-/* spec: the YAML sweep specification (format: DESIGN.md "The sweep spec",
- * documented in README.md), parsed with libyaml, validated, and expanded into
- * the Cartesian product of its axes.
+/* spec: the YAML sweep specification (format: engine/SPEC.md), parsed with
+ * libyaml, validated, and expanded into the Cartesian product of its axes
+ * (spec.c; the keys: spec_sections.c; numbers: expr.c; cost model: cost.c;
+ * a point's kernel parameters: params.h).
  *
  * Every problem is reported as "FILE:LINE:COLUMN: what was expected" (1-based
  * line and column of the offending node) before any work starts.

@@ -5,11 +5,10 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
-/* checkpoints and shards (issue 5): engine/resubmit.c, engine/merge.c */
 int cmd_resubmit(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-/* post-stage (issue 6): engine/analysis.c, engine/plot.c */
+/* the post-stage: engine/analysis.c, engine/plot.c */
 int cmd_fit(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 /* kapitza bench --dmrg (engine/bench_dmrg.c) */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
+#include "eu.h"
 
 int cli_parse_int(const char *s, int *v)
 {
@@ -34,10 +34,9 @@ int cli_default_threads(int *t, char *err)
 		snprintf(buf, sizeof buf, "%s", v);
 		buf[strcspn(buf, ",")] = 0;
 		if (cli_parse_int(buf, t) || *t < 1) {
-			snprintf(err, EU_ERRLEN,
-				 "%s='%s' is not a positive thread count",
-				 vars[k], v);
-			return -1;
+			return eu_err(err,
+				      "%s='%s' is not a positive thread count",
+				      vars[k], v);
 		}
 		return 0;
 	}

@@ -2,7 +2,8 @@
  * schedules (most expensive point first, the next point to whichever rank is
  * free, by MPI point-to-point messages), writes the /status rows and prints
  * progress; every rank, rank 0 included, runs points with worker_run_point().
- * The point state machine is written down in farm.c. */
+ * The point state machine is written down in farm.c, with the table of its
+ * legal transitions. */
 #ifndef FARM_H
 #define FARM_H
 
@@ -66,6 +67,11 @@ int farm_rank0_may_take(const spec_point_t *p);
  * least cost so far (ties: the lowest index).  Depends only on the spec,
  * so every job of an array computes the same split. */
 void farm_shard_assign(const spec_t *s, int nshards, int *shard_of);
+
+/* The one mover of the point state machine: *state (an archive_state_t)
+ * becomes `to` and the per-state counts[] follow, if the transition is in
+ * the table of legal ones (farm.c); otherwise -1 and nothing changes. */
+int farm_point_move(int8_t *state, int counts[ARCHIVE_NSTATES], int to);
 
 typedef struct {
 	int counts[ARCHIVE_NSTATES]; /* points per final state */

@@ -27,6 +27,20 @@
  *   other-shard  set when a --shard archive is created (archive.c) for the
  *                points another shard runs; never run, never changed.
  *
+ * The legal transitions, the table `legal` below, checked by
+ * farm_point_move() (set_state() on rank 0 goes through it; an illegal move
+ * is refused, the point keeps its state, and the run ends with an error):
+ *
+ *     from \ to    pending running done failed interrupted other-shard
+ *     pending         -      yes     -     -        -           -
+ *     running         -      yes    yes   yes      yes          -
+ *     done            -       -      -     -        -           -
+ *     failed          -      yes     -     -        -           -
+ *     interrupted     -      yes     -     -        -           -
+ *     other-shard     -       -      -     -        -           -
+ *
+ * running -> running is a new attempt at a point whose job died (below).
+ *
  * A thermal table of the spec's `thermal:` section is a point of state
  * thermal_table and goes through the same machine: its rows are mu values
  * (progress counts them), and it never has a checkpoint, so resubmission
@@ -91,31 +105,12 @@
 
 #include <unistd.h>
 
+#include "agree.h"
 #include "checkpoint.h"
 #include "eu.h"
 #include "kz.h"
+#include "farm_msg.h"
 #include "worker.h"
-
-#define FARM_TAG 4242
-
-enum {
-	MSG_READY = 1,
-	MSG_ASSIGN,
-	MSG_STOP,
-	MSG_PROGRESS,
-	MSG_DONE,
-	MSG_INTERRUPT,
-};
-
-typedef struct {
-	int32_t kind, point, attempt, row, chi, state, rows;
-	int32_t stop; /* worker -> 0: this rank got a stop signal */
-	int32_t resume; /* ASSIGN: continue from the point's checkpoint;
-	                   DONE: the attempt resumed from t_resumed */
-	double t_resumed, t_ckpt;
-	double t, wall_s, discarded_max, discarded_total;
-	char message[ARCHIVE_MSGLEN];
-} farm_msg_t;
 
 /* Set by the signal handler.  A signal handler can only talk to the program
  * through a static flag; this is the one global of the module. */
@@ -155,34 +150,6 @@ void farm_opts_default(farm_opts_t *o)
 	o->out = stdout;
 	o->ckpt_dir = NULL;
 	o->ckpt_every_s = 0;
-}
-
-static void nap(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	nanosleep(&ts, NULL);
-}
-
-static void send_msg(MPI_Comm c, int to, farm_msg_t *m)
-{
-	MPI_Send(m, (int)sizeof *m, MPI_BYTE, to, FARM_TAG, c);
-}
-
-/* Receive a message if one is waiting (returns 1), else 0; never blocks.
- * Probing rather than a blocking receive keeps idle ranks off the CPU
- * (Open MPI busy-polls inside MPI_Recv). */
-static int try_recv(MPI_Comm c, int from, farm_msg_t *m, int *source)
-{
-	int flag = 0;
-	MPI_Status st;
-	MPI_Iprobe(from, FARM_TAG, c, &flag, &st);
-	if (!flag)
-		return 0;
-	MPI_Recv(m, (int)sizeof *m, MPI_BYTE, st.MPI_SOURCE, FARM_TAG, c,
-		 MPI_STATUS_IGNORE);
-	if (source)
-		*source = st.MPI_SOURCE;
-	return 1;
 }
 
 /* ---- the scheduler (rank 0) -------------------------------------------- */
@@ -247,7 +214,7 @@ static void io_fail(sched_t *S, const char *msg)
 {
 	if (!S->io_rc) {
 		S->io_rc = -1;
-		snprintf(S->io_err, sizeof S->io_err, "%s", msg);
+		eu_err(S->io_err, "%s", msg);
 		if (S->o->out)
 			fprintf(S->o->out, "kapitza run: %s\n", msg);
 	}
@@ -356,11 +323,39 @@ static void print_progress(sched_t *S, int force)
 	fflush(f);
 }
 
-static void set_state(sched_t *S, int k, int state)
+/* legal[from][to]: the table at the top of the file. */
+static const unsigned char legal[ARCHIVE_NSTATES][ARCHIVE_NSTATES] = {
+	[ARCHIVE_PENDING] = {[ARCHIVE_RUNNING] = 1},
+	[ARCHIVE_RUNNING] = {[ARCHIVE_RUNNING] = 1, [ARCHIVE_DONE] = 1,
+			     [ARCHIVE_FAILED] = 1, [ARCHIVE_INTERRUPTED] = 1},
+	[ARCHIVE_FAILED] = {[ARCHIVE_RUNNING] = 1},
+	[ARCHIVE_INTERRUPTED] = {[ARCHIVE_RUNNING] = 1},
+};
+
+int farm_point_move(int8_t *state, int counts[ARCHIVE_NSTATES], int to)
 {
-	S->counts[S->st[k].state]--;
-	S->st[k].state = (int8_t)state;
-	S->counts[state]++;
+	const int from = *state;
+	if (from < 0 || from >= ARCHIVE_NSTATES || to < 0 ||
+	    to >= ARCHIVE_NSTATES || !legal[from][to])
+		return -1;
+	counts[from]--;
+	*state = (int8_t)to;
+	counts[to]++;
+	return 0;
+}
+
+/* Moves point k (rank 0's copy of its status row); an illegal transition
+ * is refused and fails the run (io_fail). */
+static int set_state(sched_t *S, int k, int state)
+{
+	const int from = S->st[k].state;
+	char msg[EU_ERRLEN];
+	if (!farm_point_move(&S->st[k].state, S->counts, state))
+		return 0;
+	eu_err(msg, "point %d: illegal state transition %s -> %s", k,
+	       archive_state_name(from), archive_state_name(state));
+	io_fail(S, msg);
+	return -1;
 }
 
 static void put_history(sched_t *S, int k)
@@ -373,13 +368,15 @@ static void put_history(sched_t *S, int k)
 }
 
 /* pending (or not done, on resubmission) -> running: write the status row
- * and the history slot, then hand the point to `rank`. */
-static void assign(sched_t *S, int k, int rank)
+ * and the history slot, then hand the point to `rank`.  Non-zero (nothing
+ * handed out) if the transition is illegal. */
+static int assign(sched_t *S, int k, int rank)
 {
 	archive_status_t *st = &S->st[k];
 	archive_history_t *h = &S->hist[k];
 	const int attempt = st->attempt + 1, prev = st->state;
 	const double tr = S->resume_t[k];
+	const archive_status_t before = *st;
 	archive_status_init(st);
 	st->state = (int8_t)prev; /* set_state() moves the count */
 	st->attempt = attempt;
@@ -394,7 +391,10 @@ static void assign(sched_t *S, int k, int rank)
 			   1;
 		st->t_reached = tr;
 	}
-	set_state(S, k, ARCHIVE_RUNNING);
+	if (set_state(S, k, ARCHIVE_RUNNING)) {
+		*st = before;
+		return -1;
+	}
 	put_status(S, k);
 	archive_history_init(h);
 	h->attempt = attempt;
@@ -424,8 +424,9 @@ static void assign(sched_t *S, int k, int rank)
 		m.attempt = attempt;
 		m.resume = isfinite(tr);
 		S->idle[rank] = 0;
-		send_msg(S->comm, rank, &m);
+		farm_send(S->comm, rank, &m);
 	}
+	return 0;
 }
 
 /* running: record the progress of a row. */
@@ -486,33 +487,14 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 		S->idle[from] = 1;
 		break;
 	case MSG_PROGRESS: {
-		worker_progress_t p = {
-			.point = m->point,
-			.attempt = m->attempt,
-			.row = m->row,
-			.chi = m->chi,
-			.t = m->t,
-			.wall_s = m->wall_s,
-			.discarded_max = m->discarded_max,
-			.discarded_total = m->discarded_total,
-		};
+		worker_progress_t p = m->progress;
 		if (m->point >= 0 && m->point < S->s->npoints &&
 		    S->busy[from] == m->point)
 			progress(S, &p);
 		break;
 	}
 	case MSG_DONE: {
-		worker_result_t r;
-		memset(&r, 0, sizeof r);
-		r.state = m->state;
-		r.rows = m->rows;
-		r.max_bond_dim = m->chi;
-		r.t_reached = m->t;
-		r.wall_s = m->wall_s;
-		r.max_discarded = m->discarded_max;
-		r.t_resumed = m->t_resumed;
-		r.t_ckpt = m->t_ckpt;
-		memcpy(r.message, m->message, sizeof r.message);
+		worker_result_t r = m->result;
 		r.message[sizeof r.message - 1] = 0;
 		if (S->busy[from] == m->point)
 			finish(S, from, m->point, &r);
@@ -530,7 +512,7 @@ static void service(sched_t *S)
 {
 	farm_msg_t m;
 	int from;
-	while (try_recv(S->comm, MPI_ANY_SOURCE, &m, &from))
+	while (farm_try_recv(S->comm, MPI_ANY_SOURCE, &m, &from))
 		handle(S, from, &m);
 	for (int r = 1; r < S->size; r++) {
 		if (S->stopped[r])
@@ -538,7 +520,7 @@ static void service(sched_t *S)
 		if (stopping(S) && S->busy[r] >= 0 && !S->interrupt_sent[r]) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_INTERRUPT;
-			send_msg(S->comm, r, &m);
+			farm_send(S->comm, r, &m);
 			S->interrupt_sent[r] = 1;
 		}
 		if (!S->idle[r])
@@ -548,7 +530,7 @@ static void service(sched_t *S)
 		} else {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_STOP;
-			send_msg(S->comm, r, &m);
+			farm_send(S->comm, r, &m);
 			S->idle[r] = 0;
 			S->stopped[r] = 1;
 			S->nstopped++;
@@ -593,7 +575,8 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 			int k = rank0_takes_head(S) ? S->queue[S->head++]
 						    : S->queue[--S->tail];
 			worker_result_t r;
-			assign(S, k, 0);
+			if (assign(S, k, 0))
+				continue;
 			worker_run_point(S->a, &S->s->points[k],
 					 S->st[k].attempt,
 					 isfinite(S->resume_t[k]), wo,
@@ -605,11 +588,11 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 		if (S->nstopped == S->size - 1)
 			break;
 		/* idle: back off gently, to at most 2 ms */
-		nap(sleep_s);
+		farm_nap(sleep_s);
 		sleep_s = fmin(2e-3, sleep_s * 2);
 		farm_msg_t m;
 		int from;
-		if (try_recv(S->comm, MPI_ANY_SOURCE, &m, &from)) {
+		if (farm_try_recv(S->comm, MPI_ANY_SOURCE, &m, &from)) {
 			handle(S, from, &m);
 			sleep_s = 1e-5;
 		}
@@ -617,78 +600,77 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 	return S->io_rc;
 }
 
-/* ---- the remote worker (rank > 0) -------------------------------------- */
-
-typedef struct {
-	MPI_Comm comm;
-	int interrupted;
-} remote_t;
-
-static int remote_report(void *arg, const worker_progress_t *p)
+/* This job's name for /history: ARRAYID_TASK for a job array (as SLURM's
+ * %A_%a), the job id under SLURM, else host:pid. */
+static void job_name(char *job, size_t n)
 {
-	remote_t *R = arg;
-	farm_msg_t m;
-	memset(&m, 0, sizeof m);
-	m.kind = MSG_PROGRESS;
-	m.point = p->point;
-	m.attempt = p->attempt;
-	m.row = p->row;
-	m.chi = p->chi;
-	m.t = p->t;
-	m.wall_s = p->wall_s;
-	m.discarded_max = p->discarded_max;
-	m.discarded_total = p->discarded_total;
-	m.stop = farm_stop_flag != 0;
-	send_msg(R->comm, 0, &m);
-	while (try_recv(R->comm, 0, &m, NULL))
-		if (m.kind == MSG_INTERRUPT)
-			R->interrupted = 1;
-	return R->interrupted || farm_stop_flag;
+	const char *aid = getenv("SLURM_ARRAY_JOB_ID");
+	const char *tid = getenv("SLURM_ARRAY_TASK_ID");
+	const char *jid = aid && *aid && tid && *tid ? aid
+						     : getenv("SLURM_JOB_ID");
+	char host[64] = "?";
+	gethostname(host, sizeof host - 1);
+	host[sizeof host - 1] = 0;
+	if (jid && *jid)
+		snprintf(job, n, "%.20s%s%.12s", jid, tid && *tid ? "_" : "",
+			 tid && *tid ? tid : "");
+	else
+		snprintf(job, n, "%.32s:%ld", host, (long)getpid());
 }
 
-static void remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
-			const worker_opts_t *wo)
+/* Rank 0's scheduler state: the status rows, costs and the queue of the
+ * points to run (most expensive first). */
+static int sched_init(sched_t *S, MPI_Comm c, int size, archive_t *a,
+		      const spec_t *s, const farm_opts_t *o, double t0,
+		      char *err)
 {
-	remote_t R = {c, 0};
-	farm_msg_t m;
-	memset(&m, 0, sizeof m);
-	m.kind = MSG_READY;
-	send_msg(c, 0, &m);
-	for (;;) {
-		double sleep_s = 1e-5;
-		while (!try_recv(c, 0, &m, NULL)) {
-			nap(sleep_s);
-			sleep_s = fmin(2e-3, sleep_s * 2);
-		}
-		if (m.kind == MSG_STOP)
-			break;
-		if (m.kind == MSG_INTERRUPT) {
-			R.interrupted = 1; /* late: the point had finished */
-			continue;
-		}
-		if (m.kind != MSG_ASSIGN || m.point < 0 || m.point >= s->npoints)
-			continue;
-		worker_result_t r;
-		int k = m.point, attempt = m.attempt, resume = m.resume;
-		R.interrupted = 0;
-		worker_run_point(a, &s->points[k], attempt, resume, wo,
-				 remote_report, &R, &r);
-		memset(&m, 0, sizeof m);
-		m.kind = MSG_DONE;
-		m.point = k;
-		m.attempt = attempt;
-		m.state = r.state;
-		m.rows = r.rows;
-		m.chi = r.max_bond_dim;
-		m.t = r.t_reached;
-		m.wall_s = r.wall_s;
-		m.discarded_max = r.max_discarded;
-		m.t_resumed = r.t_resumed;
-		m.t_ckpt = r.t_ckpt;
-		memcpy(m.message, r.message, sizeof m.message);
-		m.stop = farm_stop_flag != 0;
-		send_msg(c, 0, &m);
+	const int n = s->npoints;
+	const farm_plan_t *pl = &o->plan;
+	S->comm = c;
+	S->size = size;
+	S->a = a;
+	S->s = s;
+	S->o = o;
+	S->t0 = S->last_print = t0;
+	S->queue = malloc(((size_t)n + 1) * sizeof *S->queue);
+	S->st = malloc(((size_t)n + 1) * sizeof *S->st);
+	S->hist = malloc(((size_t)n + 1) * sizeof *S->hist);
+	S->resume_t = malloc(((size_t)n + 1) * sizeof *S->resume_t);
+	S->cost = malloc(((size_t)n + 1) * sizeof *S->cost);
+	S->busy = malloc((size_t)size * sizeof *S->busy);
+	S->idle = calloc((size_t)size, sizeof *S->idle);
+	S->stopped = calloc((size_t)size, sizeof *S->stopped);
+	S->interrupt_sent = calloc((size_t)size, sizeof *S->interrupt_sent);
+	if (!S->queue || !S->st || !S->hist || !S->resume_t || !S->cost ||
+	    !S->busy || !S->idle || !S->stopped || !S->interrupt_sent)
+		return eu_err(err, "farm: out of memory");
+	job_name(S->job, sizeof S->job);
+	for (int k = 0; k < n; k++) {
+		const int todo = !pl->todo || pl->todo[k];
+		S->cost[k] = spec_point_cost(&s->points[k]);
+		if (todo)
+			S->cost_total += S->cost[k];
+		if (pl->initial)
+			S->st[k] = pl->initial[k];
+		else
+			archive_status_init(&S->st[k]);
+		if (S->st[k].state < 0 || S->st[k].state >= ARCHIVE_NSTATES)
+			S->st[k].state = ARCHIVE_PENDING;
+		S->counts[S->st[k].state]++;
+		S->resume_t[k] = pl->resume_t && todo ? pl->resume_t[k] : NAN;
+		archive_history_init(&S->hist[k]);
 	}
+	for (int r = 0; r < size; r++)
+		S->busy[r] = -1;
+	S->head = 0;
+	S->tail = 0;
+	if (sort_queue(S))
+		return eu_err(err, "farm: out of memory");
+	/* only the points to run stay in the queue, in order */
+	for (int j = 0; j < n; j++)
+		if (!pl->todo || pl->todo[S->queue[j]])
+			S->queue[S->tail++] = S->queue[j];
+	return 0;
 }
 
 /* ---- farm_run ------------------------------------------------------------ */
@@ -722,76 +704,10 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	 * never reset, so neither is the flag */
 	farm_signals_catch();
 
-	if (rank == 0) {
-		S.comm = c;
-		S.size = size;
-		S.a = a;
-		S.s = s;
-		S.o = o;
-		S.t0 = S.last_print = t0;
-		S.queue = malloc(((size_t)n + 1) * sizeof *S.queue);
-		S.st = malloc(((size_t)n + 1) * sizeof *S.st);
-		S.hist = malloc(((size_t)n + 1) * sizeof *S.hist);
-		S.resume_t = malloc(((size_t)n + 1) * sizeof *S.resume_t);
-		S.cost = malloc(((size_t)n + 1) * sizeof *S.cost);
-		S.busy = malloc((size_t)size * sizeof *S.busy);
-		S.idle = calloc((size_t)size, sizeof *S.idle);
-		S.stopped = calloc((size_t)size, sizeof *S.stopped);
-		S.interrupt_sent = calloc((size_t)size,
-					  sizeof *S.interrupt_sent);
-		if (!S.queue || !S.st || !S.hist || !S.resume_t || !S.cost ||
-		    !S.busy || !S.idle || !S.stopped || !S.interrupt_sent) {
-			rc = eu_err(err, "farm: out of memory");
-		} else {
-			const farm_plan_t *pl = &o->plan;
-			/* job arrays: ARRAYID_TASK, as SLURM's %A_%a */
-			const char *aid = getenv("SLURM_ARRAY_JOB_ID");
-			const char *tid = getenv("SLURM_ARRAY_TASK_ID");
-			const char *jid = aid && *aid && tid && *tid
-						  ? aid
-						  : getenv("SLURM_JOB_ID");
-			char host[64] = "?";
-			gethostname(host, sizeof host - 1);
-			host[sizeof host - 1] = 0;
-			if (jid && *jid)
-				snprintf(S.job, sizeof S.job, "%.20s%s%.12s",
-					 jid, tid && *tid ? "_" : "",
-					 tid && *tid ? tid : "");
-			else
-				snprintf(S.job, sizeof S.job, "%.32s:%ld",
-					 host, (long)getpid());
-			for (int k = 0; k < n; k++) {
-				const int todo = !pl->todo || pl->todo[k];
-				S.cost[k] = spec_point_cost(&s->points[k]);
-				if (todo)
-					S.cost_total += S.cost[k];
-				if (pl->initial)
-					S.st[k] = pl->initial[k];
-				else
-					archive_status_init(&S.st[k]);
-				if (S.st[k].state < 0 ||
-				    S.st[k].state >= ARCHIVE_NSTATES)
-					S.st[k].state = ARCHIVE_PENDING;
-				S.counts[S.st[k].state]++;
-				S.resume_t[k] = pl->resume_t && todo
-							? pl->resume_t[k]
-							: NAN;
-				archive_history_init(&S.hist[k]);
-			}
-			for (int r = 0; r < size; r++)
-				S.busy[r] = -1;
-			S.head = 0;
-			S.tail = 0;
-			if (sort_queue(&S))
-				rc = eu_err(err, "farm: out of memory");
-			/* only the points to run stay in the queue, in order */
-			for (int j = 0; !rc && j < n; j++)
-				if (!pl->todo || pl->todo[S.queue[j]])
-					S.queue[S.tail++] = S.queue[j];
-		}
-	}
+	if (rank == 0)
+		rc = sched_init(&S, c, size, a, s, o, t0, err);
 	/* ranks agree before the message exchange starts */
-	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
+	rc = agree_all(c, rc);
 	if (rc) {
 		if (rank != 0)
 			eu_err(err, "farm: rank 0 could not start");
@@ -802,17 +718,17 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 		rc = sched_run(&S, &wo);
 		print_progress(&S, 1);
 		if (rc)
-			snprintf(err, EU_ERRLEN, "%s", S.io_err);
+			eu_err(err, "%s", S.io_err);
 		memcpy(info, S.counts, sizeof S.counts);
 	} else {
-		remote_loop(c, a, s, &wo);
+		farm_remote_loop(c, a, s, &wo);
 	}
 	info[ARCHIVE_NSTATES] = rc;
 	info[ARCHIVE_NSTATES + 1] = rank == 0 ? S.stopping || farm_stop_flag
 					      : 0;
 	info[ARCHIVE_NSTATES + 2] = n;
 	info[ARCHIVE_NSTATES + 3] = S.nresumed;
-	MPI_Bcast(info, ARCHIVE_NSTATES + 4, MPI_INT, 0, c);
+	agree_bytes(c, info, (int)sizeof info);
 	memcpy(sum->counts, info, sizeof sum->counts);
 	rc = info[ARCHIVE_NSTATES];
 	sum->interrupted = info[ARCHIVE_NSTATES + 1];
@@ -876,21 +792,20 @@ int farm_spec_share(MPI_Comm c, const char *name, const char *text,
 	MPI_Comm_rank(c, &rank);
 	if (rank == 0)
 		len = text ? (long)strlen(text) : -1;
-	MPI_Bcast(&len, 1, MPI_LONG, 0, c);
+	agree_bytes(c, &len, (int)sizeof len);
 	if (len < 0 || len > INT_MAX - 1) {
 		eu_err(err, "%s: no spec text", name);
 		return -1;
 	}
 	buf = malloc((size_t)len + 1);
-	rc = buf ? 0 : -1;
-	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
+	rc = agree_all(c, buf ? 0 : -1);
 	if (rc) {
 		eu_err(err, "out of memory reading the spec");
 		goto out;
 	}
 	if (rank == 0)
 		memcpy(buf, text, (size_t)len + 1);
-	MPI_Bcast(buf, (int)len + 1, MPI_CHAR, 0, c);
+	agree_bytes(c, buf, (int)len + 1);
 	{
 		char serr[EU_ERRLEN] = "";
 		rc = spec_parse(s, name, buf, (size_t)len, serr) ? -1 : 0;
@@ -899,7 +814,7 @@ int farm_spec_share(MPI_Comm c, const char *name, const char *text,
 			spec_destroy(s);
 		}
 	}
-	MPI_Allreduce(MPI_IN_PLACE, &rc, 1, MPI_INT, MPI_MIN, c);
+	rc = agree_all(c, rc);
 	if (rc && *s) {
 		spec_destroy(s);
 		eu_err(err, "the spec did not parse on rank 0");
