@@ -1,5 +1,5 @@
-/* h5x: the few HDF5 type and attribute helpers that the archive writer
- * (archive.c) and the post-stage (analysis.c) both need.  Attribute
+/* h5x: the few HDF5 type, attribute, error and file helpers that the
+ * archive writer, its readers and the post-stage share.  Attribute
  * creation is collective when the file is open with the MPI-IO driver. */
 #ifndef H5X_H
 #define H5X_H
@@ -23,8 +23,20 @@ int h5x_attr_dbl(hid_t obj, const char *name, double v);  /* float64 LE */
  * *v unchanged). */
 int h5x_attr_read_int(hid_t obj, const char *name, int *v);
 
-/* Insert member f of struct S into compound t; a failure clears ok. */
-#define H5X_INS(t, ok, S, f, mt) \
-	ok = ok && H5Tinsert(t, #f, HOFFSET(S, f), mt) >= 0
+/* Reads fixed-length string attribute `name` into buf (cap bytes,
+ * truncated, NUL-terminated; "" on failure); 0 or -1. */
+int h5x_attr_read_str(hid_t obj, const char *name, char *buf, size_t cap);
+
+/* eu_err(err, "<what>: <innermost message of the HDF5 error stack>"), or
+ * just what if the stack is empty; returns -1. */
+int h5x_err(char *err, const char *what);
+/* The innermost message of the current HDF5 error stack into why
+ * (EU_ERRLEN bytes; "" if none). */
+void h5x_why(char *why);
+
+/* Opens path read-only with the sec2 driver and without file locking (so
+ * it can be read while a run writes it, and never waits for a lock);
+ * negative with err on failure. */
+hid_t h5x_open_ro(const char *path, char *err);
 
 #endif
