@@ -136,8 +136,100 @@ static int same_group(const archive_point_row_t *a,
 	       a->measure == b->measure;
 }
 
-int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout,
-			   char *err)
+/* Row r of group g (points i with gid[i] == g): the group's parameters
+ * and point ids, and into x, y, s (delta_right, v'_R, sd) the points with
+ * a light-cone fit; returns their number, *excluded those without, *dup
+ * whether two share a delta_right. */
+static int group_points(const pt_t *pts, int np, const int *gid, int g,
+			vf_row_t *r, double *x, double *y, double *s,
+			int *excluded, int *dup)
+{
+	int m = 0, first = -1, off = 0;
+	for (int i = 0; i < np; i++) {
+		if (gid[i] != g)
+			continue;
+		const archive_point_row_t *p = pts[i].p;
+		if (first < 0) {
+			first = i;
+			r->state = p->state;
+			r->L = p->L;
+			r->order = p->order;
+			r->chi_max = p->chi_max;
+			r->J = p->J;
+			r->delta_left = p->delta_left;
+			r->dt = p->dt;
+			r->t_max = p->t_max;
+			r->measure_every = p->measure_every;
+			r->cutoff = p->cutoff;
+		}
+		r->npoints++;
+		if (off < SCHEMA_AN_MSGLEN - 12)
+			off += snprintf(r->point_ids + off,
+					(size_t)(SCHEMA_AN_MSGLEN - off), "%s%d",
+					off ? "," : "", p->id);
+		if (!pts[i].lc.ok) {
+			(*excluded)++;
+			continue;
+		}
+		for (int k = 0; k < m; k++)
+			*dup |= x[k] == p->delta_right;
+		x[m] = p->delta_right;
+		y[m] = pts[i].lc.v_right;
+		s[m] = pts[i].lc.v_right_sd;
+		m++;
+	}
+	return m;
+}
+
+/* The fits of row r over its m points (x, y, s). */
+static void group_fit(vf_row_t *r, const double *x, const double *y,
+		      const double *s, int m, int excluded, int dup)
+{
+	fit_line_t f, fw;
+	char ferr[EU_ERRLEN];
+	if (r->npoints < 2) {
+		an_msg(r->message, "one point: no v'_R(Delta) fit");
+		return;
+	}
+	if (dup) {
+		an_msg(r->message, "two points with the same delta_right");
+		return;
+	}
+	if (fit_line(x, y, NULL, m, &f, ferr)) {
+		an_msg(r->message, "%d of %d points have v'_R: %s", m,
+		       r->npoints, ferr);
+		return;
+	}
+	r->A = f.slope;
+	r->A_sd = f.slope_sd;
+	r->B = f.intercept;
+	r->B_sd = f.intercept_sd;
+	r->cov = f.cov;
+	r->ok = 1;
+	int zero = 0;
+	for (int k = 0; k < m; k++)
+		zero += !(s[k] > 0);
+	if (zero) {
+		an_msg(r->message, "no weighted fit: %d point%s with sd(v'_R) = 0",
+		       zero, zero == 1 ? "" : "s");
+	} else if (!fit_line(x, y, s, m, &fw, ferr)) {
+		r->A_w = fw.slope;
+		r->A_w_sd = fw.slope_sd;
+		r->B_w = fw.intercept;
+		r->B_w_sd = fw.intercept_sd;
+		r->cov_w = fw.cov;
+	} else {
+		an_msg(r->message, "weighted fit: %s", ferr);
+	}
+	if (excluded) {
+		size_t l = strlen(r->message);
+		snprintf(r->message + l, SCHEMA_AN_MSGLEN - l,
+			 "%s%d point%s without v'_R left out", l ? "; " : "",
+			 excluded, excluded == 1 ? "" : "s");
+	}
+}
+
+int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout, char *err)
 {
 	int *gid = malloc((size_t)np * sizeof *gid), ng = 0, rc = -1;
 	vf_row_t *rows = NULL;
@@ -168,90 +260,13 @@ int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout,
 	}
 	for (int g = 0; g < ng; g++) {
 		vf_row_t *r = &rows[g];
-		int m = 0, first = -1, off = 0, excluded = 0, dup = 0;
-		fit_line_t f, fw;
-		char ferr[EU_ERRLEN];
+		int excluded = 0, dup = 0;
 		r->group = g;
 		r->A = r->A_sd = r->B = r->B_sd = r->cov = NAN;
 		r->A_w = r->A_w_sd = r->B_w = r->B_w_sd = r->cov_w = NAN;
-		for (int i = 0; i < np; i++) {
-			if (gid[i] != g)
-				continue;
-			const archive_point_row_t *p = pts[i].p;
-			if (first < 0) {
-				first = i;
-				r->state = p->state;
-				r->L = p->L;
-				r->order = p->order;
-				r->chi_max = p->chi_max;
-				r->J = p->J;
-				r->delta_left = p->delta_left;
-				r->dt = p->dt;
-				r->t_max = p->t_max;
-				r->measure_every = p->measure_every;
-				r->cutoff = p->cutoff;
-			}
-			r->npoints++;
-			if (off < SCHEMA_AN_MSGLEN - 12)
-				off += snprintf(r->point_ids + off,
-						(size_t)(SCHEMA_AN_MSGLEN - off),
-						"%s%d", off ? "," : "", p->id);
-			if (!pts[i].lc.ok) {
-				excluded++;
-				continue;
-			}
-			for (int k = 0; k < m; k++)
-				dup |= x[k] == p->delta_right;
-			x[m] = p->delta_right;
-			y[m] = pts[i].lc.v_right;
-			s[m] = pts[i].lc.v_right_sd;
-			m++;
-		}
-		if (r->npoints < 2) {
-			an_msg(r->message, 
-			    "one point: no v'_R(Delta) fit");
-			continue;
-		}
-		if (dup) {
-			an_msg(r->message, 
-			    "two points with the same delta_right");
-			continue;
-		}
-		if (fit_line(x, y, NULL, m, &f, ferr)) {
-			an_msg(r->message, 
-			    "%d of %d points have v'_R: %s", m, r->npoints,
-			    ferr);
-			continue;
-		}
-		r->A = f.slope;
-		r->A_sd = f.slope_sd;
-		r->B = f.intercept;
-		r->B_sd = f.intercept_sd;
-		r->cov = f.cov;
-		r->ok = 1;
-		int zero = 0;
-		for (int k = 0; k < m; k++)
-			zero += !(s[k] > 0);
-		if (zero) {
-			an_msg(r->message, 
-			    "no weighted fit: %d point%s with sd(v'_R) = 0",
-			    zero, zero == 1 ? "" : "s");
-		} else if (!fit_line(x, y, s, m, &fw, ferr)) {
-			r->A_w = fw.slope;
-			r->A_w_sd = fw.slope_sd;
-			r->B_w = fw.intercept;
-			r->B_w_sd = fw.intercept_sd;
-			r->cov_w = fw.cov;
-		} else {
-			an_msg(r->message, "weighted fit: %s", ferr);
-		}
-		if (excluded) {
-			size_t l = strlen(r->message);
-			snprintf(r->message + l, SCHEMA_AN_MSGLEN - l,
-				 "%s%d point%s without v'_R left out",
-				 l ? "; " : "", excluded,
-				 excluded == 1 ? "" : "s");
-		}
+		int m = group_points(pts, np, gid, g, r, x, y, s, &excluded,
+				     &dup);
+		group_fit(r, x, y, s, m, excluded, dup);
 	}
 	*out = rows;
 	*nout = ng;

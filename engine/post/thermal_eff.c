@@ -191,80 +191,166 @@ void table_missing(const tab_t *t, const char *archive, char *buf)
 		    archive);
 }
 
-/* beta_eff, mu_eff and d_n of one point (window w = sites w, w+1, w+2;
- * the left table for windows starting at n <= 0, the paper's rule). */
-int thermal_point(hid_t f, const char *archive, pt_t *q,
-			 const tab_t *tabs, int ntab, char *err)
+/* The observables of one point that the inversion reads: the energy
+ * rows E, with mu the magnetization S, the measured rho3 R (NULL: not
+ * measured). */
+typedef struct {
+	double *E, *S;
+	kz_cplx *R;
+} th_data_t;
+
+/* beta_eff, mu_eff and d_n of window w at row k of point q, from table t
+ * (the left or the right half's); 0, or 1 with a message in q->th that ends
+ * the point's inversion. */
+static int thermal_window(pt_t *q, const thermal_table_t *t,
+			  const th_data_t *x, int k, int w)
+{
+	const int L = q->p->L, nw = L - 2;
+	const double J = q->p->J;
+	th_row_t *r = &q->th;
+	const size_t o = (size_t)k * nw + w;
+	char ferr[EU_ERRLEN];
+	/* Methods: Ebar_n = (E_n + E_{n+1}) / 2 of the window's two bonds;
+	 * tables are at J = 1 */
+	double eb = 0.5 * (x->E[(size_t)k * (L - 1) + w] +
+			   x->E[(size_t)k * (L - 1) + w + 1]) / J;
+	double b = NAN, m = 0;
+	int ok = 1;
+	r->values++;
+	if (!isfinite(eb)) {
+		r->no_solution++;
+		return 0;
+	}
+	if (r->with_mu) {
+		/* s^z of the window's centre site, the site whose energy Ebar
+		 * is */
+		double sz = x->S[(size_t)k * L + w + 1];
+		if (fit_beta_mu_from(t, eb, sz, &b, &m, &ok, ferr))
+			goto stop;
+	} else if (fit_beta_from_energy(t, eb, &b, ferr)) {
+		goto stop;
+	}
+	if (!ok || isnan(b)) {
+		r->no_solution++;
+		return 0;
+	}
+	if (isinf(b)) {
+		if (b > 0)
+			r->beyond_cold++;
+		else
+			r->beyond_hot++;
+		q->beta[o] = b;
+		q->mu[o] = NAN;
+		return 0;
+	}
+	r->finite++;
+	q->beta[o] = b / J;
+	q->mu[o] = m * J;
+	if (r->with_distance) {
+		kz_cplx th[64];
+		double d;
+		if (thermal_rho3_at(t, b, m, th, ferr) ||
+		    fit_trace_distance(x->R + o * 64, th, &d, ferr))
+			goto stop;
+		q->dist[o] = d;
+		r->d_max = isnan(r->d_max) ? d : fmax(r->d_max, d);
+	}
+	return 0;
+stop:
+	an_msg(r->message, "%s", ferr);
+	return 1;
+}
+
+/* The left and right tables of point q into *tl, *tr and whether mu_eff
+ * is wanted; 0, or 1 with the reason in q->th.message. */
+static int thermal_tables_of(pt_t *q, const char *archive, const tab_t *tabs,
+			     int ntab, const thermal_table_t **tl,
+			     const thermal_table_t **tr)
 {
 	const archive_point_row_t *p = q->p;
 	th_row_t *r = &q->th;
-	int L = p->L, nw = L - 2, rc = -1;
-	double *E = NULL, *S = NULL;
-	kz_cplx *R = NULL;
+	const tab_t *ttl = table_for(tabs, ntab, p->delta_left);
+	const tab_t *ttr = table_for(tabs, ntab, p->delta_right);
+	if (!ttl || !ttr) {
+		an_msg(r->message,
+		       "no thermal table for delta = %.17g: the spec's "
+		       "thermal.delta does not list it",
+		       ttl ? p->delta_right : p->delta_left);
+		return 1;
+	}
+	if (!ttl->t || !ttr->t) {
+		table_missing(ttl->t ? ttr : ttl, archive, r->message);
+		return 1;
+	}
+	*tl = ttl->t;
+	*tr = ttr->t;
+	r->with_mu = p->state == SPEC_STATE_DOMAIN_WALL;
+	if (r->with_mu &&
+	    (thermal_table_nmu(*tl) < 2 || thermal_table_nmu(*tr) < 2)) {
+		an_msg(r->message,
+		       "domain_wall needs (beta, mu): the thermal tables have "
+		       "no mu grid (thermal.mu)");
+		return 1;
+	}
+	return 0;
+}
+
+/* The energy (and with mu the magnetization, and rho3 if measured) of
+ * point q into x; 0, 1 with the reason in q->th.message, -1 on error. */
+static int thermal_read(hid_t f, pt_t *q, hid_t cplx, th_data_t *x,
+			char *err)
+{
+	const archive_point_row_t *p = q->p;
+	const int L = p->L;
+	int e = an_read_doubles(f, p->id, schema_point_ds[DS_ENERGY].name,
+				(size_t)q->n * (L - 1), &x->E, err);
+	if (e == 1)
+		an_msg(q->th.message, "energy not measured");
+	if (e)
+		return e;
+	if (q->th.with_mu) {
+		e = an_read_doubles(f, p->id, schema_point_ds[DS_SZ].name,
+				    (size_t)q->n * L, &x->S, err);
+		if (e == 1)
+			an_msg(q->th.message,
+			       "magnetization not measured: no mu_eff");
+		if (e)
+			return e;
+	}
+	e = an_read_point_ds(f, p->id, schema_point_ds[DS_RHO3].name, cplx,
+			     sizeof(kz_cplx), (size_t)q->n * (L - 2) * 64,
+			     (void **)&x->R, err);
+	return e < 0 ? -1 : 0;
+}
+
+/* beta_eff, mu_eff and d_n of one point (window w = sites w, w+1, w+2;
+ * the left table for windows starting at n <= 0, the paper's rule). */
+int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
+		  int ntab, char *err)
+{
+	const archive_point_row_t *p = q->p;
+	th_row_t *r = &q->th;
+	const int L = p->L, nw = L - 2;
+	th_data_t x = {NULL, NULL, NULL};
+	const thermal_table_t *tl = NULL, *tr = NULL;
 	hid_t cplx = h5x_complex_type();
-	const tab_t *ttl, *ttr;
-	const thermal_table_t *tl, *tr;
-	char ferr[EU_ERRLEN];
-	double J = p->J;
+	int rc = -1;
 
 	memset(r, 0, sizeof *r);
 	r->point_id = p->id;
 	r->d_max = NAN;
 	if (cplx < 0)
 		return eu_err(err, "HDF5: complex type");
-	ttl = table_for(tabs, ntab, p->delta_left);
-	ttr = table_for(tabs, ntab, p->delta_right);
-	if (!ttl || !ttr) {
-		an_msg(r->message, 
-		    "no thermal table for delta = %.17g: the spec's "
-		    "thermal.delta does not list it",
-		    ttl ? p->delta_right : p->delta_left);
+	if (thermal_tables_of(q, archive, tabs, ntab, &tl, &tr)) {
 		rc = 0;
 		goto out;
 	}
-	if (!ttl->t || !ttr->t) {
-		table_missing(ttl->t ? ttr : ttl, archive, r->message);
-		rc = 0;
+	int e = thermal_read(f, q, cplx, &x, err);
+	if (e) {
+		rc = e > 0 ? 0 : -1;
 		goto out;
 	}
-	tl = ttl->t;
-	tr = ttr->t;
-	r->with_mu = p->state == SPEC_STATE_DOMAIN_WALL;
-	if (r->with_mu && (thermal_table_nmu(tl) < 2 ||
-			   thermal_table_nmu(tr) < 2)) {
-		an_msg(r->message, 
-		    "domain_wall needs (beta, mu): the thermal tables have "
-		    "no mu grid (thermal.mu)");
-		rc = 0;
-		goto out;
-	}
-	int e = an_read_doubles(f, p->id, schema_point_ds[DS_ENERGY].name,
-				(size_t)q->n * (L - 1), &E, err);
-	if (e < 0)
-		goto out;
-	if (e == 1) {
-		an_msg(r->message, "energy not measured");
-		rc = 0;
-		goto out;
-	}
-	if (r->with_mu) {
-		e = an_read_doubles(f, p->id, schema_point_ds[DS_SZ].name,
-				    (size_t)q->n * L, &S, err);
-		if (e < 0)
-			goto out;
-		if (e == 1) {
-			an_msg(r->message, 
-			    "magnetization not measured: no mu_eff");
-			rc = 0;
-			goto out;
-		}
-	}
-	e = an_read_point_ds(f, p->id, schema_point_ds[DS_RHO3].name, cplx,
-			     sizeof(kz_cplx), (size_t)q->n * nw * 64,
-		    (void **)&R, err);
-	if (e < 0)
-		goto out;
-	r->with_distance = e == 0 && thermal_table_rho3(tl) &&
+	r->with_distance = x.R && thermal_table_rho3(tl) &&
 			   thermal_table_rho3(tr);
 	size_t tot = (size_t)q->n * nw;
 	q->beta = malloc(tot * sizeof *q->beta);
@@ -276,77 +362,17 @@ int thermal_point(hid_t f, const char *archive, pt_t *q,
 	}
 	for (size_t k = 0; k < tot; k++)
 		q->beta[k] = q->mu[k] = q->dist[k] = NAN;
-	for (int k = 0; k < q->n; k++) {
-		if (!isfinite(q->time[k]))
-			continue;
-		for (int w = 0; w < nw; w++) {
-			size_t o = (size_t)k * nw + w;
-			const thermal_table_t *t =
-				w - L / 2 + 1 <= 0 ? tl : tr;
-			/* Methods: Ebar_n = (E_n + E_{n+1}) / 2 of the
-			 * window's two bonds; tables are at J = 1 */
-			double eb = 0.5 * (E[(size_t)k * (L - 1) + w] +
-					   E[(size_t)k * (L - 1) + w + 1]) / J;
-			double b = NAN, m = 0;
-			int ok = 1;
-			r->values++;
-			if (!isfinite(eb)) {
-				r->no_solution++;
-				continue;
-			}
-			if (r->with_mu) {
-				/* s^z of the window's centre site, the
-				 * site whose energy Ebar is */
-				double sz = S[(size_t)k * L + w + 1];
-				if (fit_beta_mu_from(t, eb, sz, &b, &m, &ok,
-						     ferr)) {
-					an_msg(r->message, "%s", ferr);
-					rc = 0;
-					goto out;
-				}
-			} else if (fit_beta_from_energy(t, eb, &b, ferr)) {
-				an_msg(r->message, "%s", ferr);
-				rc = 0;
-				goto out;
-			}
-			if (!ok || isnan(b)) {
-				r->no_solution++;
-				continue;
-			}
-			if (isinf(b)) {
-				if (b > 0)
-					r->beyond_cold++;
-				else
-					r->beyond_hot++;
-				q->beta[o] = b;
-				q->mu[o] = NAN;
-				continue;
-			}
-			r->finite++;
-			q->beta[o] = b / J;
-			q->mu[o] = m * J;
-			if (r->with_distance) {
-				kz_cplx th[64];
-				double d;
-				if (thermal_rho3_at(t, b, m, th, ferr) ||
-				    fit_trace_distance(R + o * 64, th, &d,
-						       ferr)) {
-					an_msg(r->message, "%s", ferr);
-					rc = 0;
-					goto out;
-				}
-				q->dist[o] = d;
-				r->d_max = isnan(r->d_max) ? d
-							   : fmax(r->d_max, d);
-			}
-		}
-	}
-	q->th_done = 1;
 	rc = 0;
+	for (int k = 0; k < q->n; k++)
+		for (int w = 0; isfinite(q->time[k]) && w < nw; w++)
+			if (thermal_window(q, w - L / 2 + 1 <= 0 ? tl : tr, &x,
+					   k, w))
+				goto out;
+	q->th_done = 1;
 out:
-	free(E);
-	free(S);
-	free(R);
+	free(x.E);
+	free(x.S);
+	free(x.R);
 	H5Tclose(cplx);
 	return rc;
 }
