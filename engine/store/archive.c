@@ -800,24 +800,15 @@ int archive_destroy(archive_t **ap, char *err)
 		for (size_t k = 0; k < (size_t)a->npoints * NDS; k++)
 			if (a->ds[k] >= 0)
 				H5Dclose(a->ds[k]);
-	if (a->table_ds >= 0)
-		H5Dclose(a->table_ds);
-	if (a->status_ds >= 0)
-		H5Dclose(a->status_ds);
-	if (a->prov_ds >= 0)
-		H5Dclose(a->prov_ds);
-	if (a->hist_ds >= 0)
-		H5Dclose(a->hist_ds);
-	if (a->status_t >= 0)
-		H5Tclose(a->status_t);
-	if (a->prov_t >= 0)
-		H5Tclose(a->prov_t);
-	if (a->table_t >= 0)
-		H5Tclose(a->table_t);
-	if (a->hist_t >= 0)
-		H5Tclose(a->hist_t);
-	if (a->cplx_t >= 0)
-		H5Tclose(a->cplx_t);
+	hid_t dsets[] = {a->table_ds, a->status_ds, a->prov_ds, a->hist_ds};
+	hid_t types[] = {a->status_t, a->prov_t, a->table_t, a->hist_t,
+			 a->cplx_t};
+	for (size_t k = 0; k < sizeof dsets / sizeof *dsets; k++)
+		if (dsets[k] >= 0)
+			H5Dclose(dsets[k]);
+	for (size_t k = 0; k < sizeof types / sizeof *types; k++)
+		if (types[k] >= 0)
+			H5Tclose(types[k]);
 	if (a->dxpl >= 0)
 		H5Pclose(a->dxpl);
 	if (a->file >= 0 && H5Fclose(a->file) < 0)

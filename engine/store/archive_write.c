@@ -33,6 +33,38 @@ hid_t archive_mtype(const archive_t *a, int kind)
 					 : H5T_NATIVE_DOUBLE;
 }
 
+/* n fill values of each memory kind: NaN doubles (complex: pairs of them)
+ * and -1 integers. */
+typedef struct {
+	double *d;
+	int32_t *iv;
+} fillbuf_t;
+
+static int fillbuf_make(fillbuf_t *b, size_t n, char *err)
+{
+	b->d = malloc(n * sizeof *b->d);
+	b->iv = malloc(n * sizeof *b->iv);
+	if (!b->d || !b->iv)
+		return eu_err(err, "archive: out of memory");
+	for (size_t k = 0; k < n; k++) {
+		b->d[k] = NAN;
+		b->iv[k] = -1;
+	}
+	return 0;
+}
+
+static const void *fillbuf_for(const fillbuf_t *b, int kind)
+{
+	return kind == ARCHIVE_MT_INT ? (const void *)b->iv
+				      : (const void *)b->d;
+}
+
+static void fillbuf_free(fillbuf_t *b)
+{
+	free(b->d);
+	free(b->iv);
+}
+
 enum { FILL_CAP = 1 << 16 }; /* elements per write: 512 kB of doubles */
 
 /* Writes buf (FILL_CAP fill values of memory type mt) over the whole of
@@ -87,34 +119,24 @@ static int fill_dataset(archive_t *a, hid_t ds, int kind, const void *buf)
  * skipped: rank 0 writes the grid itself after the flush. */
 int archive_fill_points(archive_t *a, char *err)
 {
-	double *d = malloc(FILL_CAP * sizeof *d);
-	int32_t *iv = malloc(FILL_CAP * sizeof *iv);
+	fillbuf_t b;
 	int rc = -1;
-	if (!d || !iv) {
-		eu_err(err, "archive: out of memory");
+	if (fillbuf_make(&b, FILL_CAP, err))
 		goto out;
-	}
-	for (int k = 0; k < FILL_CAP; k++) {
-		d[k] = NAN;
-		iv[k] = -1;
-	}
 	for (int p = a->rank; p < a->npoints; p += a->size)
 		for (int k = 0; k < NDS; k++) {
 			hid_t ds = a->ds[(size_t)p * NDS + k];
 			if (ds < 0 || (a->nbeta[p] && k == TDS_BETA))
 				continue;
 			const int kind = archive_ds_kind(archive_ds_def(a, p, k));
-			if (fill_dataset(a, ds, kind,
-					 kind == ARCHIVE_MT_INT ? (void *)iv
-								: (void *)d)) {
+			if (fill_dataset(a, ds, kind, fillbuf_for(&b, kind))) {
 				h5x_err(err, "archive: writing the fill values");
 				goto out;
 			}
 		}
 	rc = 0;
 out:
-	free(d);
-	free(iv);
+	fillbuf_free(&b);
 	return rc;
 }
 
@@ -269,18 +291,22 @@ int archive_write_rho3(archive_t *a, int point, int row, const double *rho,
 	return 0;
 }
 
+/* Writes one element (a compound row, of type t) of table d: row `point`,
+ * and of a 2-D table (slot >= 0) column `slot`. */
 static int write_table_row(archive_t *a, hid_t d, hid_t t, int point,
-			   const void *row, char *err, const char *what)
+			   int slot, const void *row, char *err,
+			   const char *what)
 {
-	hsize_t start = (hsize_t)point, count = 1;
+	hsize_t start[2] = {(hsize_t)point, (hsize_t)(slot < 0 ? 0 : slot)};
+	hsize_t count[2] = {1, 1}, one = 1;
 	hid_t fs = -1, ms = -1;
 	int rc = -1;
 	if (point < 0 || point >= a->npoints)
 		return eu_err(err, "archive: point %d out of range", point);
 	fs = H5Dget_space(d);
-	ms = H5Screate_simple(1, &count, NULL);
+	ms = H5Screate_simple(1, &one, NULL);
 	if (fs < 0 || ms < 0 ||
-	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count,
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
 				NULL) < 0 ||
 	    H5Dwrite(d, t, ms, fs, a->dxpl, row) < 0) {
 		h5x_err(err, what);
@@ -298,97 +324,66 @@ out:
 int archive_write_history(archive_t *a, int point, int slot,
 			  const archive_history_t *h, char *err)
 {
-	hsize_t start[2] = {(hsize_t)point, (hsize_t)slot}, count[2] = {1, 1};
-	hsize_t one = 1;
-	hid_t fs = -1, ms = -1;
-	int rc = -1;
 	if (a->hist_ds < 0)
 		return 0; /* an archive from before /history: nothing kept */
 	if (point < 0 || point >= a->npoints || slot < 0 ||
 	    slot >= ARCHIVE_HISTORY)
 		return eu_err(err, "archive: history slot %d of point %d out of "
-				 "range",
-			    slot, point);
-	fs = H5Dget_space(a->hist_ds);
-	ms = H5Screate_simple(1, &one, NULL);
-	if (fs < 0 || ms < 0 ||
-	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
-				NULL) < 0 ||
-	    H5Dwrite(a->hist_ds, a->hist_t, ms, fs, a->dxpl, h) < 0) {
-		h5x_err(err, "archive: writing a history row");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fs >= 0)
-		H5Sclose(fs);
-	if (ms >= 0)
-		H5Sclose(ms);
-	return rc;
+				   "range",
+			      slot, point);
+	return write_table_row(a, a->hist_ds, a->hist_t, point, slot, h, err,
+			       "archive: writing a history row");
 }
 
 int archive_clear_rows(archive_t *a, int point, int from, char *err)
 {
-	double *d = NULL;
-	int32_t *iv = NULL;
-	size_t cap;
+	fillbuf_t b;
 	int rc = -1;
 	if (point < 0 || point >= a->npoints || from < 0)
 		return eu_err(err, "archive: clearing rows %d.. of point %d: out "
-				 "of range",
-			    from, point);
+				   "of range",
+			      from, point);
 	if (from >= a->nmeas[point])
 		return 0;
 	if (a->nbeta[point])
 		return clear_table_rows(a, point, from, err);
 	/* the longest row: rho3, (L-2) 8x8 complex numbers */
-	cap = (size_t)(a->L[point] > 2 ? a->L[point] - 2 : 1) * 128 +
-	      (size_t)a->L[point];
-	d = malloc(cap * sizeof *d);
-	iv = malloc(cap * sizeof *iv);
-	if (!d || !iv) {
-		eu_err(err, "archive: out of memory");
+	if (fillbuf_make(&b, (size_t)(a->L[point] > 2 ? a->L[point] - 2 : 1) *
+					 128 +
+				 (size_t)a->L[point],
+			 err))
 		goto out;
-	}
-	for (size_t k = 0; k < cap; k++) {
-		d[k] = NAN;
-		iv[k] = -1;
-	}
 	/* time first: afterwards no cleared row looks complete */
 	for (int row = from; row < a->nmeas[point]; row++)
 		for (int k = 0; k < NDS; k++) {
 			hid_t ds = a->ds[(size_t)point * NDS + k];
 			const int kind =
 				archive_ds_kind(archive_ds_def(a, point, k));
-			if (ds < 0)
-				continue;
-			if (archive_write_rows(a, ds, row, 1,
+			if (ds >= 0 &&
+			    archive_write_rows(a, ds, row, 1,
 					       archive_mtype(a, kind),
-					       kind == ARCHIVE_MT_INT
-						       ? (void *)iv
-						       : (void *)d)) {
+					       fillbuf_for(&b, kind))) {
 				h5x_err(err, "archive: clearing a row");
 				goto out;
 			}
 		}
 	rc = 0;
 out:
-	free(d);
-	free(iv);
+	fillbuf_free(&b);
 	return rc;
 }
 
 int archive_write_status(archive_t *a, int point, const archive_status_t *st,
 			 char *err)
 {
-	return write_table_row(a, a->status_ds, a->status_t, point, st, err,
+	return write_table_row(a, a->status_ds, a->status_t, point, -1, st, err,
 			       "archive: writing a status row");
 }
 
 int archive_write_provenance(archive_t *a, int point,
 			     const archive_prov_t *pv, char *err)
 {
-	return write_table_row(a, a->prov_ds, a->prov_t, point, pv, err,
+	return write_table_row(a, a->prov_ds, a->prov_t, point, -1, pv, err,
 			       "archive: writing a provenance row");
 }
 
