@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive.h"
 #include "cmd.h"
+#include "eu.h"
 #include "plot.h"
 #include "schema.h"
 
@@ -94,5 +96,13 @@ int cmd_plot(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* the checks of every reader, before Python sees the file */
+	archive_summary_t *sum = NULL;
+	char err[EU_ERRLEN];
+	if (archive_summary_read(&sum, archive, err)) {
+		fprintf(stderr, "kapitza plot: %s\n", err);
+		return 2;
+	}
+	archive_summary_destroy(&sum);
 	return plot_run(archive, out, only, dpi);
 }

@@ -626,29 +626,27 @@ out:
 /* ---- opening an existing archive (resubmission) ------------------------ */
 
 /* Opens the datasets of point i (group g) into a->ds and checks their
- * shapes against the schema and p; 0, or 1 + the slot of the first that is
- * missing or has another shape. */
-static int open_point_ds(archive_t *a, hid_t g, int i, const spec_point_t *p)
+ * types and shapes against the schema and p; 0, or 1 + the slot of the
+ * first that is missing or another (why says how). */
+static int open_point_ds(archive_t *a, hid_t g, int i, const spec_point_t *p,
+			 char *why, size_t nwhy)
 {
 	const int table = a->nbeta[i] > 0;
 	for (int k = 0; k < (table ? NTDS : NDS); k++) {
 		const schema_ds_t *d = archive_ds_def(a, i, k);
 		hid_t *h = &a->ds[(size_t)i * NDS + k];
-		hsize_t want[4], dims[4] = {0, 0, 0, 0};
 		if (d->mask && !(p->measure & d->mask))
 			continue;
-		const int rank = schema_dims(d, p->L, p->n_measure, a->nbeta[i],
-					     want);
-		*h = H5Dopen2(g, d->name, H5P_DEFAULT);
-		hid_t sp = *h >= 0 ? H5Dget_space(*h) : -1;
-		int r = sp >= 0 ? H5Sget_simple_extent_dims(sp, dims, NULL) : -1;
-		if (sp >= 0)
-			H5Sclose(sp);
-		if (r != rank)
+		*h = H5Lexists(g, d->name, H5P_DEFAULT) > 0
+			     ? H5Dopen2(g, d->name, H5P_DEFAULT)
+			     : -1;
+		if (*h < 0) {
+			snprintf(why, nwhy, "is missing");
 			return k + 1;
-		for (int j = 0; j < rank; j++)
-			if (dims[j] != want[j])
-				return k + 1;
+		}
+		if (archive_check_dataset(*h, d, p->L, p->n_measure,
+					  a->nbeta[i], why, nwhy))
+			return k + 1;
 	}
 	return 0;
 }
@@ -723,7 +721,9 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 {
 	hid_t pts = -1;
 	int rc = -1;
-	if (check_root(a, path, s, err) || open_tables(a, path, s, err))
+	if (check_root(a, path, s, err) ||
+	    archive_check_tables(a->file, path, s->npoints, err) ||
+	    open_tables(a, path, s, err))
 		return -1;
 	pts = H5Gopen2(a->file, SCHEMA_POINTS, H5P_DEFAULT);
 	if (pts < 0)
@@ -736,12 +736,13 @@ static int check_open(archive_t *a, const char *path, const spec_t *s,
 			h5x_err(err, "archive: opening a point group");
 			goto out;
 		}
-		int bad = open_point_ds(a, g, i, &s->points[i]);
+		char why[160] = "";
+		int bad = open_point_ds(a, g, i, &s->points[i], why,
+					sizeof why);
 		H5Gclose(g);
 		if (bad) {
-			eu_err(err, "'%s': /" SCHEMA_POINTS "/%d/%s is missing "
-				    "or has the wrong shape",
-			       path, i, archive_ds_def(a, i, bad - 1)->name);
+			eu_err(err, "'%s': /" SCHEMA_POINTS "/%d/%s %s", path, i,
+			       archive_ds_def(a, i, bad - 1)->name, why);
 			goto out;
 		}
 	}
@@ -766,6 +767,8 @@ int archive_open(archive_t **ap, MPI_Comm comm, const char *path,
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 	rc = setup_types(a, &fapl, err);
+	if (!rc)
+		rc = h5x_check_regular(path, err);
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 	a->file = H5Fopen(path, H5F_ACC_RDWR, fapl);

@@ -41,6 +41,25 @@ hid_t archive_mtype(const archive_t *a, int kind);
 int archive_write_rows(archive_t *a, hid_t d, int row0, int n, hid_t mtype,
 		       const void *buf);
 
+/* ---- validate.c: the checks of every reader -------------------------- */
+
+/* /points_table, /status, /provenance (and /history if present) of f:
+ * compound tables holding every field of the schema with its class and
+ * size, of npoints rows.  0 or -1 with err naming the object. */
+int archive_check_tables(hid_t f, const char *path, int npoints, char *err);
+
+/* Dataset d against declaration def for a point of L sites and n rows (a
+ * thermal table: nbeta columns): type class and size, rank, shape.  0, or
+ * -1 with what is wrong in why ("is ..., expected ..."). */
+int archive_check_dataset(hid_t d, const schema_ds_t *def, int L, int n,
+			  int nbeta, char *why, size_t nwhy);
+
+/* What the summary s read from f must hold: ids, states and counters in
+ * range; every point's group and datasets with their declared types and
+ * shapes.  0 or -1 with err naming the object and what was expected. */
+int archive_validate(hid_t f, const char *path, const archive_summary_t *s,
+		     char *err);
+
 /* Independent: the fill values of every dataset of the points this rank
  * fills (id % size == rank); called before the collective flush. */
 int archive_fill_points(archive_t *a, char *err);

@@ -2,10 +2,14 @@
 #include "h5x.h"
 #include "eu.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 hid_t h5x_str_type(size_t n)
 {
@@ -75,12 +79,21 @@ int h5x_attr_dbl(hid_t obj, const char *name, double v)
 int h5x_attr_read_int(hid_t obj, const char *name, int *v)
 {
 	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+	hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+	hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
 	int32_t x = 0;
 	int rc = -1;
-	if (a >= 0 && H5Aread(a, H5T_NATIVE_INT32, &x) >= 0) {
+	/* the type and shape first: nothing but one integer is read */
+	if (t >= 0 && sp >= 0 && H5Tget_class(t) == H5T_INTEGER &&
+	    H5Tget_size(t) <= 8 && H5Sget_simple_extent_type(sp) == H5S_SCALAR &&
+	    H5Aread(a, H5T_NATIVE_INT32, &x) >= 0) {
 		*v = x;
 		rc = 0;
 	}
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (t >= 0)
+		H5Tclose(t);
 	if (a >= 0)
 		H5Aclose(a);
 	return rc;
@@ -137,8 +150,34 @@ int h5x_err(char *err, const char *what)
 	return eu_err(err, "%s%s%s", what, why[0] ? ": " : "", why);
 }
 
+int h5x_check_regular(const char *path, char *err)
+{
+	/* O_NONBLOCK: opening a FIFO without a writer must not wait */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0)
+		return eu_err(err, "cannot open archive '%s': %s", path,
+			      strerror(errno));
+	int rc = fstat(fd, &sb);
+	close(fd);
+	if (rc)
+		return eu_err(err, "cannot open archive '%s': %s", path,
+			      strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return eu_err(err, "'%s' is not a regular file (%s): not an "
+				   "archive",
+			      path,
+			      S_ISDIR(sb.st_mode)    ? "a directory"
+			      : S_ISFIFO(sb.st_mode) ? "a named pipe"
+			      : S_ISSOCK(sb.st_mode) ? "a socket"
+						     : "a device");
+	return 0;
+}
+
 hid_t h5x_open_ro(const char *path, char *err)
 {
+	if (h5x_check_regular(path, err))
+		return -1;
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
 	/* HDF5 1.10 locks files by default; the writer (mpio) does not, and a
 	 * reader must not wait for or block it */

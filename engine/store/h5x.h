@@ -19,8 +19,8 @@ int h5x_attr_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
 		 const void *val);
 int h5x_attr_int(hid_t obj, const char *name, int v);     /* int32 LE */
 int h5x_attr_dbl(hid_t obj, const char *name, double v);  /* float64 LE */
-/* Reads integer attribute `name` into *v; 0, or -1 (absent or unreadable,
- * *v unchanged). */
+/* Reads scalar integer attribute `name` into *v; 0, or -1 (absent, not a
+ * scalar integer, or unreadable; *v unchanged). */
 int h5x_attr_read_int(hid_t obj, const char *name, int *v);
 
 /* Reads fixed-length string attribute `name` into buf (cap bytes,
@@ -33,6 +33,10 @@ int h5x_err(char *err, const char *what);
 /* The innermost message of the current HDF5 error stack into why
  * (EU_ERRLEN bytes; "" if none). */
 void h5x_why(char *why);
+
+/* 0 if path is a regular file, else -1 with err ("... is a named pipe");
+ * never blocks (a FIFO is opened with O_NONBLOCK and only fstat'ed). */
+int h5x_check_regular(const char *path, char *err);
 
 /* Opens path read-only with the sec2 driver and without file locking (so
  * it can be read while a run writes it, and never waits for a lock);

@@ -4,6 +4,7 @@
  * with the sec2 driver and without file locking, so it can read while a run
  * writes. */
 #include "archive.h"
+#include "archive_impl.h"
 #include "eu.h"
 #include "h5x.h"
 #include "schema.h"
@@ -58,7 +59,9 @@ static int read_root(hid_t f, const char *path, archive_summary_t *s,
 	h5x_attr_read_str(f, "spec_hash", s->spec_hash, sizeof s->spec_hash);
 	h5x_attr_read_str(f, "created", s->created, sizeof s->created);
 	if (h5x_attr_read_int(f, "npoints", &s->npoints) || s->npoints < 0)
-		return eu_err(err, "'%s': no valid npoints attribute", path);
+		return eu_err(err, "'%s': no valid npoints attribute "
+				   "(expected a scalar integer >= 0)",
+			      path);
 	s->shard_index = 0;
 	s->shard_count = 1;
 	h5x_attr_read_int(f, "shard_index", &s->shard_index);
@@ -113,8 +116,13 @@ int archive_summary_read(archive_summary_t **sp, const char *path, char *err)
 	if (!s)
 		eu_err(err, "out of memory");
 	else
-		rc = read_root(f, path, s, err) || read_tables(f, s, err) ? -1
-									  : 0;
+		rc = read_root(f, path, s, err) ||
+				     archive_check_tables(f, path, s->npoints,
+							  err) ||
+				     read_tables(f, s, err) ||
+				     archive_validate(f, path, s, err)
+			     ? -1
+			     : 0;
 	H5Fclose(f);
 	if (rc)
 		archive_summary_destroy(&s);
