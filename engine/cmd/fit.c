@@ -16,7 +16,8 @@
  * Serial and not collective: the archive is opened read-write with the sec2
  * driver by this one process.  A run that is still writing the archive (a
  * point in state running) makes it refuse, unless --force (for archives of
- * killed runs).
+ * killed runs); so does the archive lock held by another process (a run or
+ * resubmission at work: the lock dies with its process), --force or not.
  *
  * Exit status: 0 every requested fit done; 1 some fit could not be done (the
  * reasons are printed and stored in /analysis); 2 bad command line or the
@@ -27,9 +28,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "analysis.h"
 #include "archive.h"
+#include "checkpoint.h"
 #include "cmd.h"
 #include "eu.h"
 
@@ -205,6 +208,7 @@ typedef struct {
 	cv_row_t *cv;
 	tab_t *tabs;
 	int nvf, ncv, ntab;
+	ckpt_lock_t *lock;     /* the archive lock, while /analysis is written */
 } fit_run_t;
 
 /* The summary, the running check and the archive opened for the fits
@@ -224,6 +228,15 @@ static int fit_open(fit_run_t *r, char *err)
 			      "--force if that run is dead, or --no-write",
 			      running, running == 1 ? "" : "s", o->path,
 			      running == 1 ? "is" : "are");
+	/* a run or resubmission holds the archive lock (in ARCHIVE.h5.ckpt/,
+	 * made by the first run) while it writes; fit waits for no one and
+	 * writes nothing then */
+	char dir[4096];
+	struct stat sb;
+	if (!o->no_write && !ckpt_dir_of(dir, sizeof dir, o->path) &&
+	    stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    ckpt_lock_create(&r->lock, dir, err))
+		return -1;
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	r->fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (r->fapl < 0 || H5Pset_fapl_sec2(r->fapl) < 0)
@@ -330,6 +343,7 @@ static int fit_close(fit_run_t *r, int status)
 	free(r->cv);
 	tabs_free(r->tabs, r->ntab);
 	archive_summary_destroy(&r->sum);
+	ckpt_lock_destroy(&r->lock);
 	fflush(stdout);
 	return status;
 }

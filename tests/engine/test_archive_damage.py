@@ -8,9 +8,12 @@ The cases: a named pipe, a directory, /points/<id>/time rewritten as int32,
 a dataset shorter than its siblings, a done point's group deleted, a /status
 state out of range, a negative attempt counter, L = 0 in /points_table,
 an unknown format_version, npoints stored as a string, a /status member of
-another type.  The undamaged archive passes every command.
+another type.  The undamaged archive passes every command; `kapitza fit`
+refuses it (exit 2, nothing written) while another process holds the
+archive lock, even with --force.
 
 usage: test_archive_damage.py KAPITZA MPIRUN"""
+import fcntl
 import hashlib
 import os
 import shutil
@@ -142,6 +145,18 @@ def main():
         p = e.kz(c, timeout=TIMEOUT)
         check(p.returncode in (0, 1), "the good archive: kapitza %s: %d %s"
               % (c[0], p.returncode, p.stderr))
+    lock = good + ".ckpt/LOCK"
+    check(os.path.isdir(good + ".ckpt"), "the run made the archive's "
+          "checkpoint directory")
+    before = digest(good)
+    with open(lock, "a+") as fh:
+        fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        p = e.kz(["fit", good, "--window", "0:1", "-q", "--force"],
+                 timeout=TIMEOUT)
+        check(p.returncode == 2 and "another kapitza process" in p.stderr,
+              "fit under a held lock: %d %r" % (p.returncode, p.stderr))
+        fcntl.lockf(fh, fcntl.LOCK_UN)
+    check(digest(good) == before, "fit under a held lock wrote nothing")
     fifo = e.path("pipe.h5")
     os.mkfifo(fifo)
     refused(e, "named pipe", fifo, "named pipe", e.path("out-pipe"))
