@@ -3,6 +3,8 @@
  * of the spec, and the calibrated core-hours (see spec.h). */
 #include "spec.h"
 
+#include "trotter.h"
+
 #include <math.h>
 
 #define SPEC_PI 3.14159265358979323846
@@ -18,8 +20,9 @@
  * bonds at the cap where this counts 52: an upper-end figure).  |Psi1>
  * comes from DMRG at the cap on every bond, so all L - 1 bonds count from
  * t = 0.  DMRG: DMRG_SWEEPS sweeps of DMRG_C L chi^3 seconds (bench --dmrg:
- * chi = 64, L = 140, 8 sweeps in 4.0 s).  Order 2 steps cost about a third
- * of order 4 ones.  A thermal table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
+ * chi = 64, L = 140, 8 sweeps in 4.0 s).  A step of another Trotter order
+ * costs in proportion to its layers (trotter.h: order 2 has 2 layers, order
+ * 4 6 in real time and 8 in imaginary time).  A thermal table: per mu, max(nbeta - 1, (beta_max - beta_min) / (2 dtau))
  * imaginary-time steps of THERMAL_C x 2N x chi^3 seconds (the four tables
  * of sweeps/paper-reduced-tables.yaml, N = 32, chi 128, 101 betas: 105 s on
  * one core, 2026-11). */
@@ -28,6 +31,15 @@
 #define DMRG_C 1.4e-8
 #define DMRG_SWEEPS 10
 #define THERMAL_C 2.0e-9 /* per site of the 2N-site purified chain */
+
+/* Cost of a Trotter step of order `order` relative to the calibrated order
+ * 4 of the same kind of time: the ratio of their layers per step. */
+static double order_factor(int order, trotter_time_t kind)
+{
+	int ref = trotter_layers_for_order(4, kind);
+	int n = trotter_layers_for_order(order, kind);
+	return n > 0 ? (double)n / ref : 1.0;
+}
 
 static int is_table(const spec_point_t *p)
 {
@@ -54,7 +66,7 @@ static double table_work(const spec_point_t *p)
 	if (steps < t->nbeta - 1)
 		steps = t->nbeta - 1;
 	return t->nmu * steps * 2.0 * p->L * chi * chi * chi *
-	       (p->order == 2 ? 1.0 / 3 : 1.0);
+	       order_factor(p->order, TROTTER_IMAGINARY);
 }
 
 double spec_point_cost(const spec_point_t *p)
@@ -117,7 +129,7 @@ double spec_point_core_hours(const spec_point_t *p)
 	if (p->t_max > tsat)
 		s += (p->L - 1) * (p->t_max - tsat) / p->dt;
 	s = s > steps * (p->L - 1) ? steps * (p->L - 1) : s;
-	double sec = s * per * (p->order == 2 ? 1.0 / 3 : 1.0);
+	double sec = s * per * order_factor(p->order, TROTTER_REAL);
 	if (p->state == SPEC_STATE_GROUND)
 		sec += DMRG_SWEEPS * DMRG_C * p->L * chi * chi * chi;
 	return sec / 3600;

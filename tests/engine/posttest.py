@@ -1,5 +1,5 @@
-"""posttest: what the post-stage's Python tests share (issue 6:
-test_fit_lightcone.py, test_fit_xx.py, test_fit_thermal.py, test_plot.py).
+"""posttest: what the post-stage's Python tests share
+(test_fit_lightcone.py, test_fit_xx.py, test_fit_thermal.py, test_plot.py).
 
 Each is run by meson as
 
@@ -46,7 +46,7 @@ def lsq(x, y, sigma=None):
     """Closed-form least-squares line y = a x + b (normal equations on raw
     sums, Cramer's rule), with the standard deviations of a and b: from the
     residual variance rss/(n-2) without sigma, from sigma (absolute) with
-    it.  Independent of engine/fit.c's centred algebra."""
+    it.  Independent of engine/post/fit.c's centred algebra."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     w = np.ones_like(x) if sigma is None else 1 / np.asarray(sigma) ** 2

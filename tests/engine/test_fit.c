@@ -1,4 +1,4 @@
-/* test_fit: the post-stage's numerics (engine/fit.c) held against closed
+/* test_fit: the post-stage's numerics (engine/post/fit.c) held against closed
  * forms.
  *   1. fit_line, unweighted and weighted, against the textbook normal
  *      equations solved by Cramer's rule on raw (uncentred) sums -- a

@@ -1,4 +1,4 @@
-"""Acceptance 1 (issue 6): `kapitza fit` recovers known light-cone slopes,
+"""`kapitza fit` recovers known light-cone slopes,
 A and B, and their standard errors, end to end through an archive.
 
 A small real sweep (domain wall, L = 60, four Delta values, chi_max 4 and 8)
@@ -8,7 +8,7 @@ synthetic profiles whose two maxima sit at known sub-bond positions
 v = 1.33 Delta - 0.03, eta a zig-zag that differs between points (so that
 every standard error is non-zero).  Near each maximum the profile is an
 exact parabola, so the 3-bond smoothing and the parabolic vertex of
-engine/fit.c recover the positions exactly; v'_R, sd(v'_R), A, B, sd(A),
+engine/post/fit.c recover the positions exactly; v'_R, sd(v'_R), A, B, sd(A),
 sd(B) (and the weighted A, B) must equal a closed-form least-squares
 computation on the true positions (tests/engine/posttest.py: lsq).
 Also: convergence times against a direct numpy computation; a window
@@ -41,7 +41,7 @@ truncate: { chi_max: [4, 8], cutoff: 1.0e-10 }
 
 
 def synth(nb, n0, pl, pr, hl=0.11, hr=0.13):
-    """engine/fit.c's test profile (tests/engine/test_fit.c: synth)."""
+    """engine/post/fit.c's test profile (tests/engine/test_fit.c: synth)."""
     a, w = 0.004, 3.5
     n = n0 + np.arange(nb, dtype=float)
     f = np.empty(nb)

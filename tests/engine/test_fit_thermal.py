@@ -1,4 +1,4 @@
-"""Acceptance 3 (issue 6): effective temperatures from thermal tables.
+"""Effective temperatures from thermal tables.
 
 A real run of |Psi1> (XX left half, right half Delta = cos(pi/3),
 cos(pi/4) and the homogeneous XX chain), L = 40, chi_max = 32, t up to 3,

@@ -1,4 +1,4 @@
-"""Acceptance 2 (issue 6): on the homogeneous XX chain the slow region is
+"""On the homogeneous XX chain the slow region is
 absent -- n'_L = n'_R = 0 throughout the window.
 
 A real run: |Psi1> of the XX chain (both halves Delta = 0), L = 48,

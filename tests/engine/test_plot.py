@@ -1,4 +1,4 @@
-"""Acceptance 4 (issue 6): the demo sweep gives every figure it has data
+"""The demo sweep gives every figure it has data
 for, and each PNG's data came from the archive.
 
     test_plot.py KAPITZA MPIRUN SWEEPS_DEMO_YAML [--full]

@@ -1,8 +1,8 @@
-/* fit: the numerics of the post-stage (engine/POSTSTAGE.md; DESIGN.md
- * "Analysis"; the paper's Fig. 3c,d, Fig. 4, Fig. 7 and Methods) -- pure
- * functions on arrays, no HDF5, no MPI, no BLAS, so that every one of them
- * can be held against a closed form in tests/engine/test_fit.c.  The archive
- * side (reading /points, writing /analysis, `kapitza fit`) is analysis.c.
+/* fit: the numerics of the post-stage (engine/POSTSTAGE.md; the paper's
+ * Fig. 3c,d, Fig. 4, Fig. 7 and Methods) -- pure functions on arrays, no
+ * HDF5, no MPI, so that every one of them can be held against a closed form
+ * in tests/engine/test_fit.c.  The archive side (reading /points, writing
+ * /analysis) is engine/post/analysis.h, the command engine/cmd/fit.c.
  *
  *   - fit_line: least-squares line with standard deviations of its
  *     parameters (unweighted: from the residual variance; weighted: from the
@@ -12,7 +12,7 @@
  *   - fit_agree_time: up to which time two runs agree (convergence in
  *     chi_max);
  *   - fit_hermitian_eigvals, fit_trace_distance: ||rho1 - rho2||_1 of 8x8
- *     density matrices (a small Jacobi solver: engine/ does not call LAPACK);
+ *     density matrices (eigenvalues by LAPACK's zheev);
  *   - fit_beta_from_energy, fit_beta_mu_from: thermal-table inversions with
  *     the post-stage's conventions beyond the grid (kernels/thermal.h does
  *     the interpolation).
@@ -109,8 +109,8 @@ int fit_agree_time(const double *a, const double *b, int nrow, int ncol,
 /* ---- trace distance ------------------------------------------------------ */
 
 /* Eigenvalues (ascending) of the Hermitian n x n matrix a (a[i + n j] =
- * row i, column j; only the upper triangle is read), 1 <= n <= 16, by cyclic
- * complex Jacobi rotations to machine precision.  a is not modified. */
+ * row i, column j; only the upper triangle is read), 1 <= n <= 16, by
+ * LAPACK's zheev.  a is not modified. */
 int fit_hermitian_eigvals(int n, const double complex *a, double *w,
 			  char *err);
 

@@ -32,6 +32,8 @@
 #include "checkpoint.h"
 #include "cmd.h"
 #include "eu.h"
+#include "h5x.h"
+#include "schema.h"
 #include "spec.h"
 
 typedef struct {
@@ -62,7 +64,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 	memset(a, 0, sizeof *a);
 	a->in = calloc((size_t)argc + 1, sizeof *a->in);
 	if (!a->in) {
-		snprintf(err, EU_ERRLEN, "out of memory");
+		eu_err(err, "out of memory");
 		return -1;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -71,7 +73,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 			a->help = 1;
 		} else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
 			if (i + 1 >= argc) {
-				snprintf(err, EU_ERRLEN, "%s needs a value",
+				eu_err(err, "%s needs a value",
 					 s);
 				return -1;
 			}
@@ -79,7 +81,7 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
 			a->force = 1;
 		} else if (s[0] == '-' && s[1]) {
-			snprintf(err, EU_ERRLEN, "unknown option '%s'", s);
+			eu_err(err, "unknown option '%s'", s);
 			return -1;
 		} else {
 			a->in[a->nin++] = s;
@@ -88,11 +90,11 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 	if (a->help)
 		return 0;
 	if (a->nin < 1) {
-		snprintf(err, EU_ERRLEN, "no shard given");
+		eu_err(err, "no shard given");
 		return -1;
 	}
 	if (!a->out) {
-		snprintf(err, EU_ERRLEN, "no output given (-o ARCHIVE.h5)");
+		eu_err(err, "no output given (-o ARCHIVE.h5)");
 		return -1;
 	}
 	return 0;
@@ -167,7 +169,7 @@ static int point_names(hid_t f, int k, names_t *nm)
 	H5G_info_t info;
 	int rc = -1;
 	memset(nm, 0, sizeof *nm);
-	snprintf(g, sizeof g, "points/%d", k);
+	schema_point_path(g, sizeof g, k, NULL);
 	gid = H5Gopen2(f, g, H5P_DEFAULT);
 	if (gid < 0)
 		return -1;
@@ -202,7 +204,7 @@ static int same_point(hid_t a, hid_t b, int k)
 		int same;
 		if (strcmp(na.names[j], nb.names[j]))
 			return 0;
-		snprintf(name, sizeof name, "points/%d/%s", k, na.names[j]);
+		schema_point_path(name, sizeof name, k, na.names[j]);
 		if (read_whole(a, name, &x, &nx, &tx) ||
 		    read_whole(b, name, &y, &ny, &ty)) {
 			free(x);
@@ -293,7 +295,7 @@ static int copy_point(hid_t src, hid_t dst, int k)
 		size_t nx = 0;
 		hid_t tx = -1, d;
 		int rc;
-		snprintf(name, sizeof name, "points/%d/%s", k, nm.names[j]);
+		schema_point_path(name, sizeof name, k, nm.names[j]);
 		if (read_whole(src, name, &x, &nx, &tx))
 			return -1;
 		d = H5Dopen2(dst, name, H5P_DEFAULT);
@@ -308,11 +310,11 @@ static int copy_point(hid_t src, hid_t dst, int k)
 		if (rc)
 			return -1;
 	}
-	if (copy_table_row(src, dst, "status", k) ||
-	    copy_table_row(src, dst, "provenance", k))
+	if (copy_table_row(src, dst, SCHEMA_STATUS, k) ||
+	    copy_table_row(src, dst, SCHEMA_PROVENANCE, k))
 		return -1;
-	if (H5Lexists(src, "history", H5P_DEFAULT) > 0 &&
-	    copy_table_row(src, dst, "history", k))
+	if (H5Lexists(src, SCHEMA_HISTORY, H5P_DEFAULT) > 0 &&
+	    copy_table_row(src, dst, SCHEMA_HISTORY, k))
 		return -1;
 	return 0;
 }
@@ -324,31 +326,250 @@ static int same_file(const char *a, const char *b)
 	       x.st_ino == y.st_ino;
 }
 
+/* One merge: the inputs, the source chosen per point, the output. */
+typedef struct {
+	const mg_args_t *a;
+	archive_summary_t **sum;   /* [nin] */
+	hid_t *f;                  /* [nin] open read-only */
+	int *src;                  /* [np] input of point k, -1 none */
+	int np, ndone, nother, nckpt, nunfinished;
+	char tmp[PATH_MAX], ckdir[PATH_MAX];
+	int have_tmp;
+	spec_t *s;
+	ckpt_lock_t *lock;
+} mg_t;
+
+#define MG_FAIL(...)                                                     \
+	do {                                                             \
+		fprintf(stderr, "kapitza merge: " __VA_ARGS__);          \
+		return -1;                                               \
+	} while (0)
+
+/* Input i: its summary, its spec text against its spec hash, the same
+ * sweep as input 0, opened read-only. */
+static int mg_input(mg_t *m, int i)
+{
+	const mg_args_t *a = m->a;
+	char err[EU_ERRLEN] = "", hex[17];
+	if (same_file(a->in[i], a->out))
+		MG_FAIL("the output '%s' is also an input\n", a->out);
+	if (archive_summary_read(&m->sum[i], a->in[i], err))
+		MG_FAIL("%s\n", err);
+	snprintf(hex, sizeof hex, "%016llx",
+		 (unsigned long long)eu_fnv1a(EU_FNV_INIT,
+					      m->sum[i]->spec_text,
+					      strlen(m->sum[i]->spec_text)));
+	if (strcmp(hex, m->sum[i]->spec_hash))
+		MG_FAIL("'%s': the spec text hashes to %s, not to its spec "
+			"hash %s: damaged\n",
+			a->in[i], hex, m->sum[i]->spec_hash);
+	if (strcmp(m->sum[i]->spec_hash, m->sum[0]->spec_hash) ||
+	    m->sum[i]->npoints != m->sum[0]->npoints)
+		MG_FAIL("'%s' (spec hash %s) and '%s' (spec hash %s) are not "
+			"shards of one sweep; nothing was written\n",
+			a->in[0], m->sum[0]->spec_hash, a->in[i],
+			m->sum[i]->spec_hash);
+	m->f[i] = open_file(a->in[i], H5F_ACC_RDONLY);
+	if (m->f[i] < 0)
+		MG_FAIL("cannot open '%s'\n", a->in[i]);
+	return 0;
+}
+
+/* The source of point k: the input where it is done (done points agree
+ * across inputs), else the owner with the highest attempt, then the most
+ * rows; -1 none (and counted if no input owns it). */
+static int mg_source(mg_t *m, int k)
+{
+	const mg_args_t *a = m->a;
+	int best = -1;
+	for (int i = 0; i < a->nin; i++) {
+		if (m->sum[i]->status[k].state != ARCHIVE_DONE)
+			continue;
+		if (best < 0) {
+			best = i;
+			continue;
+		}
+		int same = same_point(m->f[best], m->f[i], k);
+		if (same != 1)
+			MG_FAIL("point %d (hash %s) is done in '%s' and in '%s' "
+				"%s; nothing was written\n",
+				k, m->sum[0]->points[k].hash, a->in[best],
+				a->in[i],
+				same < 0 ? "but could not be compared"
+					 : "with different data");
+	}
+	if (best < 0)
+		for (int i = 0; i < a->nin; i++) {
+			const archive_status_t *st = &m->sum[i]->status[k];
+			if (st->state == ARCHIVE_OTHER_SHARD ||
+			    (st->state == ARCHIVE_PENDING && st->attempt == 0))
+				continue;
+			if (best < 0 ||
+			    st->attempt > m->sum[best]->status[k].attempt ||
+			    (st->attempt == m->sum[best]->status[k].attempt &&
+			     st->rows > m->sum[best]->status[k].rows))
+				best = i;
+		}
+	if (best < 0) {
+		int owned = 0;
+		for (int i = 0; i < a->nin; i++)
+			owned |= m->sum[i]->status[k].state !=
+				 ARCHIVE_OTHER_SHARD;
+		m->nother += !owned;
+	}
+	m->src[k] = best;
+	if (best >= 0 && m->sum[best]->status[k].state == ARCHIVE_DONE)
+		m->ndone++;
+	return 0;
+}
+
+/* The root attribute merged_from: the inputs' base names; NULL if out of
+ * memory. */
+static char *mg_merged_from(const mg_args_t *a)
+{
+	char *mf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mf, &len);
+	if (!f)
+		return NULL;
+	for (int i = 0; i < a->nin; i++) {
+		const char *b = strrchr(a->in[i], '/');
+		fprintf(f, "%s%s", i ? ", " : "", b ? b + 1 : a->in[i]);
+	}
+	fclose(f);
+	return mf;
+}
+
+/* The output under its temporary name: an empty archive of the spec
+ * (archive_create_ex on one process), then every sourced point copied. */
+static int mg_output(mg_t *m)
+{
+	const mg_args_t *a = m->a;
+	char err[EU_ERRLEN] = "";
+	char *merged_from = mg_merged_from(a);
+	archive_t *ar = NULL;
+	archive_create_opts_t co;
+	int rc = -1;
+	hid_t out = -1;
+
+	if (!merged_from)
+		MG_FAIL("out of memory\n");
+	if (spec_parse(&m->s, a->in[0], m->sum[0]->spec_text,
+		       strlen(m->sum[0]->spec_text), err) ||
+	    ckpt_lock_create(&m->lock, m->ckdir, err)) {
+		fprintf(stderr, "kapitza merge: %s\n", err);
+		goto out;
+	}
+	archive_create_opts_default(&co);
+	co.force = 1;
+	co.merged_from = merged_from;
+	if (archive_create_ex(&ar, MPI_COMM_SELF, m->tmp, m->s, &co, err) ||
+	    archive_destroy(&ar, err)) {
+		fprintf(stderr, "kapitza merge: %s\n", err);
+		goto out;
+	}
+	m->have_tmp = 1;
+	out = open_file(m->tmp, H5F_ACC_RDWR);
+	if (out < 0) {
+		fprintf(stderr, "kapitza merge: cannot reopen '%s'\n", m->tmp);
+		goto out;
+	}
+	for (int k = 0; k < m->np; k++)
+		if (m->src[k] >= 0 && copy_point(m->f[m->src[k]], out, k)) {
+			fprintf(stderr,
+				"kapitza merge: copying point %d from '%s' "
+				"failed\n",
+				k, a->in[m->src[k]]);
+			goto out;
+		}
+	rc = 0;
+out:
+	if (out >= 0 && H5Fclose(out) < 0 && !rc) {
+		fprintf(stderr, "kapitza merge: closing '%s' failed\n", m->tmp);
+		rc = -1;
+	}
+	archive_destroy(&ar, NULL);
+	free(merged_from);
+	return rc;
+}
+
+/* The checkpoints of the unfinished points into the output's directory. */
+static int mg_checkpoints(mg_t *m)
+{
+	char err[EU_ERRLEN] = "";
+	if (ckpt_dir_prepare(m->ckdir, 1, err))
+		MG_FAIL("%s\n", err);
+	for (int k = 0; k < m->np; k++) {
+		char sdir[PATH_MAX], file[PATH_MAX];
+		const int i = m->src[k];
+		if (i < 0 || m->sum[i]->status[k].state == ARCHIVE_DONE)
+			continue;
+		m->nunfinished++;
+		if (ckpt_dir_of(sdir, sizeof sdir, m->a->in[i]) ||
+		    ckpt_file_of(file, sizeof file, sdir,
+				 m->sum[0]->points[k].hash) ||
+		    access(file, F_OK))
+			continue;
+		if (ckpt_copy(file, m->ckdir, err))
+			MG_FAIL("%s\n", err);
+		m->nckpt++;
+	}
+	return 0;
+}
+
+/* The complete output under its name (replacing only with --force). */
+static int mg_publish(mg_t *m)
+{
+	const mg_args_t *a = m->a;
+	if (a->force) {
+		if (rename(m->tmp, a->out))
+			MG_FAIL("cannot create '%s': %s\n", a->out,
+				strerror(errno));
+	} else if (link(m->tmp, a->out) == 0) {
+		unlink(m->tmp);
+	} else {
+		MG_FAIL("cannot create '%s': %s\n", a->out,
+			errno == EEXIST ? "it exists (use --force to replace "
+					  "it)"
+					: strerror(errno));
+	}
+	m->have_tmp = 0;
+	return 0;
+}
+
+static void mg_report(const mg_t *m)
+{
+	const mg_args_t *a = m->a;
+	printf("kapitza merge: %d shard%s of sweep '%s' (spec hash %s) -> "
+	       "%s: %d points, %d done, %d unfinished (%d with a "
+	       "checkpoint), %d in no shard given\n",
+	       a->nin, a->nin == 1 ? "" : "s", m->sum[0]->sweep,
+	       m->sum[0]->spec_hash, a->out, m->np, m->ndone, m->nunfinished,
+	       m->nckpt, m->nother);
+	if (m->nother)
+		printf("kapitza merge: %d point%s belong to shards not given "
+		       "(missing shard files?); they are pending in %s\n",
+		       m->nother, m->nother == 1 ? "" : "s", a->out);
+}
+
 /* Rank 0's whole merge; 0 or 2. */
 static int merge(const mg_args_t *a)
 {
-	archive_summary_t **sum = NULL;
-	hid_t *f = NULL, out = -1;
-	int *src = NULL, np = 0, status = 2, ndone = 0, nother = 0;
-	int nckpt = 0, nunfinished = 0;
-	spec_t *s = NULL;
-	archive_t *ar = NULL;
-	ckpt_lock_t *lock = NULL;
-	char err[EU_ERRLEN] = "", tmp[PATH_MAX], ckdir[PATH_MAX];
-	char *merged_from = NULL;
-	size_t mf_len = 0;
-	int have_tmp = 0;
+	mg_t m;
 	struct stat sb;
+	int status = 2;
 
+	memset(&m, 0, sizeof m);
+	m.a = a;
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-	sum = calloc((size_t)a->nin, sizeof *sum);
-	f = malloc((size_t)a->nin * sizeof *f);
-	if (!sum || !f) {
+	m.sum = calloc((size_t)a->nin, sizeof *m.sum);
+	m.f = malloc((size_t)a->nin * sizeof *m.f);
+	if (!m.sum || !m.f) {
 		fprintf(stderr, "kapitza merge: out of memory\n");
 		goto out;
 	}
 	for (int i = 0; i < a->nin; i++)
-		f[i] = -1;
+		m.f[i] = -1;
 	if (!a->force && stat(a->out, &sb) == 0) {
 		fprintf(stderr,
 			"kapitza merge: '%s' exists; refusing to overwrite it "
@@ -356,236 +577,41 @@ static int merge(const mg_args_t *a)
 			a->out);
 		goto out;
 	}
-	for (int i = 0; i < a->nin; i++) {
-		char hex[17];
-		if (same_file(a->in[i], a->out)) {
-			fprintf(stderr,
-				"kapitza merge: the output '%s' is also an "
-				"input\n",
-				a->out);
+	for (int i = 0; i < a->nin; i++)
+		if (mg_input(&m, i))
 			goto out;
-		}
-		if (archive_summary_read(&sum[i], a->in[i], err)) {
-			fprintf(stderr, "kapitza merge: %s\n", err);
-			goto out;
-		}
-		snprintf(hex, sizeof hex, "%016llx",
-			 (unsigned long long)eu_fnv1a(
-				 EU_FNV_INIT, sum[i]->spec_text,
-				 strlen(sum[i]->spec_text)));
-		if (strcmp(hex, sum[i]->spec_hash)) {
-			fprintf(stderr,
-				"kapitza merge: '%s': the spec text hashes to "
-				"%s, not to its spec hash %s: damaged\n",
-				a->in[i], hex, sum[i]->spec_hash);
-			goto out;
-		}
-		if (strcmp(sum[i]->spec_hash, sum[0]->spec_hash) ||
-		    sum[i]->npoints != sum[0]->npoints) {
-			fprintf(stderr,
-				"kapitza merge: '%s' (spec hash %s) and '%s' "
-				"(spec hash %s) are not shards of one sweep; "
-				"nothing was written\n",
-				a->in[0], sum[0]->spec_hash, a->in[i],
-				sum[i]->spec_hash);
-			goto out;
-		}
-		f[i] = open_file(a->in[i], H5F_ACC_RDONLY);
-		if (f[i] < 0) {
-			fprintf(stderr, "kapitza merge: cannot open '%s'\n",
-				a->in[i]);
-			goto out;
-		}
-	}
-	np = sum[0]->npoints;
-	src = malloc(((size_t)np + 1) * sizeof *src);
-	if (!src) {
+	m.np = m.sum[0]->npoints;
+	m.src = malloc(((size_t)m.np + 1) * sizeof *m.src);
+	if (!m.src) {
 		fprintf(stderr, "kapitza merge: out of memory\n");
 		goto out;
 	}
-	/* choose a source per point; done points agree across inputs */
-	for (int k = 0; k < np; k++) {
-		int best = -1;
-		for (int i = 0; i < a->nin; i++) {
-			const archive_status_t *st = &sum[i]->status[k];
-			if (st->state != ARCHIVE_DONE)
-				continue;
-			if (best < 0) {
-				best = i;
-				continue;
-			}
-			int same = same_point(f[best], f[i], k);
-			if (same != 1) {
-				fprintf(stderr,
-					"kapitza merge: point %d (hash %s) is "
-					"done in '%s' and in '%s' %s; nothing "
-					"was written\n",
-					k, sum[0]->points[k].hash,
-					a->in[best], a->in[i],
-					same < 0 ? "but could not be compared"
-						 : "with different data");
-				goto out;
-			}
-		}
-		if (best < 0)
-			for (int i = 0; i < a->nin; i++) {
-				const archive_status_t *st = &sum[i]->status[k];
-				if (st->state == ARCHIVE_OTHER_SHARD ||
-				    (st->state == ARCHIVE_PENDING &&
-				     st->attempt == 0))
-					continue;
-				if (best < 0 ||
-				    st->attempt > sum[best]->status[k].attempt ||
-				    (st->attempt ==
-					     sum[best]->status[k].attempt &&
-				     st->rows > sum[best]->status[k].rows))
-					best = i;
-			}
-		if (best < 0) {
-			int owned = 0;
-			for (int i = 0; i < a->nin; i++)
-				owned |= sum[i]->status[k].state !=
-					 ARCHIVE_OTHER_SHARD;
-			nother += !owned;
-		}
-		src[k] = best;
-		if (best >= 0 && sum[best]->status[k].state == ARCHIVE_DONE)
-			ndone++;
-	}
-
-	/* the output, under a temporary name until complete */
-	if (snprintf(tmp, sizeof tmp, "%s.merge-tmp.%ld", a->out,
-		     (long)getpid()) >= (int)sizeof tmp ||
-	    ckpt_dir_of(ckdir, sizeof ckdir, a->out)) {
+	for (int k = 0; k < m.np; k++)
+		if (mg_source(&m, k))
+			goto out;
+	if (snprintf(m.tmp, sizeof m.tmp, "%s.merge-tmp.%ld", a->out,
+		     (long)getpid()) >= (int)sizeof m.tmp ||
+	    ckpt_dir_of(m.ckdir, sizeof m.ckdir, a->out)) {
 		fprintf(stderr, "kapitza merge: output path too long\n");
 		goto out;
 	}
-	{
-		FILE *m = open_memstream(&merged_from, &mf_len);
-		if (!m) {
-			fprintf(stderr, "kapitza merge: out of memory\n");
-			goto out;
-		}
-		for (int i = 0; i < a->nin; i++) {
-			const char *b = strrchr(a->in[i], '/');
-			fprintf(m, "%s%s", i ? ", " : "", b ? b + 1 : a->in[i]);
-		}
-		fclose(m);
-	}
-	{
-		char serr[EU_ERRLEN];
-		archive_create_opts_t co;
-		if (spec_parse(&s, a->in[0], sum[0]->spec_text,
-			       strlen(sum[0]->spec_text), serr)) {
-			fprintf(stderr, "kapitza merge: %s\n", serr);
-			goto out;
-		}
-		if (ckpt_lock_create(&lock, ckdir, err)) {
-			fprintf(stderr, "kapitza merge: %s\n", err);
-			goto out;
-		}
-		archive_create_opts_default(&co);
-		co.force = 1;
-		co.merged_from = merged_from;
-		if (archive_create_ex(&ar, MPI_COMM_SELF, tmp, s, &co, err) ||
-		    archive_destroy(&ar, err)) {
-			fprintf(stderr, "kapitza merge: %s\n", err);
-			goto out;
-		}
-		have_tmp = 1;
-	}
-	out = open_file(tmp, H5F_ACC_RDWR);
-	if (out < 0) {
-		fprintf(stderr, "kapitza merge: cannot reopen '%s'\n", tmp);
+	if (mg_output(&m) || mg_checkpoints(&m) || mg_publish(&m))
 		goto out;
-	}
-	for (int k = 0; k < np; k++) {
-		if (src[k] < 0)
-			continue;
-		if (copy_point(f[src[k]], out, k)) {
-			fprintf(stderr,
-				"kapitza merge: copying point %d from '%s' "
-				"failed\n",
-				k, a->in[src[k]]);
-			goto out;
-		}
-	}
-	if (H5Fclose(out) < 0) {
-		out = -1;
-		fprintf(stderr, "kapitza merge: closing '%s' failed\n", tmp);
-		goto out;
-	}
-	out = -1;
-
-	/* checkpoints of the unfinished points, then the archive itself */
-	if (ckpt_dir_prepare(ckdir, 1, err)) {
-		fprintf(stderr, "kapitza merge: %s\n", err);
-		goto out;
-	}
-	for (int k = 0; k < np; k++) {
-		char sdir[PATH_MAX], file[PATH_MAX];
-		if (src[k] < 0 ||
-		    sum[src[k]]->status[k].state == ARCHIVE_DONE)
-			continue;
-		nunfinished++;
-		if (ckpt_dir_of(sdir, sizeof sdir, a->in[src[k]]) ||
-		    ckpt_file_of(file, sizeof file, sdir,
-				 sum[0]->points[k].hash) ||
-		    access(file, F_OK))
-			continue;
-		if (ckpt_copy(file, ckdir, err)) {
-			fprintf(stderr, "kapitza merge: %s\n", err);
-			goto out;
-		}
-		nckpt++;
-	}
-	if (a->force) {
-		if (rename(tmp, a->out)) {
-			fprintf(stderr, "kapitza merge: cannot create '%s': %s\n",
-				a->out, strerror(errno));
-			goto out;
-		}
-	} else if (link(tmp, a->out) == 0) {
-		unlink(tmp);
-	} else {
-		fprintf(stderr, "kapitza merge: cannot create '%s': %s\n",
-			a->out,
-			errno == EEXIST ? "it exists (use --force to replace "
-					  "it)"
-					: strerror(errno));
-		goto out;
-	}
-	have_tmp = 0;
-	printf("kapitza merge: %d shard%s of sweep '%s' (spec hash %s) -> "
-	       "%s: %d points, %d done, %d unfinished (%d with a "
-	       "checkpoint), %d in no shard given\n",
-	       a->nin, a->nin == 1 ? "" : "s", sum[0]->sweep,
-	       sum[0]->spec_hash, a->out, np, ndone, nunfinished, nckpt,
-	       nother);
-	if (nother)
-		printf("kapitza merge: %d point%s belong to shards not given "
-		       "(missing shard files?); they are pending in %s\n",
-		       nother, nother == 1 ? "" : "s", a->out);
+	mg_report(&m);
 	status = 0;
 out:
-	if (out >= 0)
-		H5Fclose(out);
-	if (have_tmp)
-		unlink(tmp);
-	archive_destroy(&ar, NULL);
-	if (f)
-		for (int i = 0; i < a->nin; i++)
-			if (f[i] >= 0)
-				H5Fclose(f[i]);
-	if (sum)
-		for (int i = 0; i < a->nin; i++)
-			archive_summary_destroy(&sum[i]);
-	free(sum);
-	free(f);
-	free(src);
-	free(merged_from);
-	spec_destroy(&s);
-	ckpt_lock_destroy(&lock);
+	if (m.have_tmp)
+		unlink(m.tmp);
+	for (int i = 0; m.f && i < a->nin; i++)
+		if (m.f[i] >= 0)
+			H5Fclose(m.f[i]);
+	for (int i = 0; m.sum && i < a->nin; i++)
+		archive_summary_destroy(&m.sum[i]);
+	free(m.sum);
+	free(m.f);
+	free(m.src);
+	spec_destroy(&m.s);
+	ckpt_lock_destroy(&m.lock);
 	return status;
 }
 

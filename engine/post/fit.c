@@ -4,25 +4,14 @@
  * density matrices, thermal-table inversions.  API and conventions in fit.h;
  * the rules and why they were chosen in engine/POSTSTAGE.md. */
 #include "fit.h"
+#include "eu.h"
 
+#include <complex.h>
+#include <lapacke.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 2, 3))) static int fail(char *err,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err, EU_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* ---- least squares ------------------------------------------------------ */
 
@@ -32,20 +21,20 @@ int fit_line(const double *x, const double *y, const double *sigma, int n,
 	double S = 0, xm = 0, ym = 0, sxx = 0, sxy = 0, rss = 0;
 
 	if (!x || !y || !f)
-		return fail(err, "fit_line: invalid arguments");
+		return eu_err(err, "fit_line: invalid arguments");
 	memset(f, 0, sizeof *f);
 	if (n < (sigma ? 2 : 3))
-		return fail(err,
+		return eu_err(err,
 			    "%d point%s: a line with standard deviations "
 			    "needs at least %d",
 			    n, n == 1 ? "" : "s", sigma ? 2 : 3);
 	for (int i = 0; i < n; i++) {
 		if (!isfinite(x[i]) || !isfinite(y[i]))
-			return fail(err, "point %d is not finite (x = %g, "
+			return eu_err(err, "point %d is not finite (x = %g, "
 					 "y = %g)",
 				    i, x[i], y[i]);
 		if (sigma && !(isfinite(sigma[i]) && sigma[i] > 0))
-			return fail(err,
+			return eu_err(err,
 				    "point %d: standard error %g is not "
 				    "finite and positive (weighted fit)",
 				    i, sigma[i]);
@@ -65,7 +54,7 @@ int fit_line(const double *x, const double *y, const double *sigma, int n,
 		sxy += w * (x[i] - xm) * (y[i] - ym);
 	}
 	if (!(sxx > 0))
-		return fail(err, "all %d x values are equal (%g): no slope",
+		return eu_err(err, "all %d x values are equal (%g): no slope",
 			    n, x[0]);
 	f->n = n;
 	f->weighted = sigma != NULL;
@@ -114,7 +103,7 @@ int fit_peaks(const double *f, int nb, int n0, const fit_peak_opts_t *o,
 	int iL = -1, iR = -1, j0, rc = 0;
 
 	if (!f || !r || nb < 3)
-		return fail(err, "fit_peaks: invalid arguments (nb = %d)", nb);
+		return eu_err(err, "fit_peaks: invalid arguments (nb = %d)", nb);
 	memset(r, 0, sizeof *r);
 	r->height_left = r->height_right = NAN;
 	if (!o) {
@@ -124,24 +113,24 @@ int fit_peaks(const double *f, int nb, int n0, const fit_peak_opts_t *o,
 	if (o->smooth < 1 || o->smooth % 2 == 0 || o->smooth > nb ||
 	    !(o->rel_height >= 0 && o->rel_height <= 1) ||
 	    !(o->min_dip >= 0 && o->min_dip < 1) || !(o->floor >= 0))
-		return fail(err,
+		return eu_err(err,
 			    "fit_peaks: bad options (smooth %d must be odd in "
 			    "[1, %d], rel_height %g and min_dip %g in [0, 1], "
 			    "floor %g >= 0)",
 			    o->smooth, nb, o->rel_height, o->min_dip, o->floor);
 	if (n0 > 0 || n0 + nb - 1 < 1)
-		return fail(err,
+		return eu_err(err,
 			    "fit_peaks: bonds %d .. %d do not contain the "
 			    "junction (bonds 0 and 1)",
 			    n0, n0 + nb - 1);
 	j0 = -n0; /* index of bond n = 0: the last bond of the left half */
 	for (int i = 0; i < nb; i++)
 		if (!isfinite(f[i]))
-			return fail(err, "fit_peaks: bond %d is not finite",
+			return eu_err(err, "fit_peaks: bond %d is not finite",
 				    n0 + i);
 	s = malloc((size_t)nb * sizeof *s);
 	if (!s)
-		return fail(err, "fit_peaks: out of memory");
+		return eu_err(err, "fit_peaks: out of memory");
 	/* centred moving average, truncated at the ends */
 	for (int i = 0, h = o->smooth / 2; i < nb; i++) {
 		int a = i - h < 0 ? 0 : i - h, b = i + h >= nb ? nb - 1 : i + h;
@@ -199,7 +188,7 @@ int fit_agree_time(const double *a, const double *b, int nrow, int ncol,
 
 	if (!a || !b || !time || !t_agree || !full || nrow < 0 || ncol < 1 ||
 	    !(tol >= 0))
-		return fail(err, "fit_agree_time: invalid arguments");
+		return eu_err(err, "fit_agree_time: invalid arguments");
 	*t_agree = NAN;
 	*full = 0;
 	for (k = 0; k < nrow; k++) {
@@ -233,77 +222,28 @@ int fit_hermitian_eigvals(int n, const double complex *a0, double *w,
 			  char *err)
 {
 	double complex a[256];
-	double scale = 0;
 
 	if (!a0 || !w || n < 1 || n > 16)
-		return fail(err, "fit_hermitian_eigvals: invalid arguments "
-				 "(n = %d)",
-			    n);
+		return eu_err(err, "fit_hermitian_eigvals: invalid arguments "
+				   "(n = %d)",
+			      n);
 	for (int j = 0; j < n; j++)
 		for (int i = 0; i <= j; i++) {
 			double complex v = a0[i + n * j];
 			if (!isfinite(creal(v)) || !isfinite(cimag(v)))
-				return fail(err, "fit_hermitian_eigvals: "
-						 "entry (%d, %d) is not finite",
-					    i, j);
-			a[i + n * j] = i == j ? creal(v) : v;
-			a[j + n * i] = i == j ? creal(v) : conj(v);
-			scale = fmax(scale, cabs(v));
+				return eu_err(err, "fit_hermitian_eigvals: "
+						   "entry (%d, %d) is not finite",
+					      i, j);
+			a[i + n * j] = v;
 		}
-	/* cyclic Jacobi: each rotation U (unitary on rows/columns p, q)
-	 * zeroes a_pq; A <- U^H A U.  Off-diagonal norm falls quadratically
-	 * once small; 50 sweeps is far more than 8x8 ever needs. */
-	for (int sweep = 0; sweep < 50; sweep++) {
-		double off = 0;
-		for (int q = 1; q < n; q++)
-			for (int p = 0; p < q; p++)
-				off += creal(a[p + n * q] * conj(a[p + n * q]));
-		if (off <= 1e-64 * scale * scale || off == 0)
-			break;
-		for (int q = 1; q < n; q++)
-			for (int p = 0; p < q; p++) {
-				double complex apq = a[p + n * q];
-				double g = cabs(apq);
-				if (g <= 1e-300)
-					continue;
-				double complex ph = apq / g;
-				double app = creal(a[p + n * p]),
-				       aqq = creal(a[q + n * q]);
-				double tau = (aqq - app) / (2 * g);
-				double t = (tau >= 0 ? 1.0 : -1.0) /
-					   (fabs(tau) + sqrt(1 + tau * tau));
-				double c = 1 / sqrt(1 + t * t), sn = t * c;
-				/* U = diag(1, conj(ph)) R, R = [[c, s], [-s,
-				 * c]]: the phase makes a_pq real, R is the
-				 * real Jacobi rotation */
-				double complex upp = c, upq = sn,
-					       uqp = -sn * conj(ph),
-					       uqq = c * conj(ph);
-				for (int k = 0; k < n; k++) { /* A U */
-					double complex x = a[k + n * p],
-						       y = a[k + n * q];
-					a[k + n * p] = x * upp + y * uqp;
-					a[k + n * q] = x * upq + y * uqq;
-				}
-				for (int k = 0; k < n; k++) { /* U^H A */
-					double complex x = a[p + n * k],
-						       y = a[q + n * k];
-					a[p + n * k] =
-						conj(upp) * x + conj(uqp) * y;
-					a[q + n * k] =
-						conj(upq) * x + conj(uqq) * y;
-				}
-				a[p + n * q] = a[q + n * p] = 0;
-			}
-	}
-	for (int i = 0; i < n; i++)
-		w[i] = creal(a[i + n * i]);
-	for (int i = 1; i < n; i++) /* insertion sort, ascending */
-		for (int j = i; j > 0 && w[j] < w[j - 1]; j--) {
-			double tmp = w[j];
-			w[j] = w[j - 1];
-			w[j - 1] = tmp;
-		}
+	/* LAPACK zheev (eigenvalues only, upper triangle, ascending); the
+	 * strictly lower triangle is workspace */
+	lapack_int info = LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', n,
+					(lapack_complex_double *)a, n, w);
+	if (info)
+		return eu_err(err, "fit_hermitian_eigvals: zheev failed (info "
+				   "%d)",
+			      (int)info);
 	return 0;
 }
 
@@ -314,7 +254,7 @@ int fit_trace_distance(const double complex *r1, const double complex *r2,
 	double w[8], sum = 0;
 
 	if (!r1 || !r2 || !d)
-		return fail(err, "fit_trace_distance: invalid arguments");
+		return eu_err(err, "fit_trace_distance: invalid arguments");
 	for (int j = 0; j < 8; j++)
 		for (int i = 0; i < 8; i++)
 			m[i + 8 * j] = 0.5 * ((r1[i + 8 * j] - r2[i + 8 * j]) +
@@ -338,10 +278,10 @@ int fit_beta_from_energy(const thermal_table_t *t, double e, double *beta,
 	const double *mus, *E;
 
 	if (!t || !beta)
-		return fail(err, "fit_beta_from_energy: invalid arguments");
+		return eu_err(err, "fit_beta_from_energy: invalid arguments");
 	*beta = NAN;
 	if (!isfinite(e))
-		return fail(err, "energy %g is not finite", e);
+		return eu_err(err, "energy %g is not finite", e);
 	nb = thermal_table_nbeta(t);
 	nm = thermal_table_nmu(t);
 	mus = thermal_table_mus(t);
@@ -350,7 +290,7 @@ int fit_beta_from_energy(const thermal_table_t *t, double e, double *beta,
 		if (mus[j] == 0)
 			j0 = j;
 	if (j0 < 0)
-		return fail(err, "the thermal table has no mu = 0 row");
+		return eu_err(err, "the thermal table has no mu = 0 row");
 	/* e(beta) decreases: e(beta_max) is the lowest energy on the grid */
 	if (e < E[nb - 1 + (size_t)nb * j0]) {
 		*beta = INFINITY;
@@ -361,7 +301,7 @@ int fit_beta_from_energy(const thermal_table_t *t, double e, double *beta,
 		return 0;
 	}
 	if (thermal_beta_from_energy(t, e, beta, kerr))
-		return fail(err, "%s", kerr);
+		return eu_err(err, "%s", kerr);
 	return 0;
 }
 
@@ -371,15 +311,15 @@ int fit_beta_mu_from(const thermal_table_t *t, double e, double sz,
 	char kerr[KZ_ERRLEN];
 
 	if (!t || !beta || !mu || !ok)
-		return fail(err, "fit_beta_mu_from: invalid arguments");
+		return eu_err(err, "fit_beta_mu_from: invalid arguments");
 	*beta = *mu = NAN;
 	*ok = 0;
 	if (thermal_table_nmu(t) < 2)
-		return fail(err, "the thermal table has one mu value: (beta, "
+		return eu_err(err, "the thermal table has one mu value: (beta, "
 				 "mu) needs a mu grid (thermal.mu in the "
 				 "spec)");
 	if (!isfinite(e) || !isfinite(sz))
-		return fail(err, "e = %g, s^z = %g are not finite", e, sz);
+		return eu_err(err, "e = %g, s^z = %g are not finite", e, sz);
 	if (thermal_beta_mu_from(t, e, sz, beta, mu, kerr)) {
 		*beta = *mu = NAN;
 		return 0;

@@ -225,11 +225,17 @@ int archive_history_slot(int attempt);
 /* --- reading (serial, no MPI) ------------------------------------------ */
 
 /* One row of /analysis/convergence, the agreement of a point with the next
- * larger chi_max (written by kapitza fit; engine/POSTSTAGE.md). */
+ * larger chi_max, per observable (written by kapitza fit, shown by kapitza
+ * status; engine/POSTSTAGE.md; field table in schema.c). */
 typedef struct {
-	int point_id, ref_point_id, chi_max, ref_chi_max;
-	double tol, t_all;   /* t_all: all observables agree up to here */
-	int full;            /* 1: as far as both runs go */
+	int32_t point_id, ref_point_id, chi_max, ref_chi_max;
+	double tol;
+	double t_energy, t_energy_current, t_sz, t_spin_current, t_entropy;
+	double t_all;            /* the smallest of the measured ones: all
+	                            observables agree up to here */
+	int8_t full;             /* 1: agree as far as both runs go */
+	double max_diff;         /* largest difference seen (to t_all's
+	                            first disagreeing row) */
 } archive_convergence_t;
 
 typedef struct {

@@ -129,15 +129,132 @@ static void print_convergence(const archive_summary_t *s)
 	}
 }
 
+/* One point's row of the table (k, from summary x; file: the shard set's
+ * index, "" for one archive). */
+static void print_point(const archive_point_row_t *p,
+			const archive_status_t *st, int state, const char *file)
+{
+	const int table = p->state == SPEC_STATE_THERMAL;
+	char wall[32], eta[32], tr[32], disc[32], res[32], tmax[32];
+	double e = NAN;
+	if (state == ARCHIVE_RUNNING && st->rows > 0 && table) {
+		e = st->wall_s * (p->n_measure - st->rows) / st->rows;
+	} else if (state == ARCHIVE_RUNNING && st->rows > 0 &&
+		   st->t_reached > 0 && p->t_max > 0) {
+		double t0 = isfinite(st->t_resumed) ? st->t_resumed : 0;
+		if (st->t_reached > t0)
+			e = st->wall_s * (p->t_max - st->t_reached) /
+			    (st->t_reached - t0);
+	}
+	fmt_dur(wall, sizeof wall, st->wall_s);
+	fmt_dur(eta, sizeof eta, e);
+	fmt_t(tr, sizeof tr, st->t_reached);
+	fmt_t(res, sizeof res, st->t_resumed);
+	snprintf(tmax, sizeof tmax, table ? "-" : "%g", p->t_max);
+	if (table) /* a table's progress: mu rows */
+		snprintf(tr, sizeof tr, "%d/%d mu", st->rows, p->n_measure);
+	if (isfinite(st->max_discarded))
+		snprintf(disc, sizeof disc, "%.2e", st->max_discarded);
+	else
+		snprintf(disc, sizeof disc, "-");
+	printf("%5d %5d %-13s %9.5f %5d %6g %7s  %-11s %3d %4d %9s "
+	       "%8s %9s %8s %8s  %s%s\n",
+	       p->id, p->L, spec_state_name(p->state), p->delta_right,
+	       p->chi_max, p->dt, tmax, archive_state_name(state), st->attempt,
+	       st->rank, tr, wall, disc, eta, res, file, st->message);
+}
+
+/* The n archives' summaries (one sweep); 0 or -1 (said on stderr). */
+static int read_all(archive_summary_t **s, const char **paths, int n)
+{
+	char err[EU_ERRLEN] = "";
+	for (int i = 0; i < n; i++) {
+		if (archive_summary_read(&s[i], paths[i], err)) {
+			fprintf(stderr, "kapitza status: %s\n", err);
+			return -1;
+		}
+		if (strcmp(s[i]->spec_hash, s[0]->spec_hash) ||
+		    s[i]->npoints != s[0]->npoints) {
+			fprintf(stderr,
+				"kapitza status: '%s' (spec hash %s) and '%s' "
+				"(spec hash %s) are not archives of one "
+				"sweep\n",
+				paths[0], s[0]->spec_hash, paths[i],
+				s[i]->spec_hash);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void print_header(archive_summary_t **s, const char **paths, int n,
+			 int totals_only)
+{
+	for (int i = 0; i < n; i++) {
+		char sh[48] = "";
+		if (s[i]->shard_count > 1)
+			snprintf(sh, sizeof sh, ", shard %d/%d",
+				 s[i]->shard_index, s[i]->shard_count);
+		printf("%sarchive %s: sweep '%s', %d points, spec hash %s, "
+		       "kapitza %s, created %s%s\n",
+		       n > 1 ? (i ? "      " : "shard set: ") : "", paths[i],
+		       s[i]->sweep, s[i]->npoints, s[i]->spec_hash,
+		       s[i]->kapitza_version, s[i]->created, sh);
+		if (n > 1)
+			printf("      [%d] = %s\n", i, paths[i]);
+	}
+	if (!totals_only)
+		printf("%5s %5s %-13s %9s %5s %6s %7s  %-11s %3s %4s %9s %8s "
+		       "%9s %8s %8s  %s\n",
+		       "id", "L", "state", "delta_r", "chi", "dt", "t_max",
+		       "status", "att", "rank", "t", "wall", "max_disc", "ETA",
+		       "resumed", "message");
+}
+
+/* Every point's row (unless totals_only) and the totals; src[k] gets the
+ * archive point k is shown from. */
+static void print_points(archive_summary_t **s, int n, int *src,
+			 int totals_only)
+{
+	const int np = s[0]->npoints;
+	int counts[ARCHIVE_NSTATES] = {0}, ntables = 0;
+	char tables[64] = "";
+	for (int k = 0; k < np; k++) {
+		src[k] = source_of(s, n, k);
+		const archive_point_row_t *p = &s[src[k]]->points[k];
+		const archive_status_t *st = &s[src[k]]->status[k];
+		int state = st->state >= 0 && st->state < ARCHIVE_NSTATES
+				    ? st->state
+				    : ARCHIVE_PENDING;
+		char file[16] = "";
+		counts[state]++;
+		ntables += p->state == SPEC_STATE_THERMAL;
+		if (totals_only)
+			continue;
+		if (n > 1)
+			snprintf(file, sizeof file, "[%d] ", src[k]);
+		print_point(p, st, state, file);
+	}
+	if (ntables)
+		snprintf(tables, sizeof tables, " (%d of them thermal table%s)",
+			 ntables, ntables == 1 ? "" : "s");
+	printf("total: %d points%s: %d done, %d failed, %d running, %d "
+	       "pending, %d interrupted",
+	       np, tables, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
+	       counts[ARCHIVE_RUNNING], counts[ARCHIVE_PENDING],
+	       counts[ARCHIVE_INTERRUPTED]);
+	if (counts[ARCHIVE_OTHER_SHARD])
+		printf(", %d other-shard", counts[ARCHIVE_OTHER_SHARD]);
+	printf("\n");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const char **paths = calloc((size_t)argc + 1, sizeof *paths);
 	archive_summary_t **s = NULL;
 	int *src = NULL;
-	int totals_only = 0, history = 0, n = 0, status = 2, ntables = 0;
-	char tables[64] = "";
+	int totals_only = 0, history = 0, n = 0, status = 2;
 	char err[EU_ERRLEN] = "";
-	int counts[ARCHIVE_NSTATES] = {0};
 
 	if (!paths) {
 		fprintf(stderr, "kapitza status: out of memory\n");
@@ -170,104 +287,15 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "kapitza status: out of memory\n");
 		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		if (archive_summary_read(&s[i], paths[i], err)) {
-			fprintf(stderr, "kapitza status: %s\n", err);
-			goto out;
-		}
-		if (strcmp(s[i]->spec_hash, s[0]->spec_hash) ||
-		    s[i]->npoints != s[0]->npoints) {
-			fprintf(stderr,
-				"kapitza status: '%s' (spec hash %s) and '%s' "
-				"(spec hash %s) are not archives of one "
-				"sweep\n",
-				paths[0], s[0]->spec_hash, paths[i],
-				s[i]->spec_hash);
-			goto out;
-		}
-	}
-	const int np = s[0]->npoints;
-	src = calloc((size_t)np + 1, sizeof *src);
+	if (read_all(s, paths, n))
+		goto out;
+	src = calloc((size_t)s[0]->npoints + 1, sizeof *src);
 	if (!src) {
 		fprintf(stderr, "kapitza status: out of memory\n");
 		goto out;
 	}
-
-	for (int i = 0; i < n; i++) {
-		char sh[48] = "";
-		if (s[i]->shard_count > 1)
-			snprintf(sh, sizeof sh, ", shard %d/%d",
-				 s[i]->shard_index, s[i]->shard_count);
-		printf("%sarchive %s: sweep '%s', %d points, spec hash %s, "
-		       "kapitza %s, created %s%s\n",
-		       n > 1 ? (i ? "      " : "shard set: ") : "", paths[i],
-		       s[i]->sweep, s[i]->npoints, s[i]->spec_hash,
-		       s[i]->kapitza_version, s[i]->created, sh);
-		if (n > 1)
-			printf("      [%d] = %s\n", i, paths[i]);
-	}
-	if (!totals_only)
-		printf("%5s %5s %-13s %9s %5s %6s %7s  %-11s %3s %4s %9s %8s "
-		       "%9s %8s %8s  %s\n",
-		       "id", "L", "state", "delta_r", "chi", "dt", "t_max",
-		       "status", "att", "rank", "t", "wall", "max_disc", "ETA",
-		       "resumed", "message");
-	for (int k = 0; k < np; k++) {
-		src[k] = source_of(s, n, k);
-		const archive_point_row_t *p = &s[src[k]]->points[k];
-		const archive_status_t *st = &s[src[k]]->status[k];
-		const int table = p->state == SPEC_STATE_THERMAL;
-		int state = st->state >= 0 && st->state < ARCHIVE_NSTATES
-				    ? st->state
-				    : ARCHIVE_PENDING;
-		counts[state]++;
-		ntables += table;
-		if (totals_only)
-			continue;
-		char wall[32], eta[32], tr[32], disc[32], res[32], file[16] = "";
-		char tmax[32];
-		double e = NAN;
-		if (state == ARCHIVE_RUNNING && st->rows > 0 && table) {
-			e = st->wall_s * (p->n_measure - st->rows) / st->rows;
-		} else if (state == ARCHIVE_RUNNING && st->rows > 0 &&
-			   st->t_reached > 0 && p->t_max > 0) {
-			double t0 = isfinite(st->t_resumed) ? st->t_resumed : 0;
-			if (st->t_reached > t0)
-				e = st->wall_s * (p->t_max - st->t_reached) /
-				    (st->t_reached - t0);
-		}
-		fmt_dur(wall, sizeof wall, st->wall_s);
-		fmt_dur(eta, sizeof eta, e);
-		fmt_t(tr, sizeof tr, st->t_reached);
-		fmt_t(res, sizeof res, st->t_resumed);
-		snprintf(tmax, sizeof tmax, table ? "-" : "%g", p->t_max);
-		if (table) /* a table's progress: mu rows */
-			snprintf(tr, sizeof tr, "%d/%d mu", st->rows,
-				 p->n_measure);
-		if (isfinite(st->max_discarded))
-			snprintf(disc, sizeof disc, "%.2e", st->max_discarded);
-		else
-			snprintf(disc, sizeof disc, "-");
-		if (n > 1)
-			snprintf(file, sizeof file, "[%d] ", src[k]);
-		printf("%5d %5d %-13s %9.5f %5d %6g %7s  %-11s %3d %4d %9s "
-		       "%8s %9s %8s %8s  %s%s\n",
-		       p->id, p->L, spec_state_name(p->state),
-		       p->delta_right, p->chi_max, p->dt, tmax,
-		       archive_state_name(state), st->attempt, st->rank, tr,
-		       wall, disc, eta, res, file, st->message);
-	}
-	if (ntables)
-		snprintf(tables, sizeof tables, " (%d of them thermal table%s)",
-			 ntables, ntables == 1 ? "" : "s");
-	printf("total: %d points%s: %d done, %d failed, %d running, %d "
-	       "pending, %d interrupted",
-	       np, tables, counts[ARCHIVE_DONE], counts[ARCHIVE_FAILED],
-	       counts[ARCHIVE_RUNNING], counts[ARCHIVE_PENDING],
-	       counts[ARCHIVE_INTERRUPTED]);
-	if (counts[ARCHIVE_OTHER_SHARD])
-		printf(", %d other-shard", counts[ARCHIVE_OTHER_SHARD]);
-	printf("\n");
+	print_header(s, paths, n, totals_only);
+	print_points(s, n, src, totals_only);
 	if (!totals_only) {
 		if (archive_summary_convergence(s[0], paths[0], err)) {
 			fprintf(stderr, "kapitza status: %s\n", err);
@@ -276,7 +304,7 @@ int cmd_status(int argc, char **argv)
 		print_convergence(s[0]);
 	}
 	if (history)
-		print_history(s, n, src, np);
+		print_history(s, n, src, s[0]->npoints);
 	status = 0;
 out:
 	if (s)

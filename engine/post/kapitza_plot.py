@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """kapitza_plot.py: the paper's figures from a kapitza archive, as PNG.
 
-Run by `kapitza plot ARCHIVE.h5 -o DIR` (engine/plot.c); usable directly:
-    /usr/bin/python3 engine/kapitza_plot.py ARCHIVE.h5 -o DIR [--only fig3]
+Run by `kapitza plot ARCHIVE.h5 -o DIR` (engine/post/plot.c), which passes
+the archive's names (engine/store/schema.c) in $KAPITZA_SCHEMA; directly:
+    kapitza plot --schema > schema.json
+    /usr/bin/python3 engine/post/kapitza_plot.py ARCHIVE.h5 -o DIR \
+        --schema schema.json [--only fig3]
 
 Figures (the paper's numbering; engine/POSTSTAGE.md):
   fig1  space-time map of the energy current J^E_n(t) (Fig. 1b)
@@ -48,8 +51,42 @@ except ImportError as e:  # the C side turns exit 3 into install advice
 
 FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig7", "fig8",
            "convergence"]
-DONE = 2
-GROUND, DOMAIN_WALL, THERMAL_TABLE = 0, 1, 2
+# The archive's names and state values: from the C side's one declaration
+# of the schema (engine/store/schema.c), which `kapitza plot` passes in the
+# environment (KAPITZA_SCHEMA) and `kapitza plot --schema` prints.
+N = None
+DONE = GROUND = DOMAIN_WALL = THERMAL_TABLE = None
+
+
+def init_schema(path):
+    """Reads the schema (JSON) from path or $KAPITZA_SCHEMA."""
+    global N, DONE, GROUND, DOMAIN_WALL, THERMAL_TABLE
+    if path:
+        with open(path) as fh:
+            text = fh.read()
+    else:
+        text = os.environ.get("KAPITZA_SCHEMA")
+    if not text:
+        raise ValueError("no archive schema: run through `kapitza plot`, "
+                         "or pass --schema FILE written by `kapitza plot "
+                         "--schema`")
+    N = json.loads(text)
+    DONE = N["state"]["done"]
+    GROUND = N["spec_state"]["ground_state"]
+    DOMAIN_WALL = N["spec_state"]["domain_wall"]
+    THERMAL_TABLE = N["spec_state"]["thermal_table"]
+
+
+def P(pid, ds=None, kind="point"):
+    """/points/<id>[/<dataset>] (kind: "point" or "table" datasets)."""
+    g = "/%s/%d" % (N["paths"]["points"], pid)
+    return g if ds is None else "%s/%s" % (g, N[kind][ds])
+
+
+def A(pid, ds=None):
+    """/analysis/points/<id>[/<dataset>]."""
+    g = "/%s/%d" % (N["paths"]["analysis_points"], pid)
+    return g if ds is None else "%s/%s" % (g, N["analysis_point"][ds])
 HOMOG_TOL = 1e-12
 
 plt.rcParams.update({
@@ -124,14 +161,14 @@ class Point:
                     float(row["dt"]), int(row["order"]),
                     float(row["cutoff"]))
         self.status = int(st["state"])
-        g = f["points/%d" % self.id]
-        t = np.asarray(g["time"][()], dtype=float)
+        g = f[P(self.id)]
+        t = np.asarray(g[N["point"]["time"]][()], dtype=float)
         self.rows = np.flatnonzero(np.isfinite(t))
         self.t = t
         self.ds = set(g.keys())
         self.an = set()
-        if "analysis/points/%d" % self.id in f:
-            self.an = set(f["analysis/points/%d" % self.id].keys())
+        if A(self.id) in f:
+            self.an = set(f[A(self.id)].keys())
 
     @property
     def homogeneous(self):
@@ -171,11 +208,11 @@ class Archive:
         self.path = path
         self.f = h5py.File(path, "r")
         f = self.f
-        if f.attrs.get("format", b"") not in (b"kapitza-archive",
-                                              "kapitza-archive"):
+        if f.attrs.get("format", b"") not in (N["format"].encode(),
+                                              N["format"]):
             raise ValueError("%s is not a kapitza archive" % path)
-        table = f["points_table"][()]
-        status = f["status"][()]
+        table = f[N["paths"]["points_table"]][()]
+        status = f[N["paths"]["status"]][()]
         # the thermal tables of a thermal: section are points too, with
         # their own datasets (ARCHIVE.md): kept apart
         self.points = [Point(f, table[i], status[i])
@@ -228,7 +265,7 @@ class Archive:
         """The largest |beta| every thermal table covers (None: none)."""
         m = None
         for k in self.tables:
-            b = self.f["points/%d/beta" % k][()]
+            b = self.f[P(k, N["table"]["beta"], "table")][()]
             v = float(np.max(np.abs(b)))
             m = v if m is None else min(m, v)
         return m
@@ -257,7 +294,7 @@ def profiles_vs_time(sc, ax, p, ds, kind, ylabel, title, rows=None,
     rows = [r for r in rows if p.t[r] > 0]
     if not rows:
         return False
-    t = sc.take("/points/%d/time" % p.id, rows=rows)
+    t = sc.take(P(p.id, "time"), rows=rows)
     y = sc.take(ds, rows=rows)
     n = xlabels(p.L, kind)
     for j, (tt, yy) in enumerate(zip(t, y)):
@@ -279,9 +316,8 @@ def profiles_vs_gamma(sc, ax, pts, dsname, kind, ylabel, title, clip=None,
         r = int(p.rows[-1])
         if p.t[r] <= 0:
             continue
-        base = "/analysis/points/%d/" % p.id if an else "/points/%d/" % p.id
-        t = sc.take("/points/%d/time" % p.id, rows=[r])[0]
-        y = sc.take(base + dsname, rows=[r])[0]
+        t = sc.take(P(p.id, "time"), rows=[r])[0]
+        y = sc.take(A(p.id, dsname) if an else P(p.id, dsname), rows=[r])[0]
         if clip is not None:
             y = np.clip(y, -clip, clip)
         ax.plot(xlabels(p.L, kind) / t, y, color=cols[j],
@@ -358,8 +394,8 @@ def fig1(a, sc, dpi):
 
     def draw(ax):
         rows = [int(r) for r in p.rows]
-        t = sc.take("/points/%d/time" % p.id, rows=rows)
-        je = sc.take("/points/%d/energy_current" % p.id, rows=rows)
+        t = sc.take(P(p.id, "time"), rows=rows)
+        je = sc.take(P(p.id, "energy_current"), rows=rows)
         n = xlabels(p.L, "bond")
         ax.grid(False)
         v = np.nanmax(np.abs(je))
@@ -381,8 +417,8 @@ def profile_panel(a, sc, st, ds, kind, ylabel, what, an=False, clip=None):
     """(check, draw) of a profile at several times of the focal point."""
     def draw(ax):
         p = a.focal(st, [ds])
-        base = "/analysis/points/%d/" if an else "/points/%d/"
-        profiles_vs_time(sc, ax, p, (base % p.id) + ds, kind, ylabel,
+        profiles_vs_time(sc, ax, p, A(p.id, ds) if an else P(p.id, ds),
+                         kind, ylabel,
                          "%s, %s" % (what, p.gamma_label()), clip=clip)
         ax.set_xlim(-XLIM, XLIM)
     return need_focal(a, st, [ds], ds), draw
@@ -414,7 +450,7 @@ def current_panel(a, sc, st, ds, ylabel, what):
     left (n/t < 0) and right (n/t > 0) parameters at their longest time."""
     def draw(ax):
         p = a.focal(st, [ds])
-        profiles_vs_time(sc, ax, p, "/points/%d/%s" % (p.id, ds), "bond",
+        profiles_vs_time(sc, ax, p, P(p.id, ds), "bond",
                          ylabel, "%s, %s" % (what, p.gamma_label()))
         refs = []
         for side, delta in (("left", p.dl), ("right", p.dr)):
@@ -422,8 +458,8 @@ def current_panel(a, sc, st, ds, ylabel, what):
             if q is None or q.id == p.id:
                 continue
             r = int(q.rows[-1])
-            t = sc.take("/points/%d/time" % q.id, rows=[r])[0]
-            y = sc.take("/points/%d/%s" % (q.id, ds), rows=[r])[0]
+            t = sc.take(P(q.id, "time"), rows=[r])[0]
+            y = sc.take(P(q.id, ds), rows=[r])[0]
             x = xlabels(q.L, "bond") / t
             m = x < 0 if side == "left" else x > 0
             h, = ax.plot(x[m], y[m], "k--", lw=1.1)
@@ -453,12 +489,12 @@ def fig3(a, sc, dpi):
         cols = gcolors(len(pts))
         for j, p in enumerate(pts):
             rows = [int(r) for r in p.rows]
-            t = sc.take("/points/%d/time" % p.id, rows=rows)
-            nl = sc.take("/analysis/points/%d/n_left" % p.id, rows=rows)
-            nr = sc.take("/analysis/points/%d/n_right" % p.id, rows=rows)
+            t = sc.take(P(p.id, "time"), rows=rows)
+            nl = sc.take(A(p.id, "n_left"), rows=rows)
+            nr = sc.take(A(p.id, "n_right"), rows=rows)
             ax.plot(nl, t, ".", ms=3, color=cols[j], label=p.gamma_label())
             ax.plot(nr, t, ".", ms=3, color=cols[j])
-        at = a.f["analysis"].attrs
+        at = a.f[N["paths"]["analysis"]].attrs
         ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
                    color="0.88", zorder=0, label="fit window")
         ax.set_xlabel("n'")
@@ -467,10 +503,10 @@ def fig3(a, sc, dpi):
         ax.legend(loc="best")
 
     def vgroup():
-        if "analysis/lightcone" not in a.f or \
-                "analysis/velocity_fit" not in a.f:
+        if N["paths"]["lightcone"] not in a.f or \
+                N["paths"]["velocity_fit"] not in a.f:
             return None
-        vf = a.f["analysis/velocity_fit"][()]
+        vf = a.f[N["paths"]["velocity_fit"]][()]
         good = [g for g in range(len(vf)) if vf["ok"][g] and
                 vf["state"][g] == GROUND] or \
             [g for g in range(len(vf)) if vf["ok"][g]]
@@ -485,15 +521,15 @@ def fig3(a, sc, dpi):
 
     def draw_d(ax):
         g = vgroup()
-        lc = a.f["analysis/lightcone"][()]
-        vf = a.f["analysis/velocity_fit"][()]
+        lc = a.f[N["paths"]["lightcone"]][()]
+        vf = a.f[N["paths"]["velocity_fit"]][()]
         ids = [int(s) for s in vf["point_ids"][g].decode().split(",") if s]
         rows = [i for i in range(len(lc)) if int(lc["point_id"][i]) in ids
                 and lc["ok"][i]]
-        d = sc.take_field("/analysis/lightcone", "delta_right", rows)
-        v = sc.take_field("/analysis/lightcone", "v_right", rows)
-        e = sc.take_field("/analysis/lightcone", "v_right_sd", rows)
-        A, B, sA, sB = (sc.take_field("/analysis/velocity_fit", k, [g])[0]
+        d = sc.take_field("/" + N["paths"]["lightcone"], "delta_right", rows)
+        v = sc.take_field("/" + N["paths"]["lightcone"], "v_right", rows)
+        e = sc.take_field("/" + N["paths"]["lightcone"], "v_right_sd", rows)
+        A, B, sA, sB = (sc.take_field("/" + N["paths"]["velocity_fit"], k, [g])[0]
                         for k in ("A", "B", "A_sd", "B_sd"))
         ax.errorbar(d, v, yerr=e, fmt="o", color="k", capsize=3,
                     label="$v'_R$ (%s, $\\chi_{max}$ = %d)" %
@@ -502,7 +538,7 @@ def fig3(a, sc, dpi):
         ax.plot(xx, A * xx + B, "r-",
                 label=r"$A\Delta+B$: A = %.3f $\pm$ %.3f, B = %.3f $\pm$ "
                       r"%.3f" % (A, sA, B, sB))
-        at = a.f["analysis"].attrs
+        at = a.f[N["paths"]["analysis"]].attrs
         ax.set_xlabel(r"$\Delta$")
         ax.set_ylabel("$v'_R$")
         ax.set_title("internal light cone, fit over %g $\\leq$ t $\\leq$ %g"
@@ -525,10 +561,10 @@ def fig4(a, sc, dpi):
     def draw_d(ax):
         p = a.focal(GROUND, ["trace_distance"])
         rows = [int(r) for r in p.rows]
-        t = sc.take("/points/%d/time" % p.id, rows=rows)
+        t = sc.take(P(p.id, "time"), rows=rows)
         w0 = p.L // 2 - 1  # window of site n = 0
         cols = [w0 - 2, w0 + 2]
-        d = sc.take("/analysis/points/%d/trace_distance" % p.id, rows=rows,
+        d = sc.take(A(p.id, "trace_distance"), rows=rows,
                     cols=cols)
         cc = gcolors(4)
         for j in range(4):
@@ -560,8 +596,8 @@ def fig5(a, sc, dpi):
             for j, p in enumerate(pts):
                 rows = [int(r) for r in p.rows]
                 b = p.L // 2 - 1  # bond n = 0
-                t = sc.take("/points/%d/time" % p.id, rows=rows)
-                y = sc.take("/points/%d/%s" % (p.id, ds), rows=rows,
+                t = sc.take(P(p.id, "time"), rows=rows)
+                y = sc.take(P(p.id, ds), rows=rows,
                             cols=[b, b + 1])[:, 0]
                 ax.plot(t, y, color=cols[j], label=p.gamma_label())
             ax.set_xlabel("t")
@@ -600,8 +636,7 @@ def fig8(a, sc, dpi):
 
     def draw(ax):
         p = pick()
-        profiles_vs_time(sc, ax, p, "/analysis/points/%d/trace_distance" %
-                         p.id, "window", r"$d_n$", "distance to the thermal "
+        profiles_vs_time(sc, ax, p, A(p.id, "trace_distance"), "window", r"$d_n$", "distance to the thermal "
                          "state, homogeneous XX (%s)" % p.gamma_label())
         ax.set_xlim(-XLIM, XLIM)
 
@@ -624,20 +659,20 @@ def convergence_fig(a, sc, dpi):
             break
 
     def draw(ax):
-        cv = a.f["analysis/convergence"][()] \
-            if "analysis/convergence" in a.f else None
+        cv = a.f[N["paths"]["convergence"]][()] \
+            if N["paths"]["convergence"] in a.f else None
         cols = tcolors(len(ladder))
         for j, q in enumerate(ladder):
             rows = [int(r) for r in q.rows]
             b = q.L // 2 - 1
-            t = sc.take("/points/%d/time" % q.id, rows=rows)
-            y = sc.take("/points/%d/energy_current" % q.id, rows=rows,
+            t = sc.take(P(q.id, "time"), rows=rows)
+            y = sc.take(P(q.id, "energy_current"), rows=rows,
                         cols=[b, b + 1])[:, 0]
             ax.plot(t, y, color=cols[j], label=r"$\chi_{max}$ = %d" % q.chi)
             if cv is not None:
                 k = np.flatnonzero(cv["point_id"] == q.id)
                 if len(k) and np.isfinite(cv["t_all"][k[0]]):
-                    ta = sc.take_field("/analysis/convergence", "t_all",
+                    ta = sc.take_field("/" + N["paths"]["convergence"], "t_all",
                                        [int(k[0])])[0]
                     ax.axvline(ta, color=cols[j], ls=":", lw=1)
         ax.set_xlabel("t")
@@ -663,7 +698,13 @@ def main(argv):
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--only", default=",".join(FIGURES))
     ap.add_argument("--dpi", type=int, default=150)
+    ap.add_argument("--schema", default=None)
     o = ap.parse_args(argv)
+    try:
+        init_schema(o.schema)
+    except (OSError, ValueError, KeyError) as e:
+        print("kapitza plot: %s" % e, file=sys.stderr)
+        return 2
     want = [s.strip() for s in o.only.split(",") if s.strip()]
     bad = [s for s in want if s not in DRAW]
     if bad:

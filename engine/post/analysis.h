@@ -1,0 +1,111 @@
+/* analysis: what the parts of `kapitza fit` share (engine/POSTSTAGE.md):
+ * the options, the per-point state, the thermal tables read back, and the
+ * algorithms, one file each --
+ *   lightcone.c    maxima of the energy-current profile, v'_R, v'_L and
+ *                  the fit v'_R = A Delta + B (paper Fig. 3c,d);
+ *   convergence.c  agreement time with the next larger chi_max;
+ *   thermal_eff.c  beta_eff, mu_eff and the trace distance d_n from the
+ *                  archive's thermal tables (Fig. 4, Fig. 7, Methods);
+ *   analysis.c     reading /points, writing /analysis, printing;
+ * the command itself is engine/cmd/fit.c.  Serial, no MPI. */
+#ifndef ANALYSIS_H
+#define ANALYSIS_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "fit.h"
+#include "schema.h"
+#include "thermal.h"
+
+#define TIME_EPS 1e-9
+
+typedef struct {
+	const char *path;
+	const char *tables;      /* --tables: the archive holding the tables */
+	double t0, t1;           /* the fit window */
+	fit_peak_opts_t peaks;
+	double tol;              /* convergence tolerance (absolute) */
+	int force, no_write, quiet, help;
+} an_opts_t;
+
+/* One point's state through the analysis. */
+typedef struct {
+	const archive_point_row_t *p;
+	const archive_status_t *st;
+	int n;                   /* rows (n_measure) */
+	int nw;                  /* rows with a finite time */
+	double *time;
+	/* light cone */
+	int has_je;
+	double *n_left, *n_right;
+	int8_t *found;
+	lc_row_t lc;
+	/* thermal */
+	double *beta, *mu, *dist;
+	th_row_t th;
+	int th_done;
+} pt_t;
+
+/* A thermal table of the archive (a point of state thermal_table). */
+typedef struct {
+	double delta;
+	int point;               /* its point id */
+	int state;               /* its /status state */
+	thermal_table_t *t;      /* read back if done, else NULL */
+} tab_t;
+
+/* ---- analysis.c: reading and writing ---- */
+
+/* printf into a message field of the /analysis tables (SCHEMA_AN_MSGLEN
+ * bytes, truncated): what a fit could not do is data, not an error. */
+void an_msg(char *buf, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Dataset `ds` of point `id` (count elements of mtype, esize bytes each)
+ * into a new buffer.  Returns 0, 1 if the dataset does not exist, -1 on
+ * error (err). */
+int an_read_point_ds(hid_t f, int id, const char *ds, hid_t mtype,
+		     size_t esize, size_t count, void **out, char *err);
+/* The same for doubles. */
+int an_read_doubles(hid_t f, int id, const char *ds, size_t count,
+		    double **out, char *err);
+/* "ground_state", "domain_wall" or "?". */
+const char *an_state_str(int s);
+/* Writes /analysis (replacing the previous one). */
+int an_write(hid_t f, const an_opts_t *o, int argc, char **argv, pt_t *pts,
+	     int np, const vf_row_t *vf, int nvf, const cv_row_t *cv, int ncv,
+	     char *err);
+void an_print(const an_opts_t *o, pt_t *pts, int np, const vf_row_t *vf,
+	      int nvf, const cv_row_t *cv, int ncv, const tab_t *tabs,
+	      int ntab);
+
+/* ---- lightcone.c ---- */
+
+/* Maxima at every written row of point q, then the lines over the
+ * window; a fit that cannot be done is a message in q->lc, not an error. */
+int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err);
+/* v'_R = A Delta + B over the groups of points sharing every other
+ * parameter; *out new (caller frees). */
+int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout, char *err);
+
+/* ---- convergence.c ---- */
+
+int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
+		int *nout, char *err);
+
+/* ---- thermal_eff.c ---- */
+
+void tabs_free(tab_t *t, int n);
+/* The tables of the open archive f (summary sum), or, with --tables, those
+ * of archive `other`, opened read-only for the purpose. */
+int tables_from(hid_t f, const archive_summary_t *sum, const char *other,
+		hid_t fapl, tab_t **out, int *nout, char *err);
+/* Why table t cannot be used, and the command that fixes it. */
+void table_missing(const tab_t *t, const char *archive, char *buf);
+/* beta_eff, mu_eff and d_n of point q. */
+int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
+		  int ntab, char *err);
+
+#endif

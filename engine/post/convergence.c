@@ -1,0 +1,105 @@
+/* convergence: for every point with a partner that differs only in a
+ * larger chi_max (the next larger one), the time up to which each
+ * observable of schema_conv_ds agrees within a tolerance. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "eu.h"
+
+/* Same but chi_max (convergence pairs). */
+static int same_but_chi(const archive_point_row_t *a,
+			const archive_point_row_t *b)
+{
+	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
+	       a->delta_right == b->delta_right &&
+	       a->gamma_right == b->gamma_right && a->state == b->state &&
+	       a->dt == b->dt && a->t_max == b->t_max &&
+	       a->order == b->order && a->measure_every == b->measure_every &&
+	       a->cutoff == b->cutoff && a->measure == b->measure;
+}
+
+int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
+		       int *nout, char *err)
+{
+	cv_row_t *rows = calloc(np ? (size_t)np : 1, sizeof *rows);
+	int n = 0, rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (!rows)
+		return eu_err(err, "out of memory");
+	for (int i = 0; i < np; i++) {
+		const archive_point_row_t *p = pts[i].p;
+		int ref = -1;
+		for (int j = 0; j < np; j++)
+			if (pts[j].p->chi_max > p->chi_max &&
+			    same_but_chi(p, pts[j].p) &&
+			    (ref < 0 || pts[j].p->chi_max < pts[ref].p->chi_max))
+				ref = j;
+		if (ref < 0 || pts[i].nw == 0 || pts[ref].nw == 0)
+			continue;
+		cv_row_t *r = &rows[n++];
+		double *tv[N_CONV] = {&r->t_energy, &r->t_energy_current,
+				      &r->t_sz, &r->t_spin_current,
+				      &r->t_entropy};
+		r->point_id = p->id;
+		r->ref_point_id = pts[ref].p->id;
+		r->chi_max = p->chi_max;
+		r->ref_chi_max = pts[ref].p->chi_max;
+		r->tol = tol;
+		r->t_all = INFINITY;
+		r->full = 1;
+		r->max_diff = 0;
+		int nrow = pts[i].n < pts[ref].n ? pts[i].n : pts[ref].n;
+		int any = 0;
+		for (int k = 0; k < N_CONV; k++) {
+			double *a = NULL, *b = NULL, t, md;
+			int full, ea, eb;
+			const int cols =
+				schema_point_ds[schema_conv_ds[k]].cols ==
+						SC_SITES
+					? p->L
+					: p->L - 1;
+			*tv[k] = NAN;
+			const char *ds = schema_point_ds[schema_conv_ds[k]].name;
+			ea = an_read_doubles(f, p->id, ds,
+					     (size_t)pts[i].n * cols, &a, err);
+			eb = ea ? 1
+				: an_read_doubles(f, pts[ref].p->id, ds,
+						  (size_t)pts[ref].n * cols, &b,
+						  err);
+			if (ea < 0 || eb < 0) {
+				free(a);
+				free(b);
+				goto out;
+			}
+			if (ea == 0 && eb == 0 &&
+			    !fit_agree_time(a, b, nrow, cols, pts[i].time,
+					    tol, &t, &full, &md, err)) {
+				*tv[k] = t;
+				any = 1;
+				r->t_all = isnan(t) || isnan(r->t_all)
+						   ? NAN
+						   : fmin(r->t_all, t);
+				r->full &= (int8_t)full;
+				r->max_diff = fmax(r->max_diff, md);
+			}
+			free(a);
+			free(b);
+		}
+		if (!any) {
+			r->t_all = NAN;
+			r->full = 0;
+		}
+	}
+	*out = rows;
+	*nout = n;
+	rows = NULL;
+	rc = 0;
+out:
+	free(rows);
+	return rc;
+}

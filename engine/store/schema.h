@@ -1,0 +1,216 @@
+/* schema: every table, dataset and path of the archive (engine/ARCHIVE.md)
+ * and of its /analysis group (engine/POSTSTAGE.md), declared once.
+ *
+ * A compound table is a field table -- names, offsets, types -- the way
+ * the HDF5 high-level table API (H5TBmake_table) declares one; schema_type()
+ * builds the HDF5 compound from it, and the same type serves as memory and
+ * file type (so a file's layout is the C struct's).  The per-point datasets
+ * are tables of names, shapes, units and index texts that the writer
+ * (archive.c), the readers (summary.c, the post-stage), merge and the
+ * plotting script (through schema_json) all take their names from. */
+#ifndef SCHEMA_H
+#define SCHEMA_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archive.h"
+
+/* ---- paths -------------------------------------------------------------- */
+
+#define SCHEMA_POINTS_TABLE "points_table"
+#define SCHEMA_STATUS "status"
+#define SCHEMA_PROVENANCE "provenance"
+#define SCHEMA_HISTORY "history"
+#define SCHEMA_POINTS "points"           /* group of /points/<id> groups */
+#define SCHEMA_ANALYSIS "analysis"       /* kapitza fit's group */
+#define SCHEMA_AN_POINTS "points"        /* /analysis/points/<id> */
+#define SCHEMA_AN_LIGHTCONE "lightcone"
+#define SCHEMA_AN_VELOCITY_FIT "velocity_fit"
+#define SCHEMA_AN_CONVERGENCE "convergence"
+#define SCHEMA_AN_THERMAL_PROFILES "thermal_profiles"
+
+/* "points/<id>" (ds NULL) or "points/<id>/<ds>" into buf; -1 if too long. */
+int schema_point_path(char *buf, size_t n, int id, const char *ds);
+/* "analysis/<name>" or "analysis/points/<id>/<name>" (id >= 0). */
+int schema_analysis_path(char *buf, size_t n, int id, const char *name);
+
+/* ---- compound tables ---------------------------------------------------- */
+
+typedef enum {
+	SF_INT,        /* signed integer of the field's size (1 or 4 bytes) */
+	SF_UINT,       /* unsigned 32-bit */
+	SF_F64,        /* double */
+	SF_STR,        /* NUL-terminated string of the field's size */
+	SF_STATE,      /* int8 enum of archive_state_t names */
+	SF_SPEC_STATE, /* int8 enum of spec states (ground_state, ...) */
+} schema_kind_t;
+
+typedef struct {
+	const char *name;
+	size_t offset, size;
+	schema_kind_t kind;
+} schema_field_t;
+
+typedef struct {
+	const char *name;        /* the dataset's name (in its group) */
+	size_t size;             /* sizeof the row struct */
+	const schema_field_t *fields;
+	int nfields;
+} schema_table_t;
+
+/* The compound tables: four of the archive, four of /analysis (the
+ * convergence table is written by kapitza fit and read by kapitza status
+ * through the same declaration). */
+extern const schema_table_t schema_status, schema_points_table,
+	schema_provenance, schema_history, schema_lightcone,
+	schema_velocity_fit, schema_convergence, schema_thermal_profiles;
+
+/* The HDF5 compound of table t (caller closes); negative on failure. */
+hid_t schema_type(const schema_table_t *t);
+
+/* ---- the datasets of a point --------------------------------------------- */
+
+/* A time-evolution point's datasets, in the order of schema_point_ds. */
+enum {
+	DS_TIME,
+	DS_SZ,
+	DS_ENERGY,
+	DS_ENERGY_CURRENT,
+	DS_SPIN_CURRENT,
+	DS_ENERGY_FLOW,
+	DS_ENTROPY,
+	DS_BOND_DIM,
+	DS_NORM,
+	DS_DISCARDED,
+	DS_DISCARDED_MAX,
+	DS_RHO3,
+	NDS
+};
+
+/* Columns of a dataset: one value per row, per site (L), per bond (L-1),
+ * per three-site window (L-2 8x8 complex matrices); a thermal table's: its
+ * beta grid (no rows), one per mu row, nbeta per row, nbeta 8x8 complex
+ * matrices per row. */
+typedef enum {
+	SC_SCALAR,
+	SC_SITES,
+	SC_BONDS,
+	SC_WINDOWS,
+	SC_WINDOW_VALUES, /* one value per window (L-2): /analysis */
+	SC_GRID,
+	SC_ROW,
+	SC_BETA,
+	SC_BETA_RHO,
+} schema_cols_t;
+
+typedef struct {
+	const char *name;
+	schema_cols_t cols;
+	int is_int;              /* integer: int32 in /points, int8 in
+	                            /analysis (else double, or complex) */
+	unsigned mask;           /* SPEC_M_* that asks for it; 0 always */
+	const char *units;
+	const char *index0;      /* NULL: the default of its cols */
+} schema_ds_t;
+
+extern const schema_ds_t schema_point_ds[NDS];
+
+/* A thermal table's datasets (a point of state thermal_table). */
+enum {
+	TDS_BETA,
+	TDS_MU,
+	TDS_ENERGY,
+	TDS_SZ,
+	TDS_RHO3,
+	TDS_DISCARDED,
+	NTDS
+};
+extern const schema_ds_t schema_table_ds[NTDS];
+
+/* The index0 text of a point dataset (its own, or its cols' default). */
+const char *schema_index0(const schema_ds_t *d);
+
+/* Rank and dimensions of a dataset d of a point of L sites and n rows, or
+ * of a thermal table of nbeta x n (nmu) nodes.  Complex entries count one. */
+int schema_dims(const schema_ds_t *d, int L, int n, int nbeta,
+		hsize_t dims[4]);
+
+/* ---- /analysis ---------------------------------------------------------- */
+
+#define SCHEMA_AN_FORMAT "kapitza-analysis"
+#define SCHEMA_AN_FORMAT_VERSION 1
+#define SCHEMA_AN_MSGLEN 256
+
+/* /analysis/lightcone: the light cone of one point. */
+typedef struct {
+	int32_t point_id;
+	int8_t state;
+	int32_t L, chi_max;
+	double delta_left, delta_right;
+	int32_t rows;            /* measurement times in the window */
+	int32_t rows_found;      /* ... with two maxima */
+	double v_right, v_right_sd, c_right;
+	double v_left, v_left_sd, c_left;
+	int8_t ok;
+	char message[SCHEMA_AN_MSGLEN];
+} lc_row_t;
+
+/* /analysis/velocity_fit: v'_R = A Delta + B over one group of points. */
+typedef struct {
+	int32_t group;
+	int8_t state;
+	int32_t L, order, chi_max;
+	double J, delta_left, dt, t_max, measure_every, cutoff;
+	int32_t npoints;
+	char point_ids[SCHEMA_AN_MSGLEN];
+	double A, A_sd, B, B_sd, cov;
+	double A_w, A_w_sd, B_w, B_w_sd, cov_w;
+	int8_t ok;
+	char message[SCHEMA_AN_MSGLEN];
+} vf_row_t;
+
+/* /analysis/convergence: agreement with the next larger chi_max, per
+ * observable of schema_conv_ds. */
+#define N_CONV 5
+extern const int schema_conv_ds[N_CONV]; /* DS_* indices */
+typedef archive_convergence_t cv_row_t; /* declared in archive.h */
+
+/* /analysis/thermal_profiles: beta_eff, mu_eff, d_n of one point. */
+typedef struct {
+	int32_t point_id;
+	int8_t with_mu;          /* 1: (beta, mu) from (e, s^z) */
+	int8_t with_distance;    /* 1: d_n from rho3 */
+	int32_t values;          /* windows x rows inverted */
+	int32_t finite, beyond_cold, beyond_hot, no_solution;
+	double d_max;
+	char message[SCHEMA_AN_MSGLEN];
+} th_row_t;
+
+/* The per-point datasets of /analysis/points/<id>. */
+enum { AN_N_LEFT, AN_N_RIGHT, AN_PEAKS_FOUND, AN_BETA_EFF, AN_MU_EFF,
+       AN_TRACE_DISTANCE, N_AN_DS };
+extern const schema_ds_t schema_analysis_ds[N_AN_DS];
+
+/* The /analysis tables (rewritten as a whole by kapitza fit) and its
+ * attributes. */
+extern const schema_table_t *const schema_analysis_tables[4];
+extern const char *const schema_analysis_attrs[13];
+
+/* ---- the rho3 index order ------------------------------------------------ */
+
+/* The archive stores <a|rho|b> of a three-site matrix at 8 a + b (row-major,
+ * numpy's order), the kernels at a + 8 b.  out[8 a + b] = in[a + 8 b] for
+ * each of n consecutive 8x8 matrices (complex numbers as (re, im) pairs);
+ * the same transposition turns either order into the other. */
+void schema_rho_swap(double *out, const double *in, size_t n);
+
+/* ---- the list the plotting script reads ---------------------------------- */
+
+/* Every path, dataset name and state value above as one JSON object (the
+ * plotting script's only source of names); a malloc'ed string, NULL if out
+ * of memory. */
+char *schema_json(void);
+
+#endif
