@@ -111,6 +111,19 @@ static int check_cross(sp_parse_t *p)
 					    "(at most %.0g)",
 					    k, COUNT_LIMIT);
 		}
+	/* t_max > 0 below one interval would measure only t = 0 and evolve
+	 * to t_max for nothing: refused (t_max = 0 asks for t = 0 alone) */
+	for (int t = 0; t < tm->n; t++)
+		for (int j = 0; j < me->n; j++)
+			if (tm->v[t] > 0 &&
+			    me->v[j] > tm->v[t] * (1 + MULTIPLE_RTOL))
+				return FAIL(&p->c,
+					    me->given ? me->mark[j]
+						      : tm->mark[t],
+					    "evolve.measure_every = %g exceeds "
+					    "evolve.t_max = %g: only t = 0 "
+					    "would be measured",
+					    me->v[j], tm->v[t]);
 	for (int t = 0; t < tm->n; t++)
 		for (int j = 0; j < me->n; j++)
 			if (tm->v[t] / me->v[j] + 1 > COUNT_LIMIT)

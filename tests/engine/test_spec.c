@@ -513,6 +513,8 @@ static const bad_t bad[] = {
 	{"dt_negative", "6:25", "evolve.dt must be > 0"},
 	{"dt_zero", "6:25", "evolve.dt must be > 0, got 0"},
 	{"dt_nan", "6:25", "evolve.dt must be a finite number, got '.nan'"},
+	{"measure_every_over_t_max", "6:45",
+	 "evolve.measure_every = 2 exceeds evolve.t_max = 1: only t = 0"},
 	{"t_max_negative", "6:18", "evolve.t_max must be >= 0"},
 	{"t_max_missing", "6:9", "evolve: missing required key 't_max'"},
 	{"t_max_empty", "7:9", "evolve.t_max: expected a number, got an empty"},
