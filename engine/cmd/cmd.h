@@ -8,7 +8,7 @@ int cmd_status(int argc, char **argv);
 int cmd_resubmit(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
-/* the post-stage: engine/analysis.c, engine/plot.c */
+/* the post-stage: engine/post/analysis.c, engine/cmd/fit.c, engine/cmd/plot.c */
 int cmd_fit(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 /* kapitza bench --dmrg (engine/bench_dmrg.c) */

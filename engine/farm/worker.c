@@ -55,6 +55,7 @@
 #include "mps.h"
 #include "obs.h"
 #include "params.h"
+#include "schema.h"
 #include "tebd.h"
 #include "thermal.h"
 #include "version.h"
@@ -160,13 +161,9 @@ static int measure_rho3(const mps_t *m, int L, double *out, char *err)
 		double tr = 0;
 		for (int a = 0; a < 8; a++)
 			tr += creal(rho[a + 8 * a]);
-		for (int a = 0; a < 8; a++)
-			for (int b = 0; b < 8; b++) {
-				kz_cplx x = rho[a + 8 * b] / tr;
-				double *o = out + 2 * (64 * w + 8 * a + b);
-				o[0] = creal(x);
-				o[1] = cimag(x);
-			}
+		for (int k = 0; k < 64; k++)
+			rho[k] /= tr;
+		schema_rho_swap(out + 128 * w, (const double *)rho, 1);
 	}
 	return 0;
 }
@@ -266,14 +263,7 @@ static void table_rows(const thermal_table_t *tb, int n, double *e,
 	const kz_cplx *r = thermal_table_rho3(tb);
 	memcpy(e, thermal_table_energy(tb), (size_t)n * nb * sizeof *e);
 	memcpy(sz, thermal_table_sz(tb), (size_t)n * nb * sizeof *sz);
-	for (size_t node = 0; node < (size_t)n * nb; node++)
-		for (int x = 0; x < 8; x++)
-			for (int y = 0; y < 8; y++) {
-				kz_cplx v = r[64 * node + x + 8 * y];
-				double *out = rho + 2 * (64 * node + 8 * x + y);
-				out[0] = creal(v);
-				out[1] = cimag(v);
-			}
+	schema_rho_swap(rho, (const double *)r, (size_t)n * nb);
 }
 
 /* Buffers of up to `chunk` mu rows of a thermal table. */

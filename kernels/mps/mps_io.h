@@ -1,7 +1,7 @@
 /* mps_io: an MPS to and from a flat memory buffer, bit for bit, so that a
  * state can be checkpointed and an evolution continued exactly where it
  * stopped.  No file I/O here (kernels/ never touches files): the engine
- * writes the buffer (engine/checkpoint.c).
+ * writes the buffer (engine/store/checkpoint.c).
  *
  * Buffer layout (native byte order, doubles as IEEE 754 binary64; the
  * leading magic word shows the byte order, and a buffer of the other order
