@@ -14,6 +14,7 @@
  *   - quadrature convergence and bad arguments. */
 #include "check.h"
 
+#include "tba/ghd.h"
 #include "tba/tba.h"
 #include "thermal.h"
 
@@ -167,8 +168,55 @@ static void test_ground(void)
 	}
 }
 
+/* ---- 3. free fermions: GHD closed forms -------------------------------- */
+
+/* |Psi1> on the homogeneous XX chain: the left half at the top of the band
+ * (species 1, cos k > 0, filled), the right half in the ground state
+ * (species 0 filled); n(k; zeta) = n_L H(v - zeta) + n_R H(zeta - v) with
+ * v = -sin k gives E = -zeta/pi, J^E = (1 - zeta^2)/(2 pi) inside the light
+ * cone |zeta| < 1.  The domain wall (up for x < 0: no magnons; down: all
+ * filled) gives S^z = -arcsin(zeta)/pi, J^M = sqrt(1 - zeta^2)/pi. */
+static void test_ff_ghd(void)
+{
+	tba_model_t m;
+	tba_grid_t g;
+	tba_grid_default(&g);
+	OK(tba_model_init(&m, 2, err));
+	const double top[2] = {0, 1}, gs[2] = {1, 0}, up[2] = {0, 0},
+		     dn[2] = {1, 1};
+	tba_state_t sL, sR, su, sd;
+	tba_state_const(&sL, &m, top);
+	tba_state_const(&sR, &m, gs);
+	tba_state_const(&su, &m, up);
+	tba_state_const(&sd, &m, dn);
+	double we = 0, wj = 0, ws = 0, wm = 0;
+	int iters = 0;
+	for (int i = 0; i <= 48; i++) {
+		double z = -1.2 + 0.05 * i;
+		tba_obs_t o;
+		ghd_ws_t w;
+		memset(&w, 0, sizeof w);
+		OK(ghd_ray(&m, &sL, &sR, &g, z, &w, &o, err));
+		iters = w.iters > iters ? w.iters : iters;
+		double zc = fmax(-1, fmin(1, z));
+		we = fmax(we, fabs(o.e + zc / PI));
+		wj = fmax(wj, fabs(o.je - (1 - zc * zc) / (2 * PI)));
+		OK(ghd_ray(&m, &su, &sd, &g, z, NULL, &o, err));
+		ws = fmax(ws, fabs(o.sz + asin(zc) / PI));
+		wm = fmax(wm, fabs(o.jm - sqrt(1 - zc * zc) / PI));
+	}
+	printf("XX |Psi1> GHD: E error %.2e, J^E error %.2e; domain wall: "
+	       "S^z error %.2e, J^M error %.2e (<= %d iterations)\n",
+	       we, wj, ws, wm, iters);
+	CHECK_CLOSE(we, 0, 1e-8, "XX |Psi1>: E(zeta) = -zeta/pi");
+	CHECK_CLOSE(wj, 0, 1e-8, "XX |Psi1>: J^E = (1 - zeta^2)/2pi");
+	CHECK_CLOSE(ws, 0, 1e-8, "XX domain wall: S^z = -asin(zeta)/pi");
+	CHECK_CLOSE(wm, 0, 1e-8, "XX domain wall: J^M = sqrt(1-zeta^2)/pi");
+}
+
 int main(void)
 {
+	test_ff_ghd();
 	test_ff_thermal();
 	test_ground();
 	return check_done("test_tba");

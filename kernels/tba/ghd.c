@@ -1,0 +1,166 @@
+/* ghd: the partitioning protocol ray by ray (see ghd.h). */
+#include "ghd.h"
+#include "tba_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the rapidity in (a, b) where v_j = zeta, v_j - zeta changing sign there,
+ * by bisection (the velocity is the Nystrom interpolation of the current
+ * dressing) */
+static double crossing(const tba_dressed_t *d, int j, double zeta, double a,
+		       double b)
+{
+	double fa = tba_velocity_at(d, j, a) - zeta;
+	for (int it = 0; it < 200 && b - a > 1e-14 * (1 + fabs(a)); it++) {
+		double c = (a + b) / 2, fc = tba_velocity_at(d, j, c) - zeta;
+		if ((fc > 0) == (fa > 0)) {
+			a = c;
+			fa = fc;
+		} else {
+			b = c;
+		}
+	}
+	return (a + b) / 2;
+}
+
+/* Jumps of species j on the nodes of d (at most 4), and the side of every
+ * interval between them: side[b] = 1 if v > zeta (left filling). */
+static int find_jumps(const tba_dressed_t *d, int j, double zeta,
+		      double *bp, int *side)
+{
+	const tba_rule_t *r = &d->r;
+	int nb = 0, o = r->off[j];
+	double prev = 0;
+	for (int i = 0; i < r->cnt[j]; i++) {
+		double v = d->xe[o + i] / d->xk[o + i] - zeta;
+		if (i == 0)
+			side[0] = v > 0;
+		else if ((v > 0) != (prev > 0) && nb < 4) {
+			bp[nb] = crossing(d, j, zeta, r->lam[o + i - 1],
+					  r->lam[o + i]);
+			side[++nb] = v > 0;
+		}
+		prev = v;
+	}
+	return nb;
+}
+
+/* theta on the rule r (split at the jumps bp/side of each species) */
+static void fill(const tba_model_t *m, const tba_state_t *L,
+		 const tba_state_t *R, const tba_rule_t *r, const int *nbp,
+		 double (*bp)[4], int (*side)[5], double *th)
+{
+	for (int j = 0; j < m->P; j++) {
+		int b = 0;
+		for (int i = r->off[j]; i < r->off[j] + r->cnt[j]; i++) {
+			double lam = r->lam[i];
+			while (b < nbp[j] && lam > bp[j][b])
+				b++;
+			th[i] = tba_state_theta(side[j][b] ? L : R, j, lam);
+		}
+	}
+}
+
+int ghd_ray(const tba_model_t *m, const tba_state_t *left,
+	    const tba_state_t *right, const tba_grid_t *g, double zeta,
+	    ghd_ws_t *ws, tba_obs_t *o, char *err)
+{
+	if (!m || !left || !right || !g || !o || !isfinite(zeta))
+		return kz_err(err, KZ_EINVAL, "ghd: bad argument");
+	ghd_ws_t local;
+	if (!ws) {
+		memset(&local, 0, sizeof local);
+		ws = &local;
+	}
+	tba_rule_t r;
+	tba_dressed_t d;
+	int rc, nbp[TBA_MAXP], side[TBA_MAXP][5];
+	double bp[TBA_MAXP][4];
+	/* start: the left filling on the rule split at the warm-start jumps */
+	if ((rc = tba_rule_split(&r, m->P, g, ws->nbp, ws->bp, err)))
+		return rc;
+	double *th = malloc(sizeof(double) * r.ntot);
+	if (!th) {
+		tba_rule_free(&r);
+		return kz_err(err, KZ_ENOMEM, "ghd: out of memory");
+	}
+	for (int j = 0; j < m->P; j++)
+		for (int i = r.off[j]; i < r.off[j] + r.cnt[j]; i++)
+			th[i] = tba_state_theta(left, j, r.lam[i]);
+	rc = tba_dress(&d, m, &r, th, err);
+	tba_rule_free(&r);
+	free(th);
+	if (rc)
+		return rc;
+	int it, same = 0;
+	for (it = 0; it < 100 && !rc; it++) {
+		double dmax = 0;
+		same = 1;
+		for (int j = 0; j < m->P; j++) {
+			nbp[j] = find_jumps(&d, j, zeta, bp[j], side[j]);
+			if (nbp[j] != ws->nbp[j])
+				same = 0;
+			for (int b = 0; b < nbp[j] && same; b++)
+				dmax = fmax(dmax, fabs(bp[j][b] - ws->bp[j][b]));
+		}
+		memcpy(ws->nbp, nbp, sizeof nbp);
+		memcpy(ws->bp, bp, sizeof bp);
+		if (same && dmax < 1e-12 && it > 0)
+			break;
+		if ((rc = tba_rule_split(&r, m->P, g, nbp, bp, err)))
+			break;
+		th = malloc(sizeof(double) * r.ntot);
+		if (!th) {
+			tba_rule_free(&r);
+			rc = kz_err(err, KZ_ENOMEM, "ghd: out of memory");
+			break;
+		}
+		fill(m, left, right, &r, nbp, bp, side, th);
+		tba_dressed_free(&d);
+		rc = tba_dress(&d, m, &r, th, err);
+		tba_rule_free(&r);
+		free(th);
+		if (rc)
+			return rc;
+	}
+	ws->iters = it;
+	if (!rc && it == 100)
+		rc = kz_err(err, KZ_ENUM,
+			    "ghd: no self-consistent filling at zeta = %g",
+			    zeta);
+	if (!rc)
+		tba_dressed_obs(&d, o);
+	tba_dressed_free(&d);
+	return rc;
+}
+
+int ghd_profile(const tba_model_t *m, const tba_state_t *left,
+		const tba_state_t *right, const tba_grid_t *g, int n,
+		const double *zeta, tba_obs_t *o, char *err)
+{
+	ghd_ws_t ws;
+	memset(&ws, 0, sizeof ws);
+	for (int i = 0; i < n; i++) {
+		int rc = ghd_ray(m, left, right, g, zeta[i], &ws, o + i, err);
+		if (rc)
+			return rc;
+	}
+	return KZ_OK;
+}
+
+int ghd_max_velocity(const tba_state_t *s, const tba_grid_t *g, int j,
+		     double *v, char *err)
+{
+	tba_dressed_t d;
+	int rc = tba_state_dress(s, g, &d, err);
+	if (rc)
+		return rc;
+	double best = -HUGE_VAL;
+	for (int i = 0; i <= 1600; i++)
+		best = fmax(best, tba_velocity_at(&d, j, -8 + 0.01 * i));
+	tba_dressed_free(&d);
+	*v = best;
+	return KZ_OK;
+}
