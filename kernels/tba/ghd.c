@@ -12,14 +12,29 @@
 static double crossing(const tba_dressed_t *d, int j, double zeta, double a,
 		       double b)
 {
+	/* Illinois regula falsi, bisection when it stalls */
 	double fa = tba_velocity_at(d, j, a) - zeta;
+	double fb = tba_velocity_at(d, j, b) - zeta;
+	int side = 0;
 	for (int it = 0; it < 200 && b - a > 1e-14 * (1 + fabs(a)); it++) {
-		double c = (a + b) / 2, fc = tba_velocity_at(d, j, c) - zeta;
+		double c = (a * fb - b * fa) / (fb - fa);
+		if (!(c > a && c < b) || it % 8 == 7)
+			c = (a + b) / 2;
+		double fc = tba_velocity_at(d, j, c) - zeta;
+		if (fc == 0)
+			return c;
 		if ((fc > 0) == (fa > 0)) {
 			a = c;
 			fa = fc;
+			if (side == -1)
+				fb /= 2;
+			side = -1;
 		} else {
 			b = c;
+			fb = fc;
+			if (side == 1)
+				fa /= 2;
+			side = 1;
 		}
 	}
 	return (a + b) / 2;
@@ -58,7 +73,8 @@ static void fill(const tba_model_t *m, const tba_state_t *L,
 			double lam = r->lam[i];
 			while (b < nbp[j] && lam > bp[j][b])
 				b++;
-			th[i] = tba_state_theta(side[j][b] ? L : R, j, lam);
+			th[i] = tba_state_theta_node(side[j][b] ? L : R, j,
+						     lam, r->base[i]);
 		}
 	}
 }
@@ -70,70 +86,71 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 	if (!m || !left || !right || !g || !o || !isfinite(zeta))
 		return kz_err(err, KZ_EINVAL, "ghd: bad argument");
 	ghd_ws_t local;
-	if (!ws) {
-		memset(&local, 0, sizeof local);
+	if (!ws)
 		ws = &local;
+	if (ws == &local || !ws->valid) {
+		/* cold start: the left filling everywhere */
+		memset(ws, 0, sizeof *ws);
+		for (int j = 0; j < m->P; j++)
+			ws->side[j][0] = 1;
 	}
-	tba_rule_t r;
-	tba_dressed_t d;
-	int rc, nbp[TBA_MAXP], side[TBA_MAXP][5];
-	double bp[TBA_MAXP][4];
-	/* start: the left filling on the rule split at the warm-start jumps */
-	if ((rc = tba_rule_split(&r, m->P, g, ws->nbp, ws->bp, err)))
-		return rc;
-	double *th = malloc(sizeof(double) * r.ntot);
-	if (!th) {
-		tba_rule_free(&r);
-		return kz_err(err, KZ_ENOMEM, "ghd: out of memory");
-	}
-	for (int j = 0; j < m->P; j++)
-		for (int i = r.off[j]; i < r.off[j] + r.cnt[j]; i++)
-			th[i] = tba_state_theta(left, j, r.lam[i]);
-	rc = tba_dress(&d, m, &r, th, err);
-	tba_rule_free(&r);
-	free(th);
-	if (rc)
-		return rc;
-	int it, same = 0;
-	for (it = 0; it < 100 && !rc; it++) {
-		double dmax = 0;
-		same = 1;
-		for (int j = 0; j < m->P; j++) {
-			nbp[j] = find_jumps(&d, j, zeta, bp[j], side[j]);
-			if (nbp[j] != ws->nbp[j])
-				same = 0;
-			for (int b = 0; b < nbp[j] && same; b++)
-				dmax = fmax(dmax, fabs(bp[j][b] - ws->bp[j][b]));
-		}
-		memcpy(ws->nbp, nbp, sizeof nbp);
-		memcpy(ws->bp, bp, sizeof bp);
-		if (same && dmax < 1e-12 && it > 0)
-			break;
-		if ((rc = tba_rule_split(&r, m->P, g, nbp, bp, err)))
-			break;
-		th = malloc(sizeof(double) * r.ntot);
+	/* iterate: dress the filling of the current jumps, find the jumps of
+	 * its velocities; converged when the jumps stop moving or, since a
+	 * jump at the far tail (or of a species of vanishing density, whose
+	 * velocity is rounding) can appear and disappear, when the
+	 * observables stop changing */
+	int rc = KZ_OK, it;
+	tba_obs_t prev = {0, 0, 0, 0};
+	for (it = 0; it < 100; it++) {
+		tba_rule_t r;
+		tba_dressed_t d;
+		if ((rc = tba_rule_split(&r, m->P, g, ws->nbp, ws->bp, err)))
+			return rc;
+		double *th = malloc(sizeof(double) * r.ntot);
 		if (!th) {
 			tba_rule_free(&r);
-			rc = kz_err(err, KZ_ENOMEM, "ghd: out of memory");
-			break;
+			return kz_err(err, KZ_ENOMEM, "ghd: out of memory");
 		}
-		fill(m, left, right, &r, nbp, bp, side, th);
-		tba_dressed_free(&d);
+		fill(m, left, right, &r, ws->nbp, ws->bp, ws->side, th);
 		rc = tba_dress(&d, m, &r, th, err);
 		tba_rule_free(&r);
 		free(th);
 		if (rc)
 			return rc;
+		tba_obs_t now;
+		tba_dressed_obs(&d, &now);
+		int nbp[TBA_MAXP], side[TBA_MAXP][5], same = 1;
+		double bp[TBA_MAXP][4], dmax = 0;
+		for (int j = 0; j < m->P; j++) {
+			nbp[j] = find_jumps(&d, j, zeta, bp[j], side[j]);
+			if (nbp[j] != ws->nbp[j] ||
+			    memcmp(side[j], ws->side[j],
+				   sizeof(int) * (nbp[j] + 1)))
+				same = 0;
+			for (int b = 0; b < nbp[j] && same; b++)
+				dmax = fmax(dmax, fabs(bp[j][b] - ws->bp[j][b]));
+		}
+		tba_dressed_free(&d);
+		double dobs = fabs(now.e - prev.e) + fabs(now.je - prev.je) +
+			      fabs(now.sz - prev.sz) + fabs(now.jm - prev.jm);
+		prev = now;
+		int done = (same && dmax < 1e-11) || (it > 0 && dobs < 1e-13);
+		if (!done) {
+			memcpy(ws->nbp, nbp, sizeof nbp);
+			memcpy(ws->bp, bp, sizeof bp);
+			memcpy(ws->side, side, sizeof side);
+		}
+		if (done)
+			break;
 	}
-	ws->iters = it;
-	if (!rc && it == 100)
-		rc = kz_err(err, KZ_ENUM,
-			    "ghd: no self-consistent filling at zeta = %g",
-			    zeta);
-	if (!rc)
-		tba_dressed_obs(&d, o);
-	tba_dressed_free(&d);
-	return rc;
+	ws->iters = it + 1;
+	ws->valid = 1;
+	if (it == 100)
+		return kz_err(err, KZ_ENUM,
+			      "ghd: no self-consistent filling at zeta = %g",
+			      zeta);
+	*o = prev;
+	return KZ_OK;
 }
 
 int ghd_profile(const tba_model_t *m, const tba_state_t *left,

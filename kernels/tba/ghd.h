@@ -22,8 +22,10 @@
 /* State of the iteration, reused from ray to ray as a warm start (zeroed:
  * a cold start). */
 typedef struct {
-	int nbp[TBA_MAXP];
+	int valid;               /* 0: cold start */
+	int nbp[TBA_MAXP];       /* jumps of each species */
 	double bp[TBA_MAXP][4];
+	int side[TBA_MAXP][5];   /* 1 where v > zeta (left filling) */
 	int iters;               /* iterations of the last ray */
 } ghd_ws_t;
 

@@ -28,14 +28,41 @@ int tba_model_init(tba_model_t *m, int P, char *err)
 	m->n[P - 1] = 1;
 	m->par[P - 1] = -1;
 	m->sig[P - 1] = -1;
+	for (int n = 0; n <= 2 * P; n++) {
+		m->sn[n] = n % P == 0 ? 0 : sin(m->gamma * n);
+		m->cn[n] = cos(m->gamma * n);
+	}
+	for (int j = 0; j < P; j++)
+		for (int k = 0; k < P; k++) {
+			int nj = m->n[j], nk = m->n[k], lo = abs(nj - nk);
+			int v = m->par[j] * m->par[k];
+			double t = 0;
+			for (int n = lo; n <= nj + nk; n += 2)
+				if (n > 0)
+					t += (n == lo || n == nj + nk ? 1 : 2) *
+					     tba_a_integral(m, n, v);
+			m->tint[j][k] = t;
+		}
 	return KZ_OK;
+}
+
+double tba_a_integral(const tba_model_t *m, int n, int v)
+{
+	if (n <= 0 || n % m->P == 0)
+		return 0;
+	double x = fmod(m->gamma * n, 2 * M_PI);
+	if (v > 0)
+		return 1 - x / M_PI;
+	if (x > M_PI)
+		x -= 2 * M_PI;
+	return -x / M_PI;
 }
 
 /* gamma n reduced to a multiple of pi: sin(gamma n) is exactly zero there,
  * and a^v_n is defined as zero (its phase is a constant) */
 static int on_pi(const tba_model_t *m, int n)
 {
-	return n % m->P == 0;
+	return m->sn[n % (2 * m->P)] == 0;
 }
 
 double tba_a(const tba_model_t *m, int n, int v, double lam)
@@ -54,20 +81,24 @@ double tba_da(const tba_model_t *m, int n, int v, double lam)
 	return -v * sin(gn) * 2 * sinh(2 * lam) / (M_PI * d * d);
 }
 
-double tba_kernel(const tba_model_t *m, int j, int k, double lam)
+double tba_kernel_c(const tba_model_t *m, int j, int k, double c2)
 {
 	int nj = m->n[j], nk = m->n[k], v = m->par[j] * m->par[k];
 	int lo = abs(nj - nk), hi = nj + nk;
-	double c2 = cosh(2 * lam), s = 0;
+	double s = 0;
 	/* the sum of tba_a terms with one cosh */
 	for (int n = lo; n <= hi; n += 2) {
-		if (n == 0 || on_pi(m, n))
+		if (m->sn[n] == 0)
 			continue;
-		double gn = m->gamma * n;
-		double a = v * sin(gn) / (M_PI * (c2 - v * cos(gn)));
+		double a = v * m->sn[n] / (c2 - v * m->cn[n]);
 		s += (n == lo || n == hi) ? a : 2 * a;
 	}
-	return s;
+	return s / M_PI;
+}
+
+double tba_kernel(const tba_model_t *m, int j, int k, double lam)
+{
+	return tba_kernel_c(m, j, k, cosh(2 * lam));
 }
 
 double tba_kp(const tba_model_t *m, int j, double lam)
@@ -89,8 +120,8 @@ double tba_ep(const tba_model_t *m, int j, double lam)
 
 void tba_grid_default(tba_grid_t *g)
 {
-	g->npan = 10;
-	g->ng = 16;
+	g->npan = 8;
+	g->ng = 12;
 }
 
 void tba_gauss_legendre(int n, double *x, double *w)
@@ -125,7 +156,8 @@ static int rule_alloc(tba_rule_t *r, int ns, int per, char *err)
 	r->ns = ns;
 	r->lam = malloc(sizeof(double) * ns * per);
 	r->w = malloc(sizeof(double) * ns * per);
-	if (!r->lam || !r->w) {
+	r->base = malloc(sizeof(int) * ns * per);
+	if (!r->lam || !r->w || !r->base) {
 		tba_rule_free(r);
 		return kz_err(err, KZ_ENOMEM, "tba: out of memory");
 	}
@@ -143,13 +175,14 @@ static int check_grid(const tba_grid_t *g, char *err)
 
 /* append the ng nodes of [u0, u1] mapped to lam = 2 atanh(u) */
 static void panel(tba_rule_t *r, int *k, double u0, double u1, int ng,
-		  const double *x, const double *w)
+		  const double *x, const double *w, int base0)
 {
 	double c = (u0 + u1) / 2, hw = (u1 - u0) / 2;
 	for (int i = 0; i < ng; i++) {
 		double u = c + hw * x[i];
 		r->lam[*k] = 2 * atanh(u);
 		r->w[*k] = hw * w[i] * 2 / (1 - u * u);
+		r->base[*k] = base0 < 0 ? -1 : base0 + i;
 		(*k)++;
 	}
 }
@@ -190,12 +223,16 @@ int tba_rule_split(tba_rule_t *r, int ns, const tba_grid_t *g,
 			double lo = u0;
 			while (ib < nb && ub[ib] <= u0)
 				ib++;
+			int whole = 1;
 			while (ib < nb && ub[ib] < u1) {
 				if (ub[ib] > lo)
-					panel(r, &k, lo, ub[ib], g->ng, x, w);
+					panel(r, &k, lo, ub[ib], g->ng, x, w,
+					      -1);
 				lo = ub[ib++];
+				whole = 0;
 			}
-			panel(r, &k, lo, u1, g->ng, x, w);
+			panel(r, &k, lo, u1, g->ng, x, w,
+			      whole ? p * g->ng : -1);
 		}
 		r->cnt[j] = k - r->off[j];
 	}
@@ -212,7 +249,9 @@ void tba_rule_free(tba_rule_t *r)
 {
 	free(r->lam);
 	free(r->w);
+	free(r->base);
 	r->lam = r->w = NULL;
+	r->base = NULL;
 }
 
 static int rule_copy(tba_rule_t *d, const tba_rule_t *s, char *err)
@@ -225,6 +264,7 @@ static int rule_copy(tba_rule_t *d, const tba_rule_t *s, char *err)
 	memcpy(d->off, s->off, sizeof d->off);
 	memcpy(d->lam, s->lam, sizeof(double) * s->ntot);
 	memcpy(d->w, s->w, sizeof(double) * s->ntot);
+	memcpy(d->base, s->base, sizeof(int) * s->ntot);
 	return KZ_OK;
 }
 
@@ -242,19 +282,45 @@ int tba_solve_dressing(const tba_model_t *m, const tba_rule_t *r,
 		return kz_err(err, KZ_ENOMEM, "tba: out of memory (%d)", N);
 	}
 	/* A[(j,i), (k,m)] = sigma_j delta + w_km T_jk(lam_ji - lam_km) th_km,
-	 * column-major */
+	 * column-major; cosh(2 (lam_i - lam_c)) is tabulated once for the
+	 * nodes of the base rule, which every species shares */
+	int nb = 0;
+	for (int i = 0; i < N; i++)
+		if (r->base[i] >= nb)
+			nb = r->base[i] + 1;
+	double *C = malloc(sizeof(double) * (nb > 0 ? nb : 1) * nb);
+	if (!C) {
+		free(A);
+		free(ipiv);
+		return kz_err(err, KZ_ENOMEM, "tba: out of memory (%d)", N);
+	}
+	for (int i = 0; i < N; i++)
+		if (r->base[i] >= 0)
+			for (int c = 0; c < N; c++)
+				if (r->base[c] >= 0)
+					C[r->base[i] + nb * r->base[c]] =
+						cosh(2 * (r->lam[i] - r->lam[c]));
 	for (int k = 0; k < m->P; k++)
 		for (int c = r->off[k]; c < r->off[k] + r->cnt[k]; c++) {
 			double wt = r->w[c] * theta[c], *col = A + (size_t)N * c;
+			int bc = r->base[c];
 			for (int j = 0; j < m->P; j++)
 				for (int i = r->off[j];
-				     i < r->off[j] + r->cnt[j]; i++)
-					col[i] = wt == 0 ? 0
-						 : wt * tba_kernel(m, j, k,
-							r->lam[i] - r->lam[c]);
+				     i < r->off[j] + r->cnt[j]; i++) {
+					if (wt == 0) {
+						col[i] = 0;
+						continue;
+					}
+					int bi = r->base[i];
+					double c2 = bi >= 0 && bc >= 0
+						? C[bi + nb * bc]
+						: cosh(2 * (r->lam[i] - r->lam[c]));
+					col[i] = wt * tba_kernel_c(m, j, k, c2);
+				}
 			/* the diagonal: row c of species k */
 			col[c] += m->sig[k];
 		}
+	free(C);
 	lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, N, nrhs, A, N, ipiv,
 					b, N);
 	free(A);

@@ -53,6 +53,11 @@ typedef struct {
 	int n[TBA_MAXP];         /* string lengths */
 	int par[TBA_MAXP];       /* parities +-1 */
 	int sig[TBA_MAXP];       /* sigma_j */
+	/* sin(gamma n), cos(gamma n) for n = 0..2P (sin set to 0 where
+	 * gamma n is a multiple of pi) */
+	double sn[2 * TBA_MAXP + 1], cn[2 * TBA_MAXP + 1];
+	/* t_jk = int T_jk(lam) dlam over the real line */
+	double tint[TBA_MAXP][TBA_MAXP];
 } tba_model_t;
 
 int tba_model_init(tba_model_t *m, int P, char *err);
@@ -60,8 +65,14 @@ int tba_model_init(tba_model_t *m, int P, char *err);
 /* a^v_n(lam) above and its lam-derivative */
 double tba_a(const tba_model_t *m, int n, int v, double lam);
 double tba_da(const tba_model_t *m, int n, int v, double lam);
-/* T_jk(lam) */
+/* T_jk(lam); tba_kernel_c takes c2 = cosh(2 lam) */
 double tba_kernel(const tba_model_t *m, int j, int k, double lam);
+double tba_kernel_c(const tba_model_t *m, int j, int k, double c2);
+/* int a^v_n(lam) dlam over the real line: 1 - x/pi for v = +1, x = gamma n
+ * mod 2pi in (0, 2pi); -y/pi for v = -1, y = gamma n reduced to (-pi, pi]
+ * (from the antiderivatives (1/pi) arctan(cot(x/2) tanh lam) and
+ * -(1/pi) arctan(tan(x/2) tanh lam)) */
+double tba_a_integral(const tba_model_t *m, int n, int v);
 /* bare k'_j, e_j, e'_j of species j */
 double tba_kp(const tba_model_t *m, int j, double lam);
 double tba_e(const tba_model_t *m, int j, double lam);
@@ -74,7 +85,7 @@ typedef struct {
 	int npan, ng;
 } tba_grid_t;
 
-/* npan = 10, ng = 16 (convergence measured in tests/kernels/test_tba.c) */
+/* npan = 8, ng = 12 (convergence measured in tests/kernels/test_tba.c) */
 void tba_grid_default(tba_grid_t *g);
 
 /* Nodes and weights per species: species j has cnt[j] nodes lam[off[j] +
@@ -83,6 +94,8 @@ typedef struct {
 	int ns, ntot;
 	int cnt[TBA_MAXP], off[TBA_MAXP];
 	double *lam, *w;
+	int *base;               /* index of the same node in the base rule's
+				  * species 0, or -1 (nodes of split panels) */
 } tba_rule_t;
 
 /* The base rule (same nodes for every species), and one with species j's
@@ -132,7 +145,9 @@ typedef struct {
 	double c[TBA_MAXP];      /* TBA_CONST: theta_j = c[j] for all lam */
 	double beta, h;          /* TBA_THERMAL */
 	tba_rule_t r;            /* base rule of the thermal solution */
-	double *lg;              /* ln(1 + exp(-eps_k)) at r's nodes */
+	/* ln(1 + exp(-eps_k)) = linf[k] + lg at r's nodes, linf its value at
+	 * lam -> +-infinity; eps at the nodes */
+	double *lg, *eps, linf[TBA_MAXP];
 } tba_state_t;
 
 /* theta_j = c[j] (e.g. the ground state at h = 0, the top of the band of
@@ -141,8 +156,13 @@ void tba_state_const(tba_state_t *s, const tba_model_t *m, const double *c);
 /* Thermal state at (beta, h), from the TBA equations
  *   eps_j = beta (e_j + h n_j) + sum_k sigma_k T_jk * ln(1 + exp(-eps_k)),
  * theta_j = 1 / (1 + exp(eps_j)) (Takahashi's book, eq. (9.48) before the
- * simplification), by Newton's method with continuation in beta.  Any
- * finite beta (negative: the inverted ensemble). */
+ * simplification; Yang-Yang minimisation of the free energy with the
+ * Bethe-Takahashi equations above), by Newton's method with continuation in
+ * beta.  ln(1 + exp(-eps)) tends to constants at lam -> +-infinity, where
+ * the kernels' width is not resolved by the u-quadrature: the constants
+ * (from the algebraic equations eps_j(inf) = beta h n_j + sum_k sigma_k
+ * t_jk ln(1 + exp(-eps_k(inf)))) are convolved exactly, only the decaying
+ * rest by quadrature.  Any finite beta (negative: the inverted ensemble). */
 int tba_state_thermal(tba_state_t *s, const tba_model_t *m, double beta,
 		      double h, const tba_grid_t *g, char *err);
 /* The ground state (beta -> infinity) at h = 0: the zero-temperature limit

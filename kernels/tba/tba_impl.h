@@ -12,6 +12,11 @@
 int tba_solve_dressing(const tba_model_t *m, const tba_rule_t *r,
 		       const double *theta, int nrhs, double *b, char *err);
 
+/* theta_j of s at lam, which is node `base` of the base rule when base >= 0
+ * (then read from the stored solution, not interpolated) */
+double tba_state_theta_node(const tba_state_t *s, int j, double lam,
+			    int base);
+
 /* 1 / (1 + exp(x)) and ln(1 + exp(-x)) without overflow */
 static inline double tba_fermi(double x)
 {
