@@ -220,8 +220,93 @@ static void test_ff_ghd(void)
 	CHECK_CLOSE(wm, 0, 1e-8, "XX domain wall: J^M = sqrt(1-zeta^2)/pi");
 }
 
+/* ---- 4. high temperature ----------------------------------------------
+ * <h_0>_beta = sum_n (-beta)^n / n! <h_0; H; ...; H>_c (cumulants at beta =
+ * 0, where <X> = Tr X / 2^L).  <H> = <h_0> = 0.  First order: -beta
+ * <h_0 H> = -beta <h_0^2> (different bonds are uncorrelated and traceless).
+ * Second order: (beta^2/2) <h_0 H H>_c = (beta^2/2) sum_{m,m'} <h_0 h_m
+ * h_m'> (the disconnected terms vanish with <h> = <H> = 0); a product with
+ * a spin operator appearing once on some site has zero trace, which kills
+ * every term except m = m' = 0: <h_0^3>.  On the two spins of a bond h has
+ * the eigenvalues Delta/4 (twice, |up up>, |dn dn>), 1/2 - Delta/4 (the
+ * triplet's Sz = 0 member) and -1/2 - Delta/4 (singlet), so
+ *   <h^2> = (1/4)(2 Delta^2/16 + (1/2 - Delta/4)^2 + (1/2 + Delta/4)^2)
+ *         = (2 + Delta^2)/16,
+ *   <h^3> = (1/4)(2 Delta^3/64 + (1/2 - Delta/4)^3 - (1/2 + Delta/4)^3)
+ *         = -3 Delta / 32,
+ * e(beta) = -beta (2 + Delta^2)/16 - (3 Delta/64) beta^2 + O(beta^3):
+ * c2 = -3 Delta/64, zero at Delta = 0 where e is odd in beta.  The beta^3
+ * term (beta^3/128 at Delta = 0) leaves ~1e-8 at beta = 0.01, while c2
+ * beta^2 is 3e-6 at Delta = cos(pi/4): the test resolves c2. */
+static void test_high_t(void)
+{
+	tba_grid_t g;
+	tba_grid_default(&g);
+	const int Ps[4] = {2, 3, 4, 6};
+	for (int q = 0; q < 4; q++) {
+		tba_model_t m;
+		OK(tba_model_init(&m, Ps[q], err));
+		double D = m.delta;
+		for (int s = -1; s <= 1; s += 2) {
+			double b = 0.01 * s, e;
+			OK(tba_energy(&m, b, &g, &e, err));
+			double ex = -b * (2 + D * D) / 16 - 3 * D / 64 * b * b;
+			char what[96];
+			snprintf(what, sizeof what,
+				 "P=%d high-T expansion at beta=%g", Ps[q], b);
+			printf("%s: e = %.12f, expansion %.12f (diff %.1e, "
+			       "c2 term %.1e)\n",
+			       what, e, ex, e - ex, 3 * D / 64 * b * b);
+			CHECK_CLOSE(e, ex, 1e-7, what);
+		}
+	}
+}
+
+/* ---- 5. the purification tables of kernels/thermal.c --------------------
+ * N = 24, chi = 64, dtau = 0.1 (order 4) on beta in [-2, 2]: at |beta| <= 2
+ * the correlation length is a few sites, and test_thermal measures
+ * finite-size, truncation and Trotter errors each below 1e-8 at N = 32 up to
+ * |beta| = 5 on the XX chain; the tolerance 1e-6 is test_thermal's for the
+ * tables against free fermions. */
+static void test_tables(void)
+{
+	tba_grid_t g;
+	tba_grid_default(&g);
+	const int Ps[2] = {4, 3};
+	for (int q = 0; q < 2; q++) {
+		tba_model_t m;
+		OK(tba_model_init(&m, Ps[q], err));
+		thermal_params_t p;
+		thermal_params_default(&p);
+		p.delta = m.delta;
+		p.n_sites = 24;
+		p.chi_max = 64;
+		p.dtau = 0.1;
+		double betas[9], mu0 = 0;
+		for (int i = 0; i < 9; i++)
+			betas[i] = -2 + 0.5 * i;
+		thermal_table_t *t = NULL;
+		double t0 = kz_wtime();
+		OK(thermal_table_create(&t, &p, betas, 9, &mu0, 1, err));
+		const double *et = thermal_table_energy(t);
+		double worst = 0;
+		for (int i = 0; i < 9; i++) {
+			double e;
+			OK(tba_energy(&m, betas[i], &g, &e, err));
+			worst = fmax(worst, fabs(e - et[i]));
+		}
+		printf("P=%d TBA e(beta) vs purification table (N=24, chi=64) "
+		       "on [-2, 2]: max diff %.2e (%.1f s)\n",
+		       Ps[q], worst, kz_wtime() - t0);
+		CHECK_CLOSE(worst, 0, 1e-6, "TBA vs purification table");
+		thermal_table_destroy(&t);
+	}
+}
+
 int main(void)
 {
+	test_high_t();
+	test_tables();
 	test_ff_ghd();
 	test_ff_thermal();
 	test_ground();
