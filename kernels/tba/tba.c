@@ -270,65 +270,107 @@ static int rule_copy(tba_rule_t *d, const tba_rule_t *s, char *err)
 
 /* ---- dressing ---------------------------------------------------------- */
 
+/* T_jk(lam_i - lam_c) on the rule, with cosh(2 (lam_i - lam_c)) from the
+ * table C of the base nodes when both are base nodes */
+static double kern(const tba_model_t *m, const tba_rule_t *r, const int *sp,
+		   const double *C, int nb, int i, int c)
+{
+	int bi = r->base[i], bc = r->base[c];
+	double c2 = bi >= 0 && bc >= 0 ? C[bi + nb * bc]
+				       : cosh(2 * (r->lam[i] - r->lam[c]));
+	return tba_kernel_c(m, sp[i], sp[c], c2);
+}
+
 int tba_solve_dressing(const tba_model_t *m, const tba_rule_t *r,
 		       const double *theta, int nrhs, double *b, char *err)
 {
-	int N = r->ntot;
-	double *A = malloc(sizeof(double) * N * N);
-	lapack_int *ipiv = malloc(sizeof(lapack_int) * N);
-	if (!A || !ipiv) {
-		free(A);
-		free(ipiv);
-		return kz_err(err, KZ_ENOMEM, "tba: out of memory (%d)", N);
+	int N = r->ntot, nb = 0, na = 0, rc = KZ_OK;
+	if (nrhs < 1 || nrhs > 2)
+		return kz_err(err, KZ_EINVAL, "tba: 1 or 2 right-hand sides");
+	if (m->P == 2) {
+		/* free fermions: every T_jk vanishes, X_j = sigma_j b_j */
+		for (int j = 0; j < m->P; j++)
+			for (int i = r->off[j]; i < r->off[j] + r->cnt[j]; i++)
+				for (int k = 0; k < nrhs; k++)
+					b[i + (size_t)N * k] *= m->sig[j];
+		return KZ_OK;
 	}
-	/* A[(j,i), (k,m)] = sigma_j delta + w_km T_jk(lam_ji - lam_km) th_km,
-	 * column-major; cosh(2 (lam_i - lam_c)) is tabulated once for the
-	 * nodes of the base rule, which every species shares */
-	int nb = 0;
 	for (int i = 0; i < N; i++)
 		if (r->base[i] >= nb)
 			nb = r->base[i] + 1;
-	double *C = malloc(sizeof(double) * (nb > 0 ? nb : 1) * nb);
-	if (!C) {
-		free(A);
-		free(ipiv);
-		return kz_err(err, KZ_ENOMEM, "tba: out of memory (%d)", N);
+	/* Only the nodes with w theta != 0 (the active ones, act[0..na-1])
+	 * couple: solve there, then the others follow explicitly,
+	 * X_i = sigma_i (b_i - sum_active w theta T X).  cosh(2 (lam_i -
+	 * lam_c)) is tabulated once for the base rule's nodes, which every
+	 * species shares. */
+	int *sp = malloc(sizeof(int) * N * 2), *act = sp + N;
+	double *C = malloc(sizeof(double) * (nb > 0 ? nb : 1) * (nb + 1));
+	double *A = malloc(sizeof(double) * N * N + sizeof(double) * N * nrhs);
+	lapack_int *ipiv = malloc(sizeof(lapack_int) * N);
+	if (!sp || !C || !A || !ipiv) {
+		rc = kz_err(err, KZ_ENOMEM, "tba: out of memory (%d)", N);
+		goto out;
 	}
+	for (int j = 0; j < m->P; j++)
+		for (int i = r->off[j]; i < r->off[j] + r->cnt[j]; i++) {
+			sp[i] = j;
+			if (r->w[i] * theta[i] != 0)
+				act[na++] = i;
+		}
+	double *lb = A; /* scratch: the base nodes' rapidities */
 	for (int i = 0; i < N; i++)
 		if (r->base[i] >= 0)
-			for (int c = 0; c < N; c++)
-				if (r->base[c] >= 0)
-					C[r->base[i] + nb * r->base[c]] =
-						cosh(2 * (r->lam[i] - r->lam[c]));
-	for (int k = 0; k < m->P; k++)
-		for (int c = r->off[k]; c < r->off[k] + r->cnt[k]; c++) {
-			double wt = r->w[c] * theta[c], *col = A + (size_t)N * c;
-			int bc = r->base[c];
-			for (int j = 0; j < m->P; j++)
-				for (int i = r->off[j];
-				     i < r->off[j] + r->cnt[j]; i++) {
-					if (wt == 0) {
-						col[i] = 0;
-						continue;
-					}
-					int bi = r->base[i];
-					double c2 = bi >= 0 && bc >= 0
-						? C[bi + nb * bc]
-						: cosh(2 * (r->lam[i] - r->lam[c]));
-					col[i] = wt * tba_kernel_c(m, j, k, c2);
-				}
-			/* the diagonal: row c of species k */
-			col[c] += m->sig[k];
+			lb[r->base[i]] = r->lam[i];
+	for (int bc = 0; bc < nb; bc++)
+		for (int bi = 0; bi < nb; bi++)
+			C[bi + nb * bc] = cosh(2 * (lb[bi] - lb[bc]));
+	double *B = A + (size_t)N * N;
+	for (int q = 0; q < na; q++) {
+		int c = act[q];
+		double wt = r->w[c] * theta[c], *col = A + (size_t)na * q;
+		for (int p = 0; p < na; p++)
+			col[p] = wt * kern(m, r, sp, C, nb, act[p], c);
+		col[q] += m->sig[sp[c]];
+		for (int k = 0; k < nrhs; k++)
+			B[q + (size_t)na * k] = b[c + (size_t)N * k];
+	}
+	if (na > 0) {
+		lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, na, nrhs, A,
+						na, ipiv, B, na);
+		if (info) {
+			rc = kz_err(err, KZ_ELAPACK,
+				    "tba: dgesv info %d (N = %d)", (int)info,
+				    na);
+			goto out;
 		}
+	}
+	/* inactive rows first (they read the original b), then the active */
+	for (int i = 0, q = 0; i < N; i++) {
+		if (q < na && act[q] == i) {
+			q++;
+			continue;
+		}
+		double v[2] = {0, 0};
+		for (int p = 0; p < na; p++) {
+			int c = act[p];
+			double t = r->w[c] * theta[c] *
+				   kern(m, r, sp, C, nb, i, c);
+			for (int k = 0; k < nrhs && k < 2; k++)
+				v[k] += t * B[p + (size_t)na * k];
+		}
+		for (int k = 0; k < nrhs && k < 2; k++)
+			b[i + (size_t)N * k] = m->sig[sp[i]] *
+					       (b[i + (size_t)N * k] - v[k]);
+	}
+	for (int p = 0; p < na; p++)
+		for (int k = 0; k < nrhs; k++)
+			b[act[p] + (size_t)N * k] = B[p + (size_t)na * k];
+out:
+	free(sp);
 	free(C);
-	lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, N, nrhs, A, N, ipiv,
-					b, N);
 	free(A);
 	free(ipiv);
-	if (info)
-		return kz_err(err, KZ_ELAPACK, "tba: dgesv info %d (N = %d)",
-			      (int)info, N);
-	return KZ_OK;
+	return rc;
 }
 
 int tba_dress(tba_dressed_t *d, const tba_model_t *m, const tba_rule_t *r,

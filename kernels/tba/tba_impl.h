@@ -7,7 +7,7 @@
 #include <math.h>
 
 /* Solve sigma_j X_j + sum_k T_jk * (theta_k X_k) = b_j on the rule r for
- * nrhs right-hand sides stored column-major in b (r->ntot rows each),
+ * nrhs (1 or 2) right-hand sides stored column-major in b (r->ntot rows each),
  * overwritten by X. */
 int tba_solve_dressing(const tba_model_t *m, const tba_rule_t *r,
 		       const double *theta, int nrhs, double *b, char *err);

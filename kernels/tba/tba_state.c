@@ -103,11 +103,15 @@ static int asymptotics(const tba_model_t *m, double beta, double h,
 
 /* Newton's method for the TBA at (beta, h) from the guess eps (in/out).
  * M[i + N c] = sigma_k w_c T_jk(lam_i - lam_c) is fixed. */
+/* Newton's method for the TBA at (beta, h) from the guess eps (in/out).
+ * M[i + N c] = sigma_k w_c T_jk(lam_i - lam_c) is fixed.  The Jacobian
+ * I + M diag(theta) is factorised again only when the residual stops
+ * falling fast (chord iterations in between). */
 static int newton(const tba_model_t *m, const tba_rule_t *r, const double *M,
 		  double beta, double h, const double *linf, double *eps,
 		  char *err)
 {
-	int N = r->ntot, rc = KZ_OK;
+	int N = r->ntot, rc = KZ_OK, fresh = 0;
 	double *A = malloc(sizeof(double) * N * N);
 	double *g = malloc(sizeof(double) * N * 3);
 	lapack_int *ipiv = malloc(sizeof(lapack_int) * N);
@@ -115,16 +119,15 @@ static int newton(const tba_model_t *m, const tba_rule_t *r, const double *M,
 		rc = kz_err(err, KZ_ENOMEM, "tba: out of memory");
 		goto out;
 	}
-	double *L = g + N, *th = g + 2 * N;
-	for (int it = 0; it < 60; it++) {
+	double *L = g + N, *th = g + 2 * N, last = HUGE_VAL;
+	for (int it = 0; it < 200; it++) {
 		for (int k = 0; k < m->P; k++)
 			for (int c = r->off[k]; c < r->off[k] + r->cnt[k];
 			     c++) {
 				L[c] = tba_log1pexp_neg(eps[c]) - linf[k];
 				th[c] = tba_fermi(eps[c]);
 			}
-		/* residual G = eps - drive - t Linf - M (L - Linf), Jacobian
-		 * I + M diag(theta) */
+		/* residual G = eps - drive - t Linf - M (L - Linf) */
 		for (int j = 0; j < m->P; j++) {
 			double cst = 0;
 			for (int k = 0; k < m->P; k++)
@@ -135,34 +138,46 @@ static int newton(const tba_model_t *m, const tba_rule_t *r, const double *M,
 		}
 		for (int c = 0; c < N; c++) {
 			const double *Mc = M + (size_t)N * c;
-			double *Ac = A + (size_t)N * c;
-			for (int i = 0; i < N; i++) {
+			for (int i = 0; i < N; i++)
 				g[i] -= Mc[i] * L[c];
-				Ac[i] = Mc[i] * th[c];
-			}
-			Ac[c] += 1;
 		}
-		double res = 0;
-		for (int i = 0; i < N; i++)
-			res = fmax(res, fabs(g[i]));
-		lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, N, 1, A, N,
-						ipiv, g, N);
-		if (info) {
-			rc = kz_err(err, KZ_ELAPACK, "tba: dgesv info %d",
-				    (int)info);
-			goto out;
-		}
-		double step = 0, big = 1;
+		double res = 0, big = 1;
 		for (int i = 0; i < N; i++) {
-			step = fmax(step, fabs(g[i]));
+			res = fmax(res, fabs(g[i]));
 			big = fmax(big, fabs(eps[i]));
 		}
+		if (res < 1e-13 * big)
+			goto out;
+		if (it == 0 || res > 0.1 * last) {
+			/* Jacobian I + M diag(theta), factorised */
+			for (int c = 0; c < N; c++) {
+				const double *Mc = M + (size_t)N * c;
+				double *Ac = A + (size_t)N * c;
+				for (int i = 0; i < N; i++)
+					Ac[i] = Mc[i] * th[c];
+				Ac[c] += 1;
+			}
+			lapack_int info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, N, N,
+							 A, N, ipiv);
+			if (info) {
+				rc = kz_err(err, KZ_ELAPACK,
+					    "tba: dgetrf info %d", (int)info);
+				goto out;
+			}
+			fresh = 1;
+		} else {
+			fresh = 0;
+		}
+		last = res;
+		LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'N', N, 1, A, N, ipiv, g, N);
+		double step = 0;
+		for (int i = 0; i < N; i++)
+			step = fmax(step, fabs(g[i]));
 		/* damp large steps (far from the solution) */
 		double f = step > 5 ? 5 / step : 1;
 		for (int i = 0; i < N; i++)
 			eps[i] -= f * g[i];
-		if (f == 1 && step < 1e-13 * big && res < 1e-12 * big)
-			goto out;
+		(void)fresh;
 	}
 	rc = kz_err(err, KZ_ENUM, "tba: Newton did not converge at beta = %g",
 		    beta);
@@ -198,19 +213,31 @@ int tba_state_thermal(tba_state_t *s, const tba_model_t *m, double beta,
 		rc = kz_err(err, KZ_ENOMEM, "tba: out of memory");
 		goto out;
 	}
-	for (int k = 0; k < m->P; k++)
-		for (int c = r->off[k]; c < r->off[k] + r->cnt[k]; c++)
-			for (int j = 0; j < m->P; j++)
-				for (int i = r->off[j];
-				     i < r->off[j] + r->cnt[j]; i++)
-					M[i + (size_t)N * c] =
-						m->sig[k] * r->w[c] *
-						tba_kernel(m, j, k,
-							   r->lam[i] -
-								   r->lam[c]);
-	/* continuation in beta: |beta| <= 1 directly, then doubling, each
-	 * guess shifted by the change of the driving term */
-	double b = fabs(beta) < 1 ? beta : copysign(1, beta), bprev = 0;
+	if (m->P == 2) {
+		/* free fermions: every T_jk vanishes, eps = the driving term */
+		for (int j = 0; j < m->P; j++) {
+			s->linf[j] = 0;
+			for (int i = r->off[j]; i < r->off[j] + r->cnt[j]; i++)
+				eps[i] = drive(m, j, beta, h, r->lam[i]);
+		}
+		goto done;
+	}
+	/* the base rule has the same nodes for every species: one cosh per
+	 * pair of nodes */
+	int nb = r->cnt[0];
+	for (int bc = 0; bc < nb; bc++)
+		for (int bi = 0; bi < nb; bi++) {
+			double c2 = cosh(2 * (r->lam[bi] - r->lam[bc]));
+			for (int k = 0; k < m->P; k++)
+				for (int j = 0; j < m->P; j++)
+					M[r->off[j] + bi +
+					  (size_t)N * (r->off[k] + bc)] =
+						m->sig[k] * r->w[bc] *
+						tba_kernel_c(m, j, k, c2);
+		}
+	/* continuation in beta: |beta| <= 4 directly, then by factors of 4,
+	 * each guess shifted by the change of the driving term */
+	double b = fabs(beta) < 4 ? beta : copysign(4, beta), bprev = 0;
 	for (int i = 0; i < N; i++)
 		eps[i] = 0;
 	if ((rc = asymptotics(m, beta, h, einf, err)))
@@ -228,8 +255,9 @@ int tba_state_thermal(tba_state_t *s, const tba_model_t *m, double beta,
 		if (b == beta)
 			break;
 		bprev = b;
-		b = fabs(2 * b) < fabs(beta) ? 2 * b : beta;
+		b = fabs(4 * b) < fabs(beta) ? 4 * b : beta;
 	}
+done:
 	for (int k = 0; k < m->P; k++)
 		for (int c = r->off[k]; c < r->off[k] + r->cnt[k]; c++)
 			s->lg[c] = tba_log1pexp_neg(eps[c]) - s->linf[k];
