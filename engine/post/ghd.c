@@ -14,6 +14,7 @@
  *
  * Exit status: 0 done; 1 some R had no solution (the others are written);
  * 2 bad command line or the archive could not be read or written. */
+#include <cblas.h>
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
@@ -259,6 +260,9 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 		return gerr(err, "%s", kerr);
 	}
 	kj_problem_t p = {&mL, &mR, &sL, &sR, g, o->bmax};
+	/* one core: the dense solves are small, BLAS threads only contend */
+	int prev_blas = openblas_get_num_threads();
+	openblas_set_num_threads(1);
 	clock_t c0 = clock();
 	double w0 = kz_wtime();
 	for (int k = 0; k < nR; k++) {
@@ -281,6 +285,7 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 	}
 	res->cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
 	res->wall = kz_wtime() - w0;
+	openblas_set_num_threads(prev_blas);
 	tba_state_free(&sR);
 	free(ob);
 	return 0;

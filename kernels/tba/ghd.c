@@ -41,23 +41,32 @@ static double crossing(const tba_dressed_t *d, int j, double zeta, double a,
 }
 
 /* Jumps of species j on the nodes of d (at most 4), and the side of every
- * interval between them: side[b] = 1 if v > zeta (left filling). */
+ * interval between them: side[b] = 1 if v > zeta (left filling).  Nodes
+ * where the species has no density (|X[k']| below thr: e.g. the strings
+ * of length > 1 in the ground state at h = 0, whose total density vanishes
+ * identically) have no velocity worth the name: they are skipped, so that
+ * rounding cannot make jumps appear and disappear there. */
 static int find_jumps(const tba_dressed_t *d, int j, double zeta,
-		      double *bp, int *side)
+		      double thr, double *bp, int *side)
 {
 	const tba_rule_t *r = &d->r;
-	int nb = 0, o = r->off[j];
+	int nb = 0, o = r->off[j], have = 0, iprev = 0;
 	double prev = 0;
+	side[0] = 1;
 	for (int i = 0; i < r->cnt[j]; i++) {
+		if (!(fabs(d->xk[o + i]) > thr))
+			continue;
 		double v = d->xe[o + i] / d->xk[o + i] - zeta;
-		if (i == 0)
+		if (!have)
 			side[0] = v > 0;
 		else if ((v > 0) != (prev > 0) && nb < 4) {
-			bp[nb] = crossing(d, j, zeta, r->lam[o + i - 1],
+			bp[nb] = crossing(d, j, zeta, r->lam[o + iprev],
 					  r->lam[o + i]);
 			side[++nb] = v > 0;
 		}
+		have = 1;
 		prev = v;
+		iprev = i;
 	}
 	return nb;
 }
@@ -94,6 +103,24 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 		for (int j = 0; j < m->P; j++)
 			ws->side[j][0] = 1;
 	}
+	/* the jumps of the previous ray, for the next extrapolation */
+	int nbp0[TBA_MAXP], side0[TBA_MAXP][5];
+	double bp0[TBA_MAXP][4];
+	memcpy(nbp0, ws->nbp, sizeof nbp0);
+	memcpy(side0, ws->side, sizeof side0);
+	memcpy(bp0, ws->bp, sizeof bp0);
+	if (ws->valid > 1 && ws->zeta[1] != ws->zeta[0]) {
+		/* warm start: the jumps extrapolated linearly from the last
+		 * two rays where their structure is the same */
+		double f = (zeta - ws->zeta[1]) / (ws->zeta[1] - ws->zeta[0]);
+		for (int j = 0; j < m->P; j++)
+			if (ws->nbp0[j] == ws->nbp[j] &&
+			    !memcmp(ws->side0[j], ws->side[j],
+				    sizeof(int) * (ws->nbp[j] + 1)))
+				for (int b = 0; b < ws->nbp[j]; b++)
+					ws->bp[j][b] += f * (ws->bp[j][b] -
+							     ws->bp0[j][b]);
+	}
 	/* iterate: dress the filling of the current jumps, find the jumps of
 	 * its velocities; converged when the jumps stop moving or, since a
 	 * jump at the far tail (or of a species of vanishing density, whose
@@ -121,8 +148,12 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 		tba_dressed_obs(&d, &now);
 		int nbp[TBA_MAXP], side[TBA_MAXP][5], same = 1;
 		double bp[TBA_MAXP][4], dmax = 0;
+		double thr = 0;
+		for (int i = 0; i < d.r.ntot; i++)
+			thr = fmax(thr, fabs(d.xk[i]));
+		thr *= 1e-9;
 		for (int j = 0; j < m->P; j++) {
-			nbp[j] = find_jumps(&d, j, zeta, bp[j], side[j]);
+			nbp[j] = find_jumps(&d, j, zeta, thr, bp[j], side[j]);
 			if (nbp[j] != ws->nbp[j] ||
 			    memcmp(side[j], ws->side[j],
 				   sizeof(int) * (nbp[j] + 1)))
@@ -134,7 +165,9 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 		double dobs = fabs(now.e - prev.e) + fabs(now.je - prev.je) +
 			      fabs(now.sz - prev.sz) + fabs(now.jm - prev.jm);
 		prev = now;
-		int done = (same && dmax < 1e-11) || (it > 0 && dobs < 1e-13);
+		/* jumps within 1e-10 move the observables by less (the
+		 * filling jumps by O(1) over a density O(1)) */
+		int done = (same && dmax < 1e-10) || (it > 0 && dobs < 1e-13);
 		if (!done) {
 			memcpy(ws->nbp, nbp, sizeof nbp);
 			memcpy(ws->bp, bp, sizeof bp);
@@ -144,7 +177,14 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 			break;
 	}
 	ws->iters = it + 1;
-	ws->valid = 1;
+	if (ws->valid) {
+		memcpy(ws->nbp0, nbp0, sizeof nbp0);
+		memcpy(ws->side0, side0, sizeof side0);
+		memcpy(ws->bp0, bp0, sizeof bp0);
+		ws->zeta[0] = ws->zeta[1];
+	}
+	ws->zeta[1] = zeta;
+	ws->valid = ws->valid ? 2 : 1;
 	if (it == 100)
 		return kz_err(err, KZ_ENUM,
 			      "ghd: no self-consistent filling at zeta = %g",

@@ -22,11 +22,15 @@
 /* State of the iteration, reused from ray to ray as a warm start (zeroed:
  * a cold start). */
 typedef struct {
-	int valid;               /* 0: cold start */
+	int valid;               /* 0: cold start, 1: one ray, 2: two */
 	int nbp[TBA_MAXP];       /* jumps of each species */
 	double bp[TBA_MAXP][4];
 	int side[TBA_MAXP][5];   /* 1 where v > zeta (left filling) */
 	int iters;               /* iterations of the last ray */
+	/* the ray before (for a linear extrapolation of the jumps) */
+	double zeta[2];
+	int nbp0[TBA_MAXP], side0[TBA_MAXP][5];
+	double bp0[TBA_MAXP][4];
 } ghd_ws_t;
 
 /* Observables on the ray zeta (any real: outside the light cone the

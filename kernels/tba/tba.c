@@ -335,7 +335,7 @@ int tba_solve_dressing(const tba_model_t *m, const tba_rule_t *r,
 			B[q + (size_t)na * k] = b[c + (size_t)N * k];
 	}
 	if (na > 0) {
-		lapack_int info = LAPACKE_dgesv(LAPACK_COL_MAJOR, na, nrhs, A,
+		lapack_int info = LAPACKE_dgesv_work(LAPACK_COL_MAJOR, na, nrhs, A,
 						na, ipiv, B, na);
 		if (info) {
 			rc = kz_err(err, KZ_ELAPACK,

@@ -157,7 +157,7 @@ static int newton(const tba_model_t *m, const tba_rule_t *r, const double *M,
 					Ac[i] = Mc[i] * th[c];
 				Ac[c] += 1;
 			}
-			lapack_int info = LAPACKE_dgetrf(LAPACK_COL_MAJOR, N, N,
+			lapack_int info = LAPACKE_dgetrf_work(LAPACK_COL_MAJOR, N, N,
 							 A, N, ipiv);
 			if (info) {
 				rc = kz_err(err, KZ_ELAPACK,
@@ -169,7 +169,7 @@ static int newton(const tba_model_t *m, const tba_rule_t *r, const double *M,
 			fresh = 0;
 		}
 		last = res;
-		LAPACKE_dgetrs(LAPACK_COL_MAJOR, 'N', N, 1, A, N, ipiv, g, N);
+		LAPACKE_dgetrs_work(LAPACK_COL_MAJOR, 'N', N, 1, A, N, ipiv, g, N);
 		double step = 0;
 		for (int i = 0; i < N; i++)
 			step = fmax(step, fabs(g[i]));
