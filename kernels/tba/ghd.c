@@ -109,10 +109,12 @@ int ghd_ray(const tba_model_t *m, const tba_state_t *left,
 	memcpy(nbp0, ws->nbp, sizeof nbp0);
 	memcpy(side0, ws->side, sizeof side0);
 	memcpy(bp0, ws->bp, sizeof bp0);
-	if (ws->valid > 1 && ws->zeta[1] != ws->zeta[0]) {
+	double f = ws->valid > 1 && ws->zeta[1] != ws->zeta[0]
+		? (zeta - ws->zeta[1]) / (ws->zeta[1] - ws->zeta[0]) : 0;
+	if (fabs(f) <= 2) {
 		/* warm start: the jumps extrapolated linearly from the last
-		 * two rays where their structure is the same */
-		double f = (zeta - ws->zeta[1]) / (ws->zeta[1] - ws->zeta[0]);
+		 * two rays where their structure is the same (rays in
+		 * order, not too far apart) */
 		for (int j = 0; j < m->P; j++)
 			if (ws->nbp0[j] == ws->nbp[j] &&
 			    !memcmp(ws->side0[j], ws->side[j],

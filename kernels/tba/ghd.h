@@ -2,9 +2,10 @@
  * homogeneous states joined at x = 0 at t = 0, the same model on both sides)
  * on the TBA of tba.h.
  *
- * On the ray zeta = x/t the fillings are (Castro-Alvaredo, Doyon,
- * Yoshimura, PRX 6, 041065 (2016), eq. (11); Bertini, Collura, De Nardis,
- * Fagotti, PRL 117, 207201 (2016), eq. (9); the paper's eq. (23))
+ * On the ray zeta = x/t the fillings are (the solution of the Riemann
+ * problem in Castro-Alvaredo, Doyon, Yoshimura, PRX 6, 041065 (2016) and
+ * Bertini, Collura, De Nardis, Fagotti, PRL 117, 207201 (2016); the paper's
+ * eqs. (21), (23))
  *   theta_j(lam; zeta) = theta^L_j(lam) H(v_j(lam; zeta) - zeta)
  *                      + theta^R_j(lam) H(zeta - v_j(lam; zeta)),
  * with v_j the effective velocity of that very filling: a fixed point,

@@ -22,12 +22,14 @@
  *        + 2 a^{v_j v_k}_{|n_j - n_k| + 2} + ... + 2 a^{v_j v_k}_{n_j + n_k - 2}
  *        + a^{v_j v_k}_{n_j + n_k},
  * the Bethe-Takahashi equations a_j = sigma_j (rho_j + rho^h_j) + sum_k T_jk *
- * rho_k (Takahashi's book, eq. (9.38)).  For a source s_j(lam) we call
+ * rho_k (Takahashi's book, ch. 9, the string equations for gamma = pi/nu).  For a source s_j(lam) we call
  * "dressing" the solution X of
  *   sigma_j X_j + sum_k T_jk * (theta_k X_k) = s_j,
  * so rho^t = X[k'/2pi] and v rho^t = X[e'/2pi], v_j = X[e']_j / X[k']_j
- * (Castro-Alvaredo, Doyon, Yoshimura, PRX 6, 041065 (2016), eqs. (5)-(8);
- * Bertini, Collura, De Nardis, Fagotti, PRL 117, 207201 (2016), eqs. (3)-(6)).
+ * (the dressing and effective velocity of Castro-Alvaredo, Doyon, Yoshimura,
+ * PRX 6, 041065 (2016), and of Bertini, Collura, De Nardis, Fagotti, PRL
+ * 117, 207201 (2016), written for the sigma_j of the XXZ strings; the
+ * paper's eq. (22) and the dressing below it).
  * Densities and currents of a charge with one-particle eigenvalue q_j
  * (the paper's eqs. (24), (25)):
  *   <q> = sum_j int dlam theta_j X[k'/2pi]_j q_j,
@@ -155,8 +157,8 @@ typedef struct {
 void tba_state_const(tba_state_t *s, const tba_model_t *m, const double *c);
 /* Thermal state at (beta, h), from the TBA equations
  *   eps_j = beta (e_j + h n_j) + sum_k sigma_k T_jk * ln(1 + exp(-eps_k)),
- * theta_j = 1 / (1 + exp(eps_j)) (Takahashi's book, eq. (9.48) before the
- * simplification; Yang-Yang minimisation of the free energy with the
+ * theta_j = 1 / (1 + exp(eps_j)) (Takahashi's book, ch. 9, before the
+ * partial decoupling; Yang-Yang minimisation of the free energy with the
  * Bethe-Takahashi equations above), by Newton's method with continuation in
  * beta.  ln(1 + exp(-eps)) tends to constants at lam -> +-infinity, where
  * the kernels' width is not resolved by the u-quadrature: the constants

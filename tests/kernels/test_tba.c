@@ -15,6 +15,7 @@
 #include "check.h"
 
 #include "tba/ghd.h"
+#include "tba/junction.h"
 #include "tba/tba.h"
 #include "thermal.h"
 
@@ -303,8 +304,174 @@ static void test_tables(void)
 	}
 }
 
+/* ---- 6. low temperature: the c = 1 law ----------------------------------
+ * A Luttinger liquid has e(T) - e0 = pi T^2 / (6 v) + o(T^2), v = pi sin(g)
+ * / (2 g): the thermal TBA at large beta against the ground state. */
+static void test_low_t(void)
+{
+	tba_grid_t g;
+	tba_grid_default(&g);
+	tba_model_t m;
+	OK(tba_model_init(&m, 4, err));
+	tba_state_t gs;
+	tba_obs_t o;
+	OK(tba_state_ground(&gs, &m, &g, err));
+	OK(tba_state_obs(&gs, &g, &o, err));
+	double v = PI * sin(m.gamma) / (2 * m.gamma), prev = 0;
+	const double betas[3] = {10, 20, 40};
+	for (int i = 0; i < 3; i++) {
+		double e;
+		OK(tba_energy(&m, betas[i], &g, &e, err));
+		double ratio = (e - o.e) * betas[i] * betas[i] / (PI / (6 * v));
+		printf("P=4 beta=%g: (e - e0) / (pi T^2 / 6v) = %.6f\n",
+		       betas[i], ratio);
+		CHECK(fabs(ratio - 1) < 0.03, "c = 1 law at beta = %g: %g",
+		      betas[i], ratio);
+		if (i > 0)
+			CHECK(fabs(ratio - 1) < fabs(prev - 1),
+			      "approaches the c = 1 law: %g then %g", prev,
+			      ratio);
+		prev = ratio;
+	}
+}
+
+/* ---- 7. the junction model ----------------------------------------------
+ * Left: XX at the top of its band (|Psi1>'s left half), right: XXZ at
+ * gamma = pi/4 in its ground state. */
+typedef struct {
+	const kj_problem_t *p;
+	tba_state_t tm, tp;      /* the junction's thermal states */
+	ghd_ws_t wl, wr;
+	int rays;
+} zfun_t;
+
+/* E(zeta) of the solved junction (kj_profile's rays, with the thermal
+ * states built once) */
+static double E_at(zfun_t *f, double z)
+{
+	tba_obs_t o;
+	const kj_problem_t *p = f->p;
+	f->rays++;
+	if (z < 0)
+		OK(ghd_ray(p->mL, p->sL, &f->tm, &p->g, z, &f->wl, &o, err));
+	else
+		OK(ghd_ray(p->mR, &f->tp, p->sR, &p->g, z, &f->wr, &o, err));
+	return o.e;
+}
+
+/* adaptive Gauss-Kronrod (7, 15) of E(zeta) on [a, b], absolute tolerance
+ * tol per interval scaled by its length (the profile has square-root kinks
+ * at the edges of the fans of every species) */
+static double gk15(zfun_t *f, double a, double b, double tol, int depth)
+{
+	static const double xk[8] = {
+		0.991455371120812639, 0.949107912342758525,
+		0.864864423359769073, 0.741531185599394440,
+		0.586087235467691130, 0.405845151377397167,
+		0.207784955007898468, 0.0};
+	static const double wk[8] = {
+		0.022935322010529225, 0.063092092629978553,
+		0.104790010322250184, 0.140653259715525919,
+		0.169004726639267903, 0.190350578064785410,
+		0.204432940075298892, 0.209482141084727828};
+	static const double wg[4] = {0.129484966168869693,
+				     0.279705391489276668,
+				     0.381830050505118945,
+				     0.417959183673469388};
+	double c = (a + b) / 2, h = (b - a) / 2, k = 0, gsum = 0;
+	for (int i = 0; i < 8; i++) {
+		double f1 = E_at(f, c - h * xk[i]);
+		double f2 = i < 7 ? E_at(f, c + h * xk[i]) : 0;
+		k += wk[i] * (f1 + f2);
+		if (i % 2 == 1)
+			gsum += wg[i / 2] * (f1 + f2);
+		if (i == 7)
+			gsum += wg[3] * f1;
+	}
+	k *= h;
+	gsum *= h;
+	if (fabs(k - gsum) < tol * (b - a) || depth > 10)
+		return k;
+	return gk15(f, a, c, tol, depth + 1) + gk15(f, c, b, tol, depth + 1);
+}
+
+static void test_junction(void)
+{
+	tba_grid_t g;
+	tba_grid_default(&g);
+	tba_model_t mL, mR;
+	OK(tba_model_init(&mL, 2, err));
+	OK(tba_model_init(&mR, 4, err));
+	const double top[2] = {0, 1};
+	tba_state_t sL, sR;
+	tba_state_const(&sL, &mL, top);
+	OK(tba_state_ground(&sR, &mR, &g, err));
+	kj_problem_t p = {&mL, &mR, &sL, &sR, g, 60};
+	const double Rs[5] = {0, 3, 30, 300, 3000};
+	kj_solution_t s[5];
+	for (int i = 0; i < 5; i++) {
+		OK(kj_solve(&p, Rs[i], &s[i], err));
+		double jl, jr;
+		OK(kj_left_edge(&p, s[i].beta_minus, &jl, NULL, err));
+		OK(kj_right_edge(&p, s[i].beta_plus, &jr, NULL, err));
+		printf("junction R=%g: beta- = %.8f, beta+ = %.8f, J = %.10f "
+		       "(edges %.2e, %.2e apart)\n",
+		       Rs[i], s[i].beta_minus, s[i].beta_plus, s[i].current,
+		       jl - s[i].current, jr - s[i].current);
+		CHECK_CLOSE(jl, s[i].current, 1e-10, "left edge current");
+		CHECK_CLOSE(jr, s[i].current, 1e-10, "right edge current");
+		CHECK_CLOSE(s[i].beta_plus - s[i].beta_minus,
+			    Rs[i] * s[i].current, 1e-9,
+			    "Fourier's law across the junction");
+		if (i > 0)
+			CHECK(s[i].current < s[i - 1].current,
+			      "J decreases with R: %g then %g",
+			      s[i - 1].current, s[i].current);
+	}
+	/* decoupling: J -> 0 as R -> infinity (J ~ R^(-2/3) since the edge
+	 * currents vanish as T^2) */
+	CHECK(s[4].current < 0.06 * s[0].current,
+	      "R = 3000 nearly decouples: J = %g", s[4].current);
+	kj_solution_t big;
+	OK(kj_solve(&p, 3e5, &big, err));
+	printf("junction R=3e5: J = %.3e\n", big.current);
+	CHECK(big.current < 0.1 * s[4].current, "R = 3e5: J = %g",
+	      big.current);
+	/* energy conservation of the self-similar profiles: d_t E + d_x J = 0
+	 * with E(x/t) gives J' = zeta E' in each half, so
+	 *   int_a^0 E dzeta = -J(0-) - a E_L,  int_0^b E dzeta = J(0+) + b E_R
+	 * for a, b outside the light cones (J = 0, E = the reservoirs') */
+	tba_obs_t oL, oR;
+	OK(tba_state_obs(&sL, &g, &oL, err));
+	OK(tba_state_obs(&sR, &g, &oR, err));
+	const int which[2] = {0, 2};
+	for (int q = 0; q < 2; q++) {
+		kj_solution_t *k = &s[which[q]];
+		zfun_t f;
+		memset(&f, 0, sizeof f);
+		f.p = &p;
+		OK(tba_state_thermal(&f.tm, &mL, k->beta_minus, 0, &g, err));
+		OK(tba_state_thermal(&f.tp, &mR, k->beta_plus, 0, &g, err));
+		double a = -1.2, b = 1.6, t0 = kz_wtime();
+		double il = gk15(&f, a, -1e-300, 1e-9, 0);
+		double ir = gk15(&f, 0, b, 1e-9, 0);
+		double dl = il + a * oL.e + k->current;
+		double dr = ir - b * oR.e - k->current;
+		printf("R=%g energy balance: left %.2e, right %.2e (%d rays, "
+		       "%.1f s)\n",
+		       k->R, dl, dr, f.rays, kz_wtime() - t0);
+		CHECK_CLOSE(dl, 0, 1e-6, "energy conservation, left half");
+		CHECK_CLOSE(dr, 0, 1e-6, "energy conservation, right half");
+		tba_state_free(&f.tm);
+		tba_state_free(&f.tp);
+	}
+	tba_state_free(&sR);
+}
+
 int main(void)
 {
+	test_junction();
+	test_low_t();
 	test_high_t();
 	test_tables();
 	test_ff_ghd();
