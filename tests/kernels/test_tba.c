@@ -11,7 +11,11 @@
  *   - high temperature: e = -beta (2 + Delta^2)/16 - (3 Delta / 64) beta^2
  *     + O(beta^3) (derivation below) at beta = +-0.01;
  *   - the purification tables of kernels/thermal.c at gamma = pi/4, pi/3;
- *   - quadrature convergence and bad arguments. */
+ *   - the c = 1 law pi T^2 / (6 v) of the thermal TBA at large beta;
+ *   - the junction model (XX top of band | XXZ pi/4 ground state): equal
+ *     edge currents, Fourier's law, J decreasing in R and vanishing as R
+ *     grows, energy conservation of the profiles (the XXZ half only with
+ *     --long: the 'long' suite's tba_long). */
 #include "check.h"
 
 #include "tba/ghd.h"
@@ -395,7 +399,7 @@ static double gk15(zfun_t *f, double a, double b, double tol, int depth)
 	return gk15(f, a, c, tol, depth + 1) + gk15(f, c, b, tol, depth + 1);
 }
 
-static void test_junction(void)
+static void test_junction(int long_run)
 {
 	tba_grid_t g;
 	tba_grid_default(&g);
@@ -440,7 +444,9 @@ static void test_junction(void)
 	/* energy conservation of the self-similar profiles: d_t E + d_x J = 0
 	 * with E(x/t) gives J' = zeta E' in each half, so
 	 *   int_a^0 E dzeta = -J(0-) - a E_L,  int_0^b E dzeta = J(0+) + b E_R
-	 * for a, b outside the light cones (J = 0, E = the reservoirs') */
+	 * for a, b outside the light cones (J = 0, E = the reservoirs').  The
+	 * XX half (rays nearly free) always; the XXZ half, a few thousand
+	 * rays of the adaptive quadrature, in the long suite (--long). */
 	tba_obs_t oL, oR;
 	OK(tba_state_obs(&sL, &g, &oL, err));
 	OK(tba_state_obs(&sR, &g, &oR, err));
@@ -454,23 +460,28 @@ static void test_junction(void)
 		OK(tba_state_thermal(&f.tp, &mR, k->beta_plus, 0, &g, err));
 		double a = -1.2, b = 1.6, t0 = kz_wtime();
 		double il = gk15(&f, a, -1e-300, 1e-9, 0);
-		double ir = gk15(&f, 0, b, 1e-9, 0);
 		double dl = il + a * oL.e + k->current;
-		double dr = ir - b * oR.e - k->current;
+		CHECK_CLOSE(dl, 0, 1e-6, "energy conservation, left half");
+		double dr = NAN;
+		if (long_run) {
+			double ir = gk15(&f, 0, b, 1e-9, 0);
+			dr = ir - b * oR.e - k->current;
+			CHECK_CLOSE(dr, 0, 1e-6,
+				    "energy conservation, right half");
+		}
 		printf("R=%g energy balance: left %.2e, right %.2e (%d rays, "
 		       "%.1f s)\n",
 		       k->R, dl, dr, f.rays, kz_wtime() - t0);
-		CHECK_CLOSE(dl, 0, 1e-6, "energy conservation, left half");
-		CHECK_CLOSE(dr, 0, 1e-6, "energy conservation, right half");
 		tba_state_free(&f.tm);
 		tba_state_free(&f.tp);
 	}
 	tba_state_free(&sR);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_junction();
+	int long_run = argc > 1 && !strcmp(argv[1], "--long");
+	test_junction(long_run);
 	test_low_t();
 	test_high_t();
 	test_tables();
