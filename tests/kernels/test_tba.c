@@ -394,7 +394,9 @@ static double gk15(zfun_t *f, double a, double b, double tol, int depth)
 	}
 	k *= h;
 	gsum *= h;
-	if (fabs(k - gsum) < tol * (b - a) || depth > 10)
+	/* 1e-14: the rounding noise of E, below which a smaller interval
+	 * cannot do better */
+	if (fabs(k - gsum) < fmax(tol * (b - a), 1e-14) || depth > 10)
 		return k;
 	return gk15(f, a, c, tol, depth + 1) + gk15(f, c, b, tol, depth + 1);
 }
