@@ -11,6 +11,8 @@ int cmd_bench(int argc, char **argv);
 /* the post-stage: engine/post/analysis.c, engine/cmd/fit.c, engine/cmd/plot.c */
 int cmd_fit(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+/* the TBA/GHD side: engine/post/ghd.c */
+int cmd_ghd(int argc, char **argv);
 /* kapitza bench --dmrg (engine/bench_dmrg.c) */
 int dmrg_bench_main(int argc, char **argv);
 

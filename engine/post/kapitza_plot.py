@@ -18,6 +18,9 @@ Figures (the paper's numbering; engine/POSTSTAGE.md):
         computed by `kapitza run` --, d_n needs `measure: [..., rho3]`)
   fig5  junction currents and entanglement entropy against time (Fig. 5a-d)
   fig7  mu_eff of the domain wall (Supplementary Fig. 7)
+  fig6  GHD of the extended chaotic junction for several R (Fig. 6a,b;
+        `kapitza ghd`), with the archive's |Psi1> profile at the longest
+        time of its gamma as the black line
   fig8  d_n of the homogeneous XX chain (Supplementary Fig. 8)
   convergence  junction current for every chi_max of the focal point, with
         the agreement times of `kapitza fit`
@@ -49,7 +52,7 @@ except ImportError as e:  # the C side turns exit 3 into install advice
           file=sys.stderr)
     sys.exit(3)
 
-FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig7", "fig8",
+FIGURES = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8",
            "convergence"]
 # The archive's names and state values: from the C side's one declaration
 # of the schema (engine/store/schema.c), which `kapitza plot` passes in the
@@ -435,12 +438,12 @@ def gamma_panel(a, sc, st, ds, kind, ylabel, what, an=False, clip=None):
 
 def fig2(a, sc, dpi):
     return make_figure(sc, [
-        ("a",) + profile_panel(a, sc, GROUND, "energy", "bond", r"$E_n$",
-                               "energy"),
+        ("a",) + with_edges(a, GROUND, "energy", profile_panel(
+            a, sc, GROUND, "energy", "bond", r"$E_n$", "energy")),
         ("b",) + gamma_panel(a, sc, GROUND, "energy", "bond", r"$E_n$",
                              "energy"),
-        ("c",) + profile_panel(a, sc, DOMAIN_WALL, "sz", "site",
-                               r"$S^z_n$", "magnetization"),
+        ("c",) + with_edges(a, DOMAIN_WALL, "sz", profile_panel(
+            a, sc, DOMAIN_WALL, "sz", "site", r"$S^z_n$", "magnetization")),
         ("d",) + gamma_panel(a, sc, DOMAIN_WALL, "sz", "site", r"$S^z_n$",
                              "magnetization")])
 
@@ -546,10 +549,10 @@ def fig3(a, sc, dpi):
         ax.legend(loc="upper left", bbox_to_anchor=(0.06, 1.0))
 
     return make_figure(sc, [
-        ("a",) + current_panel(a, sc, GROUND, "energy_current", r"$J^E_n$",
-                               "energy current"),
-        ("b",) + current_panel(a, sc, DOMAIN_WALL, "spin_current",
-                               r"$J^M_n$", "spin current"),
+        ("a",) + with_edges(a, GROUND, "energy_current", current_panel(
+            a, sc, GROUND, "energy_current", r"$J^E_n$", "energy current")),
+        ("b",) + with_edges(a, DOMAIN_WALL, "spin_current", current_panel(
+            a, sc, DOMAIN_WALL, "spin_current", r"$J^M_n$", "spin current")),
         ("c", check_c, draw_c), ("d", check_d, draw_d)])
 
 
@@ -687,8 +690,86 @@ def convergence_fig(a, sc, dpi):
                              draw)], size=(6.4, 4.4))
 
 
+# ---- the GHD side (kapitza ghd, /analysis/ghd) -------------------------
+
+def v_ghd(delta):
+    """Light-cone edge of the homogeneous XXZ chain at Delta = cos(g), the
+    largest dressed velocity of its ground state, (pi/2) sin(g)/g (1 at
+    Delta = 0; Takahashi's book, ch. 4, and the TBA of kernels/tba)."""
+    g = math.acos(max(-1.0, min(1.0, delta)))
+    return math.pi / 2 if g < 1e-12 else math.pi * math.sin(g) / (2 * g)
+
+
+def with_edges(a, st, ds, panel):
+    """A profile panel (check, draw) plus the GHD light-cone edges
+    n/t = -v_L, v_R of its focal point's halves."""
+    check, draw = panel
+
+    def draw2(ax):
+        draw(ax)
+        p = a.focal(st, [ds])
+        if p is None:
+            return
+        vl, vr = v_ghd(p.dl), v_ghd(p.dr)
+        ax.axvline(-vl, color="0.45", ls=":", lw=1.2)
+        ax.axvline(vr, color="0.45", ls=":", lw=1.2)
+        ax.text(0.99, 0.02, "dotted: GHD light cone $-v_L$ = %.3f, $v_R$ = "
+                "%.3f" % (-vl, vr), transform=ax.transAxes, ha="right",
+                va="bottom", fontsize=7, color="0.3")
+    return check, draw2
+
+
+def ghd_reference(a, ds):
+    """The archive's |Psi1> junction point (ground_state, XX left half) at
+    the gamma of /analysis/ghd with the latest data, or None."""
+    d = float(a.f["analysis/ghd"].attrs["delta_right"])
+    c = [p for p in a.usable(GROUND, [ds]) if not p.homogeneous and
+         abs(p.dr - d) <= 1e-9]
+    return max(c, key=lambda p: (p.tlast, p.chi)) if c else None
+
+
+def fig6(a, sc, dpi):
+    have = "analysis/ghd" in a.f
+
+    def check():
+        return None if have else "no GHD profiles (run kapitza ghd)"
+
+    def panel(ds, ylabel, what):
+        def draw(ax):
+            g = a.f["analysis/ghd"]
+            R = sc.take("/analysis/ghd/R")
+            ok = sc.take("/analysis/ghd/ok")
+            z = sc.take("/analysis/ghd/zeta")
+            y = sc.take("/analysis/ghd/" + ds)
+            cols = plt.cm.plasma(np.linspace(0.05, 0.8, max(len(R), 1)))
+            for k in range(len(R)):
+                if ok[k]:
+                    ax.plot(z, y[k], color=cols[k], label="R = %g" % R[k])
+            p = ghd_reference(a, ds)
+            if p is not None:
+                r = int(p.rows[-1])
+                t = sc.take("/points/%d/time" % p.id, rows=[r])[0]
+                yy = sc.take("/points/%d/%s" % (p.id, ds), rows=[r])[0]
+                ax.plot(xlabels(p.L, "bond") / t, yy, "k-", lw=1.1,
+                        label="numerics, t = %g" % t)
+            vr = float(g.attrs["v_right"])
+            for x in (-float(g.attrs["v_left"]), vr):
+                ax.axvline(x, color="0.45", ls=":", lw=1.0)
+            ax.set_xlim(float(z[0]), float(z[-1]))
+            ax.set_xlabel(r"$\zeta = x/t$")
+            ax.set_ylabel(ylabel)
+            ax.set_title(r"%s, GHD, $\gamma=\pi/%d$, chaotic junction"
+                         % (what, int(g.attrs["P"])))
+            ax.legend(loc="best")
+        return check, draw
+
+    return make_figure(sc, [
+        ("a",) + panel("energy", r"$E(\zeta)$", "energy"),
+        ("b",) + panel("energy_current", r"$J^E(\zeta)$", "energy current")])
+
+
 DRAW = {"fig1": fig1, "fig2": fig2, "fig3": fig3, "fig4": fig4,
-        "fig5": fig5, "fig7": fig7, "fig8": fig8,
+        "fig5": fig5, "fig6": fig6, "fig7": fig7, "fig8": fig8,
         "convergence": convergence_fig}
 
 

@@ -112,7 +112,7 @@ def main():
     check(p.returncode == 0, "plot: %d %s" % (p.returncode, p.stderr))
     have = {"fig1": ["b"], "fig2": ["a", "b", "c", "d"],
             "fig3": ["a", "b", "c", "d"], "fig5": ["a", "b", "c", "d"]}
-    lack = ["fig4", "fig7", "fig8", "convergence"]
+    lack = ["fig4", "fig6", "fig7", "fig8", "convergence"]
     for name, panels in have.items():
         png = os.path.join(out, name + ".png")
         js = os.path.join(out, name + ".json")
@@ -172,7 +172,7 @@ def main():
     check(p.returncode == 2 and "lacks h5py" in p.stderr and
           "python3-matplotlib" in p.stderr,
           "missing modules: %d %s" % (p.returncode, p.stderr))
-    for bad in ([a], [a, "-o"], [a, "-o", out, "--only", "fig6"],
+    for bad in ([a], [a, "-o"], [a, "-o", out, "--only", "fig9"],
                 [e.path("missing.h5"), "-o", out]):
         p = e.kz(["plot"] + bad)
         check(p.returncode == 2 and p.stderr, "bad arguments %s: %d" %
