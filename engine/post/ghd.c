@@ -26,11 +26,11 @@
 
 #include "archive.h"
 #include "cmd.h"
+#include "eu.h"
 #include "h5x.h"
 #include "tba/junction.h"
 #include "version.h"
 
-#define GHD_ERRLEN 1024
 #define GHD_MAXR 32
 #define GHD_FORMAT "kapitza-ghd"
 #define GHD_FORMAT_VERSION 1
@@ -43,15 +43,6 @@ typedef struct {
 	double zmin, zmax, bmax;
 	int force, no_write, quiet, help;
 } ghd_opts_t;
-
-static int gerr(char *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, GHD_ERRLEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static void usage(FILE *f)
 {
@@ -117,14 +108,14 @@ static int parse_list(const char *v, ghd_opts_t *o, char *err)
 	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
 		double x;
 		if (o->nR == GHD_MAXR)
-			return gerr(err, "--R: at most %d values", GHD_MAXR);
+			return eu_err(err, "--R: at most %d values", GHD_MAXR);
 		if (parse_double(t, &x) || x < 0)
-			return gerr(err, "--R: '%s' is not a finite R >= 0",
+			return eu_err(err, "--R: '%s' is not a finite R >= 0",
 				    t);
 		o->R[o->nR++] = x;
 	}
 	if (!o->nR)
-		return gerr(err, "--R needs at least one value");
+		return eu_err(err, "--R needs at least one value");
 	return 0;
 }
 
@@ -146,7 +137,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 #define NEED                                                             \
 	do {                                                             \
 		if (!v)                                                  \
-			return gerr(err, "%s needs a value", s);         \
+			return eu_err(err, "%s needs a value", s);         \
 		i++;                                                     \
 	} while (0)
 		if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -154,7 +145,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 		} else if (!strcmp(s, "-P") || !strcmp(s, "--P")) {
 			NEED;
 			if (parse_int(v, &o->P) || o->P < 2 || o->P > TBA_MAXP)
-				return gerr(err, "--P '%s': an integer in "
+				return eu_err(err, "--P '%s': an integer in "
 						 "2..%d", v, TBA_MAXP);
 		} else if (!strcmp(s, "-R") || !strcmp(s, "--R")) {
 			NEED;
@@ -164,11 +155,11 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 			NEED;
 			if (parse_int(v, &o->rays) || o->rays < 2 ||
 			    o->rays > 100000)
-				return gerr(err, "--rays '%s': 2..100000", v);
+				return eu_err(err, "--rays '%s': 2..100000", v);
 		} else if (!strcmp(s, "--zeta")) {
 			NEED;
 			if (parse_pair(v, &a, &b) || !(b > a))
-				return gerr(err, "--zeta '%s': A:B with A < B",
+				return eu_err(err, "--zeta '%s': A:B with A < B",
 					    v);
 			o->zmin = a;
 			o->zmax = b;
@@ -177,7 +168,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 			if (parse_pair(v, &a, &b) || a != floor(a) ||
 			    b != floor(b) || a < 1 || a > 1000 || b < 2 ||
 			    b > 64)
-				return gerr(err, "--grid '%s': NPAN:NG with "
+				return eu_err(err, "--grid '%s': NPAN:NG with "
 						 "1 <= NPAN <= 1000, 2 <= NG "
 						 "<= 64", v);
 			o->npan = (int)a;
@@ -186,7 +177,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 			NEED;
 			if (parse_double(v, &o->bmax) || !(o->bmax > 0) ||
 			    o->bmax > 1000)
-				return gerr(err, "--bmax '%s': in (0, 1000]",
+				return eu_err(err, "--bmax '%s': in (0, 1000]",
 					    v);
 		} else if (!strcmp(s, "-n") || !strcmp(s, "--no-write")) {
 			o->no_write = 1;
@@ -195,16 +186,16 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
 			o->quiet = 1;
 		} else if (s[0] == '-') {
-			return gerr(err, "unknown option '%s'", s);
+			return eu_err(err, "unknown option '%s'", s);
 		} else if (!o->path) {
 			o->path = s;
 		} else {
-			return gerr(err, "one archive only ('%s')", s);
+			return eu_err(err, "one archive only ('%s')", s);
 		}
 #undef NEED
 	}
 	if (!o->path && !o->help)
-		return gerr(err, "no archive given");
+		return eu_err(err, "no archive given");
 	return 0;
 }
 
@@ -232,7 +223,7 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 	tba_model_t mL, mR;
 	tba_grid_t g = {o->npan, o->ng};
 	if (tba_model_init(&mL, 2, kerr) || tba_model_init(&mR, o->P, kerr))
-		return gerr(err, "%s", kerr);
+		return eu_err(err, "%s", kerr);
 	res->v_right = M_PI * sin(mR.gamma) / (2 * mR.gamma);
 	double zmin = isnan(o->zmin) ? -1.25 : o->zmin;
 	double zmax = isnan(o->zmax) ? 1.2 * res->v_right : o->zmax;
@@ -242,7 +233,7 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 	tba_obs_t *ob = malloc(sizeof(tba_obs_t) * n);
 	if (!res->zeta || !res->e || !ob) {
 		free(ob);
-		return gerr(err, "out of memory (%d rays)", n);
+		return eu_err(err, "out of memory (%d rays)", n);
 	}
 	res->je = res->e + (size_t)n * nR;
 	res->sz = res->je + (size_t)n * nR;
@@ -257,7 +248,7 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 	tba_state_const(&sL, &mL, top);
 	if (tba_state_ground(&sR, &mR, &g, kerr)) {
 		free(ob);
-		return gerr(err, "%s", kerr);
+		return eu_err(err, "%s", kerr);
 	}
 	kj_problem_t p = {&mL, &mR, &sL, &sR, g, o->bmax};
 	/* one core: the dense solves are small, BLAS threads only contend */
@@ -331,16 +322,16 @@ static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
 		: H5Gcreate2(f, "/analysis", H5P_DEFAULT, H5P_DEFAULT,
 			     H5P_DEFAULT);
 	if (an < 0)
-		return gerr(err, "cannot open or create /analysis");
+		return eu_err(err, "cannot open or create /analysis");
 	if (H5Lexists(an, "ghd", H5P_DEFAULT) > 0 &&
 	    H5Ldelete(an, "ghd", H5P_DEFAULT) < 0) {
 		H5Gclose(an);
-		return gerr(err, "cannot replace /analysis/ghd");
+		return eu_err(err, "cannot replace /analysis/ghd");
 	}
 	hid_t g = H5Gcreate2(an, "ghd", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	H5Gclose(an);
 	if (g < 0)
-		return gerr(err, "cannot create /analysis/ghd");
+		return eu_err(err, "cannot create /analysis/ghd");
 	double gamma = M_PI / o->P, Rs[GHD_MAXR], bm[GHD_MAXR],
 	       bp[GHD_MAXR], cur[GHD_MAXR], em[GHD_MAXR], ep[GHD_MAXR],
 	       okd[GHD_MAXR];
@@ -389,7 +380,7 @@ static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
 		write_dbl(g, "sz", 2, d2, r->sz, i0) ||
 		write_dbl(g, "spin_current", 2, d2, r->jm, i0);
 	H5Gclose(g);
-	return bad ? gerr(err, "cannot write /analysis/ghd") : 0;
+	return bad ? eu_err(err, "cannot write /analysis/ghd") : 0;
 }
 
 static void print_res(const ghd_opts_t *o, const ghd_res_t *r)
@@ -416,7 +407,7 @@ int cmd_ghd(int argc, char **argv)
 {
 	ghd_opts_t o;
 	ghd_res_t res;
-	char err[GHD_ERRLEN] = "";
+	char err[EU_ERRLEN] = "";
 	archive_summary_t *sum = NULL;
 	hid_t fapl = -1, f = -1;
 	int status = 2;
@@ -436,7 +427,7 @@ int cmd_ghd(int argc, char **argv)
 	for (int i = 0; i < sum->npoints; i++)
 		running += sum->status[i].state == ARCHIVE_RUNNING;
 	if (running && !o.force && !o.no_write) {
-		gerr(err,
+		eu_err(err,
 		     "%d point%s of '%s' marked running: a run may still be "
 		     "writing the archive (kapitza status); --force if that "
 		     "run is dead, or --no-write",
@@ -446,14 +437,14 @@ int cmd_ghd(int argc, char **argv)
 	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 	fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (fapl < 0 || H5Pset_fapl_sec2(fapl) < 0) {
-		gerr(err, "HDF5: file access properties");
+		eu_err(err, "HDF5: file access properties");
 		goto out;
 	}
 	/* opened before computing, so that a locked or read-only archive
 	 * fails at once */
 	f = H5Fopen(o.path, o.no_write ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
 	if (f < 0) {
-		gerr(err, "cannot open '%s' %s", o.path,
+		eu_err(err, "cannot open '%s' %s", o.path,
 		     o.no_write ? "for reading"
 				: "for writing (read-only file or in use?)");
 		goto out;
