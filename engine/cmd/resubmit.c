@@ -216,8 +216,10 @@ static int plan_point(rs_plan_t *p, int k, char *err)
 	    ckpt_file_of(file, sizeof file, p->ckdir, pt->hash_hex) ||
 	    access(file, F_OK))
 		return 0;
-	if (ckpt_read(file, &h, NULL, cerrbuf) ||
-	    ckpt_match(&h, p->sum->spec_hash, pt, cerrbuf)) {
+	mps_t *m = NULL; /* rebuilt and checked whole, then dropped */
+	int bad = ckpt_load(file, p->sum->spec_hash, pt, &h, &m, cerrbuf);
+	mps_destroy(&m);
+	if (bad) {
 		eu_err(err, "refusing checkpoint '%.300s' of point %d: %.500s; "
 		       "nothing was changed (remove the file to "
 		       "run the point from t = 0)",
@@ -294,7 +296,8 @@ static void print_plan(const rs_plan_t *p)
 			continue;
 		printf("  point %4d %s  %-11s attempt %d -> %d  ", k,
 		       p->sum->points[k].hash, archive_state_name(st->state),
-		       st->attempt, st->attempt + 1);
+		       st->attempt,
+		       st->attempt < INT32_MAX ? st->attempt + 1 : INT32_MAX);
 		if (isfinite(p->resume_t[k]))
 			printf("resume from the checkpoint at t = %g\n",
 			       p->resume_t[k]);

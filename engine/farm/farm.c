@@ -374,7 +374,11 @@ static int assign(sched_t *S, int k, int rank)
 {
 	archive_status_t *st = &S->st[k];
 	archive_history_t *h = &S->hist[k];
-	const int attempt = st->attempt + 1, prev = st->state;
+	/* the counter saturates: an archive resubmitted 2^31 times (or
+	 * damaged to say so) keeps INT32_MAX instead of overflowing */
+	const int attempt = st->attempt < INT32_MAX ? st->attempt + 1
+						    : INT32_MAX;
+	const int prev = st->state;
 	const double tr = S->resume_t[k];
 	const archive_status_t before = *st;
 	archive_status_init(st);

@@ -71,7 +71,7 @@
 #define WORKER_CC "unknown compiler"
 #endif
 
-#define NORM_TOL 1e-6
+#define NORM_TOL CKPT_NORM_TOL /* rows and resumptions alike */
 
 static void fail(worker_result_t *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -430,14 +430,8 @@ static int resume_state(pt_run_t *R)
 	char path[4096], cerrbuf[EU_ERRLEN] = "";
 	ckpt_header_t h;
 	if (ckpt_file_of(path, sizeof path, R->o->ckpt_dir, p->hash_hex) ||
-	    ckpt_read(path, &h, &R->m, cerrbuf) ||
-	    ckpt_match(&h, R->o->spec_hash, p, cerrbuf)) {
+	    ckpt_load(path, R->o->spec_hash, p, &h, &R->m, cerrbuf)) {
 		fail(res, "cannot resume: %s", cerrbuf);
-		return -1;
-	}
-	if (mps_length(R->m) != p->L) {
-		fail(res, "cannot resume: checkpoint state of length %d",
-		     mps_length(R->m));
 		return -1;
 	}
 	R->row0 = h.row + 1;

@@ -391,6 +391,40 @@ int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	return 0;
 }
 
+int ckpt_load(const char *path, const char *spec_hash, const spec_point_t *p,
+	      ckpt_header_t *h, mps_t **m, char *err)
+{
+	char kerr[KZ_ERRLEN] = "";
+	double norm = NAN;
+	*m = NULL;
+	if (ckpt_read(path, h, m, err) || ckpt_match(h, spec_hash, p, err))
+		goto bad;
+	if (mps_length(*m) != h->L || mps_nup(*m) != h->nup) {
+		eu_err(err, "the checkpoint's state has L = %d, %d up spins; "
+		       "its header says L = %d, %d up spins",
+		       mps_length(*m), mps_nup(*m), h->L, h->nup);
+		goto bad;
+	}
+	if (mps_max_bond_dim(*m) > p->chi_max) {
+		eu_err(err, "the checkpoint's state has bond dimension %d, "
+		       "above the point's chi_max = %d",
+		       mps_max_bond_dim(*m), p->chi_max);
+		goto bad;
+	}
+	if (mps_norm(*m, &norm, kerr) ||
+	    !(fabs(norm - 1) <= CKPT_NORM_TOL + h->discarded_total)) {
+		eu_err(err, "the checkpoint's state has norm %.10g (off 1 by "
+		       "more than %g + the discarded weight %g)%s%s",
+		       norm, CKPT_NORM_TOL, h->discarded_total,
+		       kerr[0] ? ": " : "", kerr);
+		goto bad;
+	}
+	return 0;
+bad:
+	mps_destroy(m);
+	return -1;
+}
+
 int ckpt_remove(const char *dir, const char *point_hash)
 {
 	char path[4096];

@@ -81,6 +81,18 @@ int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	       const spec_point_t *p, char *err);
 
 /* Removes the checkpoint of point_hash in dir, if any (0 also if none). */
+/* Everything a resumption needs, checked before it is trusted: ckpt_read
+ * with the state rebuilt into a new *m (owned by the caller), ckpt_match,
+ * and the state itself -- its length and number of up spins those of the
+ * header, its bond dimensions within the point's chi_max, and its norm
+ * within CKPT_NORM_TOL + the discarded weight so far of 1 (what the worker
+ * demands of every row).  Resubmission's planning calls it, so a payload
+ * that was changed and re-checksummed is refused before anything is
+ * written; the worker calls it to resume. */
+#define CKPT_NORM_TOL 1e-6
+int ckpt_load(const char *path, const char *spec_hash, const spec_point_t *p,
+	      ckpt_header_t *h, mps_t **m, char *err);
+
 int ckpt_remove(const char *dir, const char *point_hash);
 
 /* Copies the checkpoint file src into dst_dir under the name of its point

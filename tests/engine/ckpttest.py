@@ -12,6 +12,35 @@ import numpy as np
 from farmtest import check
 
 
+def fnv1a64(data):
+    """FNV-1a 64, the checksum of a checkpoint file (engine/util/eu.c)."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def scale_last_site(buf, factor):
+    """A checkpoint file whose last site tensor (the end of the payload,
+    kernels/mps/mps_io.h: uint64 n, then n complex doubles) is multiplied
+    by factor, with its checksum recomputed: a valid file with a changed
+    state."""
+    import struct
+    end = len(buf) - 8
+    for n in range(1, 1 << 16):
+        at = end - 16 * n - 8
+        if at < 160:
+            break
+        if struct.unpack_from("<Q", buf, at)[0] == n:
+            vals = struct.unpack_from("<%dd" % (2 * n), buf, at + 8)
+            b = bytearray(buf)
+            struct.pack_into("<%dd" % (2 * n), b, at + 8,
+                             *[v * factor for v in vals])
+            struct.pack_into("<Q", b, end, fnv1a64(bytes(b[:end])))
+            return bytes(b)
+    raise ValueError("no last site found in the checkpoint")
+
+
 def children(pid):
     """Process ids whose parent is pid (Linux ps)."""
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],

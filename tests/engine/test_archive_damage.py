@@ -10,7 +10,8 @@ state out of range, a negative attempt counter, L = 0 in /points_table,
 an unknown format_version, npoints stored as a string, a /status member of
 another type.  The undamaged archive passes every command; `kapitza fit`
 refuses it (exit 2, nothing written) while another process holds the
-archive lock, even with --force.
+archive lock, even with --force.  A point whose attempt counter is at
+INT32_MAX is resubmitted and the counter stays there (it saturates).
 
 usage: test_archive_damage.py KAPITZA MPIRUN"""
 import fcntl
@@ -169,6 +170,20 @@ def main():
         with h5py.File(path, "r+") as f:
             fn(f)
         refused(e, name, path, what, e.path("out%d" % k))
+    # an attempt counter at INT32_MAX saturates instead of overflowing
+    path = e.path("attempt-max.h5")
+    shutil.copy(good, path)
+    shutil.copytree(good + ".ckpt", path + ".ckpt")
+    with h5py.File(path, "r+") as f:
+        set_field(f, "status", 1, "state", 3)  # failed: resubmit runs it
+        set_field(f, "status", 1, "attempt", 2**31 - 1)
+    p = e.kz(["resubmit", path], timeout=TIMEOUT)
+    check(p.returncode == 0, "resubmit at attempt INT32_MAX: exit %d %r"
+          % (p.returncode, p.stderr))
+    with h5py.File(path, "r") as f:
+        st = f["status"][1]
+        check(st["state"] == 2 and st["attempt"] == 2**31 - 1,
+              "the point ran, its attempt counter saturated: %s" % (st,))
     e.cleanup()
     return done("test_archive_damage")
 

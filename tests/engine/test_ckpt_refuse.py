@@ -2,8 +2,9 @@
 archive and checkpoints byte for byte as they were (sha256 before/after):
 - a checkpoint of a different point (another point's file under this
   point's name), a truncated checkpoint, a checkpoint with one byte
-  changed (checksum), a checkpoint of a sweep with a different spec hash
-  (same point, another spec), and a checkpoint that continues rows the
+  changed (checksum), a checkpoint whose state was changed and its
+  checksum recomputed (the state's norm), a checkpoint of a sweep with a
+  different spec hash (same point, another spec), and a checkpoint that continues rows the
   archive does not hold: `kapitza resubmit` exits 2 and runs nothing;
   --dry-run reports the same;
 - a truncated archive: resubmit, status and merge exit 2, "truncated";
@@ -26,7 +27,7 @@ import sys
 import h5py
 import numpy as np
 
-from ckpttest import digest, wait_for
+from ckpttest import digest, scale_last_site, wait_for
 from farmtest import Farm, check, done, spec
 
 
@@ -109,6 +110,15 @@ def main():
     with open(cks[0], "wb") as o:
         o.write(bytes(b))
     refused(f, "damaged checkpoint", ["resubmit", a], "checksum", keep)
+    restore()
+    # a changed state under a recomputed checksum: refused at planning,
+    # where the state is rebuilt and checked (norm), not only checksummed
+    with open(cks[0], "wb") as o:
+        o.write(scale_last_site(saved[cks[0]], 2.0))
+    refused(f, "changed state, valid checksum", ["resubmit", a],
+            "norm", keep)
+    refused(f, "changed state, valid checksum (dry run)",
+            ["resubmit", a, "--dry-run"], "norm", keep)
     restore()
     # not a checkpoint at all
     with open(cks[0], "wb") as o:
