@@ -1,0 +1,307 @@
+/* track: maxima of the energy-current profile followed in time (track.h;
+ * engine/POSTSTAGE.md, "Tracking the maxima"). */
+#include "track.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 2, 3))) static int fail(char *err,
+						      const char *fmt, ...)
+{
+	va_list ap;
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err, EU_ERRLEN, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void track_opts_default(track_opts_t *o)
+{
+	fit_peak_opts_default(&o->peaks);
+	o->prominence = 3;
+	o->noise_half = 8;
+	o->gate_bonds = 2;
+	o->gate_speed = 2;
+}
+
+static int check_opts(const track_opts_t *o, int nb, int n0, char *err)
+{
+	const fit_peak_opts_t *p = &o->peaks;
+	if (p->smooth < 1 || p->smooth % 2 == 0 || p->smooth > nb ||
+	    !(p->rel_height >= 0 && p->rel_height <= 1) ||
+	    !(p->min_dip >= 0 && p->min_dip < 1) || !(p->floor >= 0) ||
+	    !(o->prominence >= 0) || o->noise_half < 1 ||
+	    !(o->gate_bonds >= 0) || !(o->gate_speed >= 0))
+		return fail(err,
+			    "track: bad options (smooth %d odd in [1, %d], "
+			    "height %g and dip %g in [0, 1], floor %g, "
+			    "prominence %g, gate %g + %g t >= 0, noise "
+			    "window %d >= 1)",
+			    p->smooth, nb, p->rel_height, p->min_dip, p->floor,
+			    o->prominence, o->gate_bonds, o->gate_speed,
+			    o->noise_half);
+	if (n0 > 0 || n0 + nb - 1 < 1)
+		return fail(err,
+			    "track: bonds %d .. %d do not contain the junction "
+			    "(bonds 0 and 1)",
+			    n0, n0 + nb - 1);
+	return 0;
+}
+
+/* vertex offset of the parabola through (-1, a), (0, b), (1, c), b the
+ * maximum, in [-1/2, 1/2] (the refinement of fit_peaks) */
+static double vertex(double a, double b, double c)
+{
+	double den = a - 2 * b + c;
+	double d = den < 0 ? 0.5 * (a - c) / den : 0;
+	return d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Prominence of the maximum at i of s[nb]: s[i] minus the higher of the
+ * minima met walking each way until s rises above s[i] (or ends). */
+static double prominence(const double *s, int nb, int i)
+{
+	double lo_l = s[i], lo_r = s[i];
+	for (int j = i - 1; j >= 0 && s[j] <= s[i]; j--)
+		lo_l = fmin(lo_l, s[j]);
+	for (int j = i + 1; j < nb && s[j] <= s[i]; j++)
+		lo_r = fmin(lo_r, s[j]);
+	return s[i] - fmax(lo_l, lo_r);
+}
+
+/* Candidates as indices (idx) and refined positions; s, r, w: workspace of
+ * nb (smoothed profile, residual, window) */
+static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
+		      double *s, double *r, double *w, int *idx, double *pos,
+		      char *err)
+{
+	const fit_peak_opts_t *p = &o->peaks;
+	double M = -INFINITY;
+	int n = 0;
+	for (int i = 0; i < nb; i++)
+		if (!isfinite(f[i]))
+			return fail(err, "track: bond %d is not finite",
+				    n0 + i);
+	/* centred moving average, truncated at the ends (as fit_peaks) */
+	for (int i = 0, h = p->smooth / 2; i < nb; i++) {
+		int a = i - h < 0 ? 0 : i - h, b = i + h >= nb ? nb - 1 : i + h;
+		double acc = 0;
+		for (int k = a; k <= b; k++)
+			acc += f[k];
+		s[i] = acc / (b - a + 1);
+		r[i] = fabs(f[i] - s[i]);
+		M = fmax(M, s[i]);
+	}
+	if (!(M > p->floor))
+		return 0;
+	for (int i = 0; i < nb; i++) {
+		double lft = i > 0 ? s[i - 1] : -INFINITY;
+		double rgt = i < nb - 1 ? s[i + 1] : -INFINITY;
+		if (!(s[i] > lft && s[i] >= rgt && s[i] >= p->rel_height * M))
+			continue;
+		if (o->prominence > 0) {
+			int a = i - o->noise_half < 0 ? 0 : i - o->noise_half;
+			int b = i + o->noise_half >= nb ? nb - 1
+							: i + o->noise_half;
+			int m = b - a + 1;
+			memcpy(w, r + a, (size_t)m * sizeof *w);
+			qsort(w, (size_t)m, sizeof *w, cmp_dbl);
+			double med = m % 2 ? w[m / 2]
+					   : 0.5 * (w[m / 2 - 1] + w[m / 2]);
+			if (prominence(s, nb, i) < o->prominence * 1.4826 * med)
+				continue;
+		}
+		idx[n] = i;
+		pos[n] = n0 + i;
+		if (p->refine && i > 0 && i < nb - 1)
+			pos[n] += vertex(s[i - 1], s[i], s[i + 1]);
+		n++;
+	}
+	return n;
+}
+
+int track_candidates(const double *f, int nb, int n0, const track_opts_t *o,
+		     double *pos, double *height, int maxn, int *nmax,
+		     double *s, char *err)
+{
+	track_opts_t def;
+	if (!o) {
+		track_opts_default(&def);
+		o = &def;
+	}
+	if (!f || nb < 3 || !nmax || (maxn > 0 && (!pos || !height)))
+		return fail(err, "track_candidates: invalid arguments");
+	if (check_opts(o, nb, n0, err))
+		return -1;
+	double *ws = malloc(4 * (size_t)nb * sizeof *ws);
+	int *idx = malloc((size_t)nb * sizeof *idx);
+	if (!ws || !idx) {
+		free(ws);
+		free(idx);
+		return fail(err, "track: out of memory");
+	}
+	int n = candidates(f, nb, n0, o, ws, ws + nb, ws + 2 * nb, idx,
+			   ws + 3 * nb, err);
+	for (int k = 0; k < n && k < maxn; k++) {
+		pos[k] = ws[3 * nb + k];
+		height[k] = ws[idx[k]];
+	}
+	if (s && n >= 0)
+		memcpy(s, ws, (size_t)nb * sizeof *s);
+	if (n >= 0)
+		*nmax = n;
+	free(ws);
+	free(idx);
+	return n < 0 ? -1 : 0;
+}
+
+/* fit_peaks' dip rule between candidate indices a < b */
+static int has_dip(const double *s, int a, int b, double min_dip)
+{
+	double lo = s[a + 1];
+	for (int i = a + 1; i < b; i++)
+		lo = fmin(lo, s[i]);
+	return b > a + 1 && lo <= (1 - min_dip) * fmin(s[a], s[b]);
+}
+
+/* the static reading (fit_peaks' rule on the candidates): highest on each
+ * side; -1 where a side has none */
+static void highest(const double *s, const int *idx, int n, int j0, int *l,
+		    int *r)
+{
+	*l = *r = -1;
+	for (int k = 0; k < n; k++) {
+		int i = idx[k];
+		if (i <= j0 && (*l < 0 || s[i] > s[idx[*l]]))
+			*l = k;
+		if (i > j0 && (*r < 0 || s[i] > s[idx[*r]]))
+			*r = k;
+	}
+}
+
+/* the candidate on the side (left: index <= j0) nearest to pred within
+ * gate; -1 if none */
+static int nearest(const int *idx, const double *pos, int n, int j0, int left,
+		   double pred, double gate)
+{
+	int best = -1;
+	for (int k = 0; k < n; k++) {
+		if ((idx[k] <= j0) != left)
+			continue;
+		double d = fabs(pos[k] - pred);
+		if (d <= gate && (best < 0 || d < fabs(pos[best] - pred)))
+			best = k;
+	}
+	return best;
+}
+
+typedef struct {
+	int on;            /* a track is active */
+	double t, nl, nr;  /* last tracked row */
+	double vl, vr;     /* velocities from the last two tracked rows */
+	int rows;          /* tracked rows so far */
+} state_t;
+
+static void track_set(state_t *st, double t, double nl, double nr)
+{
+	if (st->on && st->rows > 0 && t > st->t) {
+		st->vl = (nl - st->nl) / (t - st->t);
+		st->vr = (nr - st->nr) / (t - st->t);
+	} else if (!st->on) {
+		st->vl = st->vr = 0;
+		st->rows = 0;
+	}
+	st->on = 1;
+	st->t = t;
+	st->nl = nl;
+	st->nr = nr;
+	st->rows++;
+}
+
+int track_profiles(const double *f, int nrow, int nb, int n0,
+		   const double *time, const track_opts_t *o,
+		   track_row_t *out, int *restarts, char *err)
+{
+	track_opts_t def;
+	state_t st = {0};
+	int nres = 0, rc = 0, j0 = -n0;
+	if (!o) {
+		track_opts_default(&def);
+		o = &def;
+	}
+	if (!f || !time || !out || nrow < 0 || nb < 3)
+		return fail(err, "track_profiles: invalid arguments");
+	if (check_opts(o, nb, n0, err))
+		return -1;
+	double *ws = malloc(4 * (size_t)nb * sizeof *ws);
+	int *idx = malloc((size_t)nb * sizeof *idx);
+	if (!ws || !idx) {
+		free(ws);
+		free(idx);
+		return fail(err, "track: out of memory");
+	}
+	double *s = ws, *pos = ws + 3 * nb;
+	for (int k = 0; k < nrow; k++) {
+		track_row_t *r = &out[k];
+		r->found = -1;
+		r->n_left = r->n_right = NAN;
+		r->linked = 0;
+		if (!isfinite(time[k]))
+			continue;
+		int n = candidates(f + (size_t)k * nb, nb, n0, o, s, ws + nb,
+				   ws + 2 * nb, idx, pos, err);
+		if (n < 0) {
+			char why[EU_ERRLEN];
+			snprintf(why, sizeof why, "%s", err ? err : "");
+			rc = fail(err, "t = %g: %s", time[k], why);
+			break;
+		}
+		int l = -1, rr = -1, was_on = st.on;
+		if (st.on) {
+			double dt = time[k] - st.t;
+			double gate = o->gate_bonds + o->gate_speed * fabs(dt);
+			l = nearest(idx, pos, n, j0, 1, st.nl + st.vl * dt,
+				    gate);
+			rr = nearest(idx, pos, n, j0, 0, st.nr + st.vr * dt,
+				     gate);
+			if (l >= 0 && rr >= 0 &&
+			    has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) {
+				r->found = 1;
+				r->linked = 1;
+				r->n_left = pos[l];
+				r->n_right = pos[rr];
+				track_set(&st, time[k], pos[l], pos[rr]);
+				continue;
+			}
+			st.on = 0; /* lost: read the row afresh */
+		}
+		highest(s, idx, n, j0, &l, &rr);
+		if (l >= 0 && rr >= 0 &&
+		    has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) {
+			r->found = 1;
+			r->n_left = pos[l];
+			r->n_right = pos[rr];
+			nres += was_on;
+			track_set(&st, time[k], pos[l], pos[rr]);
+		} else {
+			r->found = 0;
+			r->n_left = r->n_right = 0;
+		}
+	}
+	if (restarts)
+		*restarts = nres;
+	free(ws);
+	free(idx);
+	return rc;
+}
