@@ -33,11 +33,13 @@
 #include <time.h>
 
 #include "archive.h"
+#include "chiconv.h"
 #include "cmd.h"
 #include "fit.h"
 #include "h5x.h"
 #include "spec.h"
 #include "thermal.h"
+#include "track.h"
 #include "version.h"
 
 #define AN_ERRLEN 1024
@@ -53,6 +55,11 @@ typedef struct {
 	fit_peak_opts_t peaks;
 	double tol;              /* convergence tolerance (absolute) */
 	int force, no_write, quiet, help;
+	/* --- the tracker of the maxima and the velocities' convergence in
+	 * chi_max (post/track.h, post/chiconv.h) --- */
+	track_opts_t track;      /* .peaks is copied from `peaks` */
+	int no_track;            /* --no-track: fit_peaks row by row */
+	chiconv_opts_t chi;
 } an_opts_t;
 
 /* ---- rows of the /analysis tables (HDF5 compounds of the same names) ---- */
@@ -172,6 +179,19 @@ static void usage(FILE *f)
 		"parabolic vertex)\n"
 		"      --tol X          convergence tolerance, absolute "
 		"(default 1e-3)\n"
+		"      --prominence K   maxima need a prominence of K x the "
+		"profile's local noise (3)\n"
+		"      --gate B:S       a tracked maximum moves at most B + S "
+		"|dt| bonds per row (2:2)\n"
+		"      --no-track       read every row on its own (no tracking, "
+		"no prominence)\n"
+		"      --v-tol X        v' converged in chi_max if it moves by "
+		"<= X (0.05) ...\n"
+		"      --v-nsigma K     ... and by <= K combined sds (1) between "
+		"the two largest\n"
+		"      --verdict-left   the verdict needs v'_L converged too\n"
+		"      --use-largest-chi  A, B from every largest chi_max, "
+		"converged or not\n"
 		"  -n, --no-write       print only; open the archive "
 		"read-only\n"
 		"  -f, --force          even if points are marked running\n"
@@ -205,6 +225,8 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	o->t1 = 40;
 	o->tol = 1e-3;
 	fit_peak_opts_default(&o->peaks);
+	track_opts_default(&o->track);
+	chiconv_opts_default(&o->chi);
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double x;
@@ -275,6 +297,51 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--tol needs a number > 0, not "
 					      "'%s'",
 					      v);
+		/* --- tracker and chi convergence --- */
+		} else if (!strcmp(s, "--prominence")) {
+			NEED;
+			if (parse_double(v, &o->track.prominence) ||
+			    o->track.prominence < 0)
+				return an_err(err,
+					      "--prominence needs a number >= "
+					      "0, not '%s'",
+					      v);
+		} else if (!strcmp(s, "--gate")) {
+			NEED;
+			char buf[128], *c;
+			snprintf(buf, sizeof buf, "%s", v);
+			c = strchr(buf, ':');
+			if (c)
+				*c = 0;
+			if (!c || parse_double(buf, &o->track.gate_bonds) ||
+			    parse_double(c + 1, &o->track.gate_speed) ||
+			    o->track.gate_bonds < 0 || o->track.gate_speed < 0)
+				return an_err(err,
+					      "--gate takes BONDS:SPEED, both "
+					      ">= 0, not '%s'",
+					      v);
+		} else if (!strcmp(s, "--no-track")) {
+			o->no_track = 1;
+		} else if (!strcmp(s, "--v-tol")) {
+			NEED;
+			if (parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
+				return an_err(err,
+					      "--v-tol needs a number >= 0, not "
+					      "'%s'",
+					      v);
+		} else if (!strcmp(s, "--v-nsigma")) {
+			NEED;
+			if (parse_double(v, &o->chi.nsigma) ||
+			    !(o->chi.nsigma >= 0))
+				return an_err(err,
+					      "--v-nsigma needs a number >= 0, "
+					      "not '%s'",
+					      v);
+		} else if (!strcmp(s, "--verdict-left")) {
+			o->chi.left = 1;
+		} else if (!strcmp(s, "--use-largest-chi")) {
+			o->chi.use_largest = 1;
+		/* --- */
 		} else if (!strcmp(s, "--thermal") ||
 			   !strcmp(s, "--thermal-spec") || !strcmp(s, "-t") ||
 			   !strcmp(s, "--threads")) {
@@ -308,6 +375,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	}
 	if (!o->help && !o->path)
 		return an_err(err, "no archive given");
+	o->track.peaks = o->peaks;
 	return 0;
 }
 
@@ -537,6 +605,7 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	lc_row_t *r = &q->lc;
 	char path[64];
 	double *je = NULL, *tw = NULL, *yr = NULL, *yl = NULL;
+	track_row_t *tr = NULL;
 	int L = p->L, nb = L - 1, rc = -1, m = 0;
 	double tlast = -INFINITY;
 	fit_line_t fr, fl;
@@ -578,14 +647,35 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		an_err(err, "out of memory");
 		goto out;
 	}
+	/* --- the maxima followed in time (post/track.h); --no-track
+	 * reads every row on its own with fit_peaks --- */
+	int restarts = 0;
+	if (!o->no_track) {
+		tr = malloc((size_t)q->n * sizeof *tr);
+		if (!tr) {
+			an_err(err, "out of memory");
+			goto out;
+		}
+		if (track_profiles(je, q->n, nb, -L / 2 + 1, q->time, &o->track,
+				   tr, &restarts, ferr)) {
+			msg(r->message, AN_MSGLEN, "%s", ferr);
+			rc = 0;
+			goto out;
+		}
+	}
+	/* --- */
 	for (int k = 0; k < q->n; k++) {
 		fit_peaks_t pk;
 		q->n_left[k] = q->n_right[k] = NAN;
 		q->found[k] = -1; /* unwritten row */
 		if (!isfinite(q->time[k]))
 			continue;
-		if (fit_peaks(je + (size_t)k * nb, nb, -L / 2 + 1, &o->peaks,
-			      &pk, ferr)) {
+		if (tr) {
+			pk.n_left = tr[k].n_left;
+			pk.n_right = tr[k].n_right;
+			pk.found = tr[k].found;
+		} else if (fit_peaks(je + (size_t)k * nb, nb, -L / 2 + 1,
+				     &o->peaks, &pk, ferr)) {
 			msg(r->message, AN_MSGLEN, "t = %g: %s", q->time[k],
 			    ferr);
 			rc = 0;
@@ -633,7 +723,14 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		    "one maximum in every row of the window: n' = 0 "
 		    "(no slow region around the junction before t = %g)",
 		    o->t1);
+	if (restarts) {
+		size_t l = strlen(r->message);
+		snprintf(r->message + l, AN_MSGLEN - l,
+			 "%strack of the maxima restarted %d time%s",
+			 l ? "; " : "", restarts, restarts == 1 ? "" : "s");
+	}
 out:
+	free(tr);
 	free(je);
 	free(tw);
 	free(yr);
@@ -795,6 +892,74 @@ out:
 	free(s);
 	return rc;
 }
+
+/* --- the velocities' convergence in chi_max (post/chiconv.h): the
+ * points with an energy current, their ladders, verdicts and fits --- */
+typedef struct {
+	chiconv_point_t *in;
+	chiconv_ladder_t *lad;
+	chiconv_fit_t *fit;
+	int nin, nlad, nfit;
+} chi_t;
+
+static int chi_verdicts(const pt_t *pts, int np, const an_opts_t *o,
+			chi_t *c, char *err)
+{
+	int nfail = 0;
+	memset(c, 0, sizeof *c);
+	c->in = calloc(np ? (size_t)np : 1, sizeof *c->in);
+	if (!c->in)
+		return an_err(err, "out of memory");
+	for (int i = 0; i < np; i++) {
+		const pt_t *q = &pts[i];
+		if (!q->has_je)
+			continue;
+		chiconv_point_t *x = &c->in[c->nin++];
+		x->p = q->p;
+		x->has_v = q->lc.ok;
+		x->v_right = q->lc.v_right;
+		x->v_right_sd = q->lc.v_right_sd;
+		x->v_left = q->lc.v_left;
+		x->v_left_sd = q->lc.v_left_sd;
+		x->why = q->lc.message;
+	}
+	if (chiconv_ladders(c->in, c->nin, &o->chi, &c->lad, &c->nlad, err) ||
+	    chiconv_fits(c->in, c->lad, c->nlad, &o->chi, &c->fit, &c->nfit,
+			 &nfail, err))
+		return -1;
+	return 0;
+}
+
+static void chi_free(chi_t *c)
+{
+	free(c->in);
+	free(c->lad);
+	free(c->fit);
+}
+
+/* the tables and the tracker's options under /analysis */
+static int chi_write(hid_t f, const an_opts_t *o, const chi_t *c, char *err)
+{
+	hid_t an = H5Gopen2(f, "/analysis", H5P_DEFAULT);
+	int rc = an < 0 ? an_err(err, "cannot open /analysis") : 0;
+	static const char *const attrs[] = {"track", "prominence",
+					    "gate_bonds", "gate_speed"};
+	for (size_t k = 0; !rc && k < sizeof attrs / sizeof *attrs; k++)
+		if (H5Aexists(an, attrs[k]) > 0)
+			H5Adelete(an, attrs[k]);
+	if (!rc && (h5x_attr_int(an, "track", !o->no_track) ||
+		    h5x_attr_dbl(an, "prominence", o->track.prominence) ||
+		    h5x_attr_dbl(an, "gate_bonds", o->track.gate_bonds) ||
+		    h5x_attr_dbl(an, "gate_speed", o->track.gate_speed)))
+		rc = an_err(err, "cannot write the tracker's attributes");
+	if (!rc)
+		rc = chiconv_write(an, &o->chi, c->lad, c->nlad, c->fit,
+				   c->nfit, err);
+	if (an >= 0)
+		H5Gclose(an);
+	return rc;
+}
+/* --- */
 
 /* ---- convergence ---- */
 
@@ -1471,6 +1636,7 @@ int cmd_fit(int argc, char **argv)
 	pt_t *pts = NULL;
 	vf_row_t *vf = NULL;
 	cv_row_t *cv = NULL;
+	chi_t chi = {0};
 	tab_t *tabs = NULL;
 	int np = 0, nvf = 0, ncv = 0, ntab = 0, status = 2;
 	hid_t fapl = -1, f = -1;
@@ -1551,6 +1717,10 @@ int cmd_fit(int argc, char **argv)
 	for (int g = 0; g < nvf; g++)
 		if (!vf[g].ok && vf[g].npoints >= 2)
 			status = 1;
+	if (chi_verdicts(pts, np, &o, &chi, err)) {
+		status = 2;
+		goto out;
+	}
 	/* the thermal tables that kapitza run farmed (here or in the
 	 * --tables archive); one that is not done is said once, with the
 	 * command that computes it */
@@ -1578,12 +1748,15 @@ int cmd_fit(int argc, char **argv)
 				status = status ? status : 1;
 		}
 	if (!o.no_write &&
-	    write_analysis(f, &o, argc, argv, pts, np, vf, nvf, cv, ncv, err)) {
+	    (write_analysis(f, &o, argc, argv, pts, np, vf, nvf, cv, ncv, err) ||
+	     chi_write(f, &o, &chi, err))) {
 		status = 2;
 		goto out;
 	}
 	if (!o.quiet) {
 		print_results(&o, pts, np, vf, nvf, cv, ncv, tabs, ntab);
+		chiconv_print(stdout, chi.in, &o.chi, chi.lad, chi.nlad,
+			      chi.fit, chi.nfit);
 		if (!o.no_write)
 			printf("\nwritten: %s:/analysis\n", o.path);
 	}
@@ -1608,6 +1781,7 @@ out:
 	free(pts);
 	free(vf);
 	free(cv);
+	chi_free(&chi);
 	tabs_free(tabs, ntab);
 	archive_summary_destroy(&sum);
 	fflush(stdout);
