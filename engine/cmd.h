@@ -12,6 +12,8 @@ int cmd_bench(int argc, char **argv);
 /* post-stage (issue 6): engine/analysis.c, engine/plot.c */
 int cmd_fit(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+/* the chi_max ladder that extends itself: engine/cmd/refine.c */
+int cmd_refine(int argc, char **argv);
 /* kapitza bench --dmrg (engine/bench_dmrg.c) */
 int dmrg_bench_main(int argc, char **argv);
 

@@ -24,6 +24,7 @@
  * Binary + and - are deliberately absent (DESIGN.md: `pi/4`, `2*pi/3`,
  * `cos(pi/4)`-style only). */
 #include "spec.h"
+#include "spec_refine.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -477,6 +478,7 @@ typedef struct {
 	/* thermal: (NULL if absent) */
 	spec_thermal_t *thermal;
 	yaml_mark_t thermal_mark, thermal_chi_mark; /* section, chi_max */
+	yaml_node_t *refine;   /* refine: extra chi_max rungs (spec_refine.h) */
 } parse_t;
 
 typedef struct {
@@ -1309,10 +1311,11 @@ out:
 
 static int parse_root(parse_t *p, yaml_node_t *root)
 {
-	slot_t s[8] = {{.key = "sweep"},    {.key = "chain"},
+	slot_t s[9] = {{.key = "sweep"},    {.key = "chain"},
 		       {.key = "state"},    {.key = "evolve"},
 		       {.key = "truncate"}, {.key = "measure"},
-		       {.key = "thermal"},  {.key = "references"}};
+		       {.key = "thermal"},  {.key = "references"},
+		       {.key = "refine"}};
 	int rc;
 
 	if (root->type != YAML_MAPPING_NODE)
@@ -1321,7 +1324,7 @@ static int parse_root(parse_t *p, yaml_node_t *root)
 			    "state, evolve, truncate, measure at the top "
 			    "level, got %s",
 			    kind(root));
-	rc = walk_map(p, root, "the top level", s, 8);
+	rc = walk_map(p, root, "the top level", s, 9);
 	if (rc)
 		return rc;
 	if (!s[0].val)
@@ -1361,6 +1364,7 @@ static int parse_root(parse_t *p, yaml_node_t *root)
 		rc = parse_thermal(p, s[6].val);
 	if (!rc && s[7].val)
 		rc = parse_references(p, s[7].val);
+	p->refine = s[8].val; /* applied after the references */
 	return rc;
 }
 
@@ -1823,6 +1827,7 @@ int spec_parse(spec_t **out, const char *name, const char *text, size_t len,
 	}
 	p.root_mark = root->start_mark;
 	if (parse_root(&p, root) || check_cross(&p) || build_points(&p, s) ||
+	    spec_refine_apply(s, p.doc, p.refine, p.c.fname, p.c.err) ||
 	    finish_thermal(&p, s))
 		goto out;
 	s->name = p.name;
