@@ -86,7 +86,7 @@ static int within(double dv, double sd, const chiconv_opts_t *o,
 	if (!(fabs(dv) <= o->nsigma * sd))
 		cat(reason, " > %g x combined sd %.3g", o->nsigma, sd);
 	if (!(fabs(dv) <= o->tol))
-		cat(reason, "%s tol %g", fabs(dv) <= o->nsigma * sd ? " >" : ", > ",
+		cat(reason, "%s tol %g", fabs(dv) <= o->nsigma * sd ? " >" : ", >",
 		    o->tol);
 	return 0;
 }
@@ -501,4 +501,67 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
 		if (r->left_out[0])
 			fprintf(f, "    left out: %s\n", r->left_out);
 	}
+}
+
+/* ---- kapitza status ---- */
+
+int chiconv_status(FILE *out, const char *path, char *err)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1, d = -1, t = -1,
+	      sp = -1;
+	chiconv_ladder_t *l = NULL;
+	int rc = 0;
+	if (fapl < 0)
+		return fail(err, "HDF5: file access properties");
+	H5Pset_fapl_sec2(fapl);
+#if H5_VERSION_GE(1, 10, 7)
+	H5Pset_file_locking(fapl, 0, 1);
+#endif
+	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	if (f < 0 || H5Lexists(f, "/analysis", H5P_DEFAULT) <= 0 ||
+	    H5Lexists(f, "/analysis/chi_verdict", H5P_DEFAULT) <= 0)
+		goto out; /* no fit yet: nothing to say */
+	d = H5Dopen2(f, "/analysis/chi_verdict", H5P_DEFAULT);
+	t = ladder_type();
+	sp = d >= 0 ? H5Dget_space(d) : -1;
+	hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+	if (t < 0 || n < 0 || !(l = calloc(n ? (size_t)n : 1, sizeof *l)) ||
+	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, l) < 0)) {
+		rc = fail(err, "cannot read %s:/analysis/chi_verdict", path);
+		goto out;
+	}
+	int multi = 0;
+	for (hssize_t k = 0; k < n; k++)
+		multi += l[k].nrungs >= 2;
+	if (!multi)
+		goto out;
+	fprintf(out,
+		"light-cone velocities in chi_max (kapitza fit: converged if "
+		"v' moves by <= %g and <= %g combined sd):\n",
+		l[0].tol, l[0].nsigma);
+	for (hssize_t k = 0; k < n; k++) {
+		if (l[k].nrungs < 2)
+			continue;
+		fprintf(out, "  delta_r %.6g, chi_max %s (points %s): ",
+			l[k].delta_right, l[k].chi_list, l[k].point_ids);
+		if (l[k].verdict == CHICONV_CONVERGED)
+			fprintf(out, "converged, v'_R = %.4f +- %.4f\n",
+				l[k].v_right, l[k].v_right_sd);
+		else
+			fprintf(out, "%s: %s\n",
+				chiconv_verdict_name(l[k].verdict),
+				l[k].reason);
+	}
+out:
+	free(l);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (t >= 0)
+		H5Tclose(t);
+	if (d >= 0)
+		H5Dclose(d);
+	if (f >= 0)
+		H5Fclose(f);
+	H5Pclose(fapl);
+	return rc;
 }

@@ -126,4 +126,10 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
 		   const chiconv_opts_t *o, const chiconv_ladder_t *lad,
 		   int nl, const chiconv_fit_t *fit, int nfit);
 
+/* `kapitza status`: the verdicts the last `kapitza fit` stored in
+ * /analysis/chi_verdict of the archive at `path`, one line per ladder with
+ * two chi_max or more; nothing if there are none (or no fit yet).  Returns
+ * 0, or -1 if the table exists but cannot be read (message in err). */
+int chiconv_status(FILE *f, const char *path, char *err);
+
 #endif
