@@ -157,6 +157,27 @@ def check_ladders(e):
     p = e.kz(["status", a])
     check(p.returncode == 0 and "not converged" in p.stdout,
           "status shows the verdicts:\n" + p.stdout)
+    check_plot(e, a)
+
+
+def check_plot(e, a):
+    """Fig. 3d draws the verdicts (open markers for the unconverged) and
+    the fit over converged velocities: its sidecar lists both tables."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("no matplotlib: the Fig. 3d check is skipped")
+        return
+    p = e.kz(["fit", a, "--window", "4:10", "-q"])
+    p = e.kz(["plot", a, "-o", e.path("figs")])
+    check(p.returncode == 0, "plot: %d %s" % (p.returncode, p.stderr))
+    import json
+    with open(e.path("figs/fig3.json")) as fh:
+        j = json.load(fh)
+    used = [x["dataset"] for x in j["panels"].get("d", [])]
+    check("/analysis/chi_verdict" in used and
+          "/analysis/velocity_fit_chi" in used,
+          "Fig. 3d reads the verdicts and the converged fit: %s" % used)
 
 
 def check_tracker(e):
