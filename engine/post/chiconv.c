@@ -9,18 +9,6 @@
 #include "fit.h"
 #include "h5x.h"
 
-__attribute__((format(printf, 2, 3))) static int fail(char *err,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err, EU_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* appends to a fixed buffer, truncating with "..." */
 __attribute__((format(printf, 2, 3))) static void cat(char *buf,
 						      const char *fmt, ...)
@@ -152,7 +140,7 @@ int chiconv_ladders(const chiconv_point_t *pts, int np,
 	*out = NULL;
 	*nout = 0;
 	if (!lad)
-		return fail(err, "chiconv: out of memory");
+		return eu_err(err, "chiconv: out of memory");
 	for (int i = 0; i < np; i++) {
 		int k = 0;
 		while (k < nl && !same_ladder(pts[lad[k].rung[0]].p, pts[i].p))
@@ -168,7 +156,7 @@ int chiconv_ladders(const chiconv_point_t *pts, int np,
 		}
 		if (l->nrungs == CHICONV_MAXRUNG) {
 			free(lad);
-			return fail(err,
+			return eu_err(err,
 				    "chiconv: more than %d chi_max for point "
 				    "%d's parameters",
 				    CHICONV_MAXRUNG, pts[i].p->id);
@@ -294,7 +282,7 @@ int chiconv_fits(const chiconv_point_t *pts, chiconv_ladder_t *lad, int nl,
 		free(fits);
 		free(x);
 		free(y);
-		return fail(err, "chiconv: out of memory");
+		return eu_err(err, "chiconv: out of memory");
 	}
 	for (int g = 0; g < ng; g++) {
 		fits[g].group = g;
@@ -433,7 +421,7 @@ int chiconv_write(hid_t an, const chiconv_opts_t *o,
 		H5Tclose(lt);
 	if (ft >= 0)
 		H5Tclose(ft);
-	return rc ? fail(err, "cannot write /analysis/chi_verdict and "
+	return rc ? eu_err(err, "cannot write /analysis/chi_verdict and "
 			      "/analysis/velocity_fit_chi")
 		  : 0;
 }
@@ -512,7 +500,7 @@ int chiconv_status(FILE *out, const char *path, char *err)
 	chiconv_ladder_t *l = NULL;
 	int rc = 0;
 	if (fapl < 0)
-		return fail(err, "HDF5: file access properties");
+		return eu_err(err, "HDF5: file access properties");
 	H5Pset_fapl_sec2(fapl);
 #if H5_VERSION_GE(1, 10, 7)
 	H5Pset_file_locking(fapl, 0, 1);
@@ -527,7 +515,7 @@ int chiconv_status(FILE *out, const char *path, char *err)
 	hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
 	if (t < 0 || n < 0 || !(l = calloc(n ? (size_t)n : 1, sizeof *l)) ||
 	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, l) < 0)) {
-		rc = fail(err, "cannot read %s:/analysis/chi_verdict", path);
+		rc = eu_err(err, "cannot read %s:/analysis/chi_verdict", path);
 		goto out;
 	}
 	int multi = 0;

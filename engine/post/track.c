@@ -3,22 +3,9 @@
 #include "track.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-__attribute__((format(printf, 2, 3))) static int fail(char *err,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err, EU_ERRLEN, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 void track_opts_default(track_opts_t *o)
 {
@@ -37,7 +24,7 @@ static int check_opts(const track_opts_t *o, int nb, int n0, char *err)
 	    !(p->min_dip >= 0 && p->min_dip < 1) || !(p->floor >= 0) ||
 	    !(o->prominence >= 0) || o->noise_half < 1 ||
 	    !(o->gate_bonds >= 0) || !(o->gate_speed >= 0))
-		return fail(err,
+		return eu_err(err,
 			    "track: bad options (smooth %d odd in [1, %d], "
 			    "height %g and dip %g in [0, 1], floor %g, "
 			    "prominence %g, gate %g + %g t >= 0, noise "
@@ -46,7 +33,7 @@ static int check_opts(const track_opts_t *o, int nb, int n0, char *err)
 			    o->prominence, o->gate_bonds, o->gate_speed,
 			    o->noise_half);
 	if (n0 > 0 || n0 + nb - 1 < 1)
-		return fail(err,
+		return eu_err(err,
 			    "track: bonds %d .. %d do not contain the junction "
 			    "(bonds 0 and 1)",
 			    n0, n0 + nb - 1);
@@ -91,7 +78,7 @@ static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
 	int n = 0;
 	for (int i = 0; i < nb; i++)
 		if (!isfinite(f[i]))
-			return fail(err, "track: bond %d is not finite",
+			return eu_err(err, "track: bond %d is not finite",
 				    n0 + i);
 	/* centred moving average, truncated at the ends (as fit_peaks) */
 	for (int i = 0, h = p->smooth / 2; i < nb; i++) {
@@ -131,6 +118,19 @@ static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
 	return n;
 }
 
+/* the workspace of candidates(): 4 nb doubles (smoothed profile, residual,
+ * noise window, positions) and nb indices */
+static int work_alloc(int nb, double **ws, int **idx, char *err)
+{
+	*ws = malloc(4 * (size_t)nb * sizeof **ws);
+	*idx = malloc((size_t)nb * sizeof **idx);
+	if (*ws && *idx)
+		return 0;
+	free(*ws);
+	free(*idx);
+	return eu_err(err, "track: out of memory");
+}
+
 int track_candidates(const double *f, int nb, int n0, const track_opts_t *o,
 		     double *pos, double *height, int maxn, int *nmax,
 		     double *s, char *err)
@@ -141,16 +141,13 @@ int track_candidates(const double *f, int nb, int n0, const track_opts_t *o,
 		o = &def;
 	}
 	if (!f || nb < 3 || !nmax || (maxn > 0 && (!pos || !height)))
-		return fail(err, "track_candidates: invalid arguments");
+		return eu_err(err, "track_candidates: invalid arguments");
 	if (check_opts(o, nb, n0, err))
 		return -1;
-	double *ws = malloc(4 * (size_t)nb * sizeof *ws);
-	int *idx = malloc((size_t)nb * sizeof *idx);
-	if (!ws || !idx) {
-		free(ws);
-		free(idx);
-		return fail(err, "track: out of memory");
-	}
+	double *ws;
+	int *idx;
+	if (work_alloc(nb, &ws, &idx, err))
+		return -1;
 	int n = candidates(f, nb, n0, o, ws, ws + nb, ws + 2 * nb, idx,
 			   ws + 3 * nb, err);
 	for (int k = 0; k < n && k < maxn; k++) {
@@ -241,16 +238,13 @@ int track_profiles(const double *f, int nrow, int nb, int n0,
 		o = &def;
 	}
 	if (!f || !time || !out || nrow < 0 || nb < 3)
-		return fail(err, "track_profiles: invalid arguments");
+		return eu_err(err, "track_profiles: invalid arguments");
 	if (check_opts(o, nb, n0, err))
 		return -1;
-	double *ws = malloc(4 * (size_t)nb * sizeof *ws);
-	int *idx = malloc((size_t)nb * sizeof *idx);
-	if (!ws || !idx) {
-		free(ws);
-		free(idx);
-		return fail(err, "track: out of memory");
-	}
+	double *ws;
+	int *idx;
+	if (work_alloc(nb, &ws, &idx, err))
+		return -1;
 	double *s = ws, *pos = ws + 3 * nb;
 	for (int k = 0; k < nrow; k++) {
 		track_row_t *r = &out[k];
@@ -264,7 +258,7 @@ int track_profiles(const double *f, int nrow, int nb, int n0,
 		if (n < 0) {
 			char why[EU_ERRLEN];
 			snprintf(why, sizeof why, "%s", err ? err : "");
-			rc = fail(err, "t = %g: %s", time[k], why);
+			rc = eu_err(err, "t = %g: %s", time[k], why);
 			break;
 		}
 		int l = -1, rr = -1, was_on = st.on;

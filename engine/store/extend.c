@@ -4,23 +4,12 @@
 #include <errno.h>
 #include <hdf5.h>
 #include <mpi.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "archive.h"
-
-__attribute__((format(printf, 2, 3))) static int fail(char *err,
-						      const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, EU_ERRLEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static hid_t open_file(const char *path, unsigned flags)
 {
@@ -169,13 +158,13 @@ int archive_extend(const char *path, const spec_t *s, int *ncopied,
 	if (archive_summary_read(&sum, path, err))
 		return -1;
 	if (sum->shard_count > 1) {
-		fail(err, "'%s' is shard %d of %d: merge the shards first", path,
+		eu_err(err, "'%s' is shard %d of %d: merge the shards first", path,
 		     sum->shard_index, sum->shard_count);
 		goto out;
 	}
 	map = malloc((sum->npoints ? (size_t)sum->npoints : 1) * sizeof *map);
 	if (!map) {
-		fail(err, "out of memory");
+		eu_err(err, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < sum->npoints; i++) {
@@ -185,7 +174,7 @@ int archive_extend(const char *path, const spec_t *s, int *ncopied,
 				    sum->points[i].hash))
 				map[i] = k;
 		if (map[i] < 0) {
-			fail(err,
+			eu_err(err,
 			     "point %d (hash %s) of '%s' is not in the new "
 			     "spec",
 			     i, sum->points[i].hash, path);
@@ -194,7 +183,7 @@ int archive_extend(const char *path, const spec_t *s, int *ncopied,
 	}
 	if (snprintf(tmp, sizeof tmp, "%s.extend-tmp.%ld", path,
 		     (long)getpid()) >= (int)sizeof tmp) {
-		fail(err, "path too long");
+		eu_err(err, "path too long");
 		goto out;
 	}
 	archive_create_opts_default(&co);
@@ -206,22 +195,22 @@ int archive_extend(const char *path, const spec_t *s, int *ncopied,
 	src = open_file(path, H5F_ACC_RDONLY);
 	dst = open_file(tmp, H5F_ACC_RDWR);
 	if (src < 0 || dst < 0) {
-		fail(err, "cannot open '%s' and '%s'", path, tmp);
+		eu_err(err, "cannot open '%s' and '%s'", path, tmp);
 		goto out;
 	}
 	for (int i = 0; i < sum->npoints; i++, n++)
 		if (copy_point(src, i, dst, map[i])) {
-			fail(err, "copying point %d of '%s' failed", i, path);
+			eu_err(err, "copying point %d of '%s' failed", i, path);
 			goto out;
 		}
 	if (H5Fclose(dst) < 0) {
 		dst = -1;
-		fail(err, "closing '%s' failed", tmp);
+		eu_err(err, "closing '%s' failed", tmp);
 		goto out;
 	}
 	dst = -1;
 	if (rename(tmp, path)) {
-		fail(err, "cannot replace '%s': %s", path, strerror(errno));
+		eu_err(err, "cannot replace '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	have_tmp = 0;

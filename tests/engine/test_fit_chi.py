@@ -29,6 +29,7 @@ import h5py
 import numpy as np
 
 from posttest import Env, check, check_close, done, lsq
+from test_fit_lightcone import synth as caps
 
 A_TRUE, B_TRUE = 1.33, -0.03
 SPEC = """sweep: chi
@@ -41,26 +42,6 @@ evolve: { dt: 0.1, t_max: 10, order: 2, measure_every: 0.5 }
 truncate: { chi_max: [4, 8], cutoff: 1.0e-10 }
 """
 ONE = SPEC.replace("[0.3, 0.5, 0.7, 0.9]", "0.5").replace("[4, 8]", "8")
-
-
-def caps(nb, n0, pl, pr, hl=0.11, hr=0.13):
-    """tests/engine/test_fit.c's synth: exact parabolic caps."""
-    a, w = 0.004, 3.5
-    n = n0 + np.arange(nb, dtype=float)
-    f = np.empty(nb)
-    for i, x in enumerate(n):
-        if abs(x - pl) <= w:
-            v = hl - a * (x - pl) ** 2
-        elif abs(x - pr) <= w:
-            v = hr - a * (x - pr) ** 2
-        elif pl < x < pr:
-            v = 0.3 * min(hl, hr)
-        elif x < pl:
-            v = max(0.0, hl - a * w * w - 0.01 * (pl - w - x))
-        else:
-            v = max(0.0, hr - a * w * w - 0.01 * (x - pr - w))
-        f[i] = v
-    return f
 
 
 def gauss(n, c, h, w):
