@@ -1549,6 +1549,15 @@ static void print_results(const an_opts_t *o, pt_t *pts, int np,
 	       "dip %.2g%s), lines over %g <= t <= %g\n",
 	       o->peaks.smooth, o->peaks.rel_height, o->peaks.min_dip,
 	       o->peaks.refine ? ", parabolic vertex" : "", o->t0, o->t1);
+	/* --- the tracker (post/track.h) --- */
+	if (o->no_track)
+		printf("  (--no-track: every row read on its own)\n");
+	else
+		printf("  followed in time: prominence >= %g x local noise, gate "
+		       "%g + %g |dt| bonds\n",
+		       o->track.prominence, o->track.gate_bonds,
+		       o->track.gate_speed);
+	/* --- */
 	printf("%5s %-12s %8s %8s %5s %5s %6s %17s %17s  %s\n", "id", "state",
 	       "delta_l", "delta_r", "chi", "rows", "found", "v'_R +- sd",
 	       "v'_L +- sd", "message");
