@@ -40,13 +40,56 @@ static int check_opts(const track_opts_t *o, int nb, int n0, char *err)
 	return 0;
 }
 
-/* vertex offset of the parabola through (-1, a), (0, b), (1, c), b the
- * maximum, in [-1/2, 1/2] (the refinement of fit_peaks) */
-static double vertex(double a, double b, double c)
+/* Position of the maximum at i of s[nb] (bond n0 + i): the vertex of the
+ * least-squares parabola through s over the maximum's top -- the run of
+ * bonds around i with s >= s[i] - thr, and at least i - 1 .. i + 1 --
+ * clamped to the top +- 1/2.  With a top of three bonds this is the
+ * vertex through the maximum and its neighbours (fit_peaks' refinement,
+ * exact for a parabolic cap); a wider top (a plateau whose ripples are
+ * below the threshold) is one maximum at the vertex of its overall dome,
+ * which moves smoothly while the ripples trade places.  A top without a
+ * downward curvature is located at its weighted centroid. */
+static double position(const double *s, int nb, int n0, int i, double thr)
 {
-	double den = a - 2 * b + c;
-	double d = den < 0 ? 0.5 * (a - c) / den : 0;
-	return d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d;
+	int a = i, b = i;
+	double base = s[i] - thr;
+	while (a > 0 && s[a - 1] >= base)
+		a--;
+	while (b < nb - 1 && s[b + 1] >= base)
+		b++;
+	if (a == i && i > 0)
+		a = i - 1;
+	if (b == i && i < nb - 1)
+		b = i + 1;
+	if (b - a < 2)
+		return n0 + i; /* at an end of the profile */
+	/* normal equations of y = c0 + c1 x + c2 x^2, x = j - i */
+	double S[5] = {0}, T[3] = {0}, wsum = 0, nsum = 0;
+	for (int j = a; j <= b; j++) {
+		double x = j - i, xk = 1;
+		for (int k = 0; k < 5; k++, xk *= x) {
+			S[k] += xk;
+			if (k < 3)
+				T[k] += xk * s[j];
+		}
+		wsum += fmax(s[j] - base, 0);
+		nsum += fmax(s[j] - base, 0) * (n0 + j);
+	}
+	/* Cramer's rule on [S0 S1 S2; S1 S2 S3; S2 S3 S4] c = T */
+	double D = S[0] * (S[2] * S[4] - S[3] * S[3]) -
+		   S[1] * (S[1] * S[4] - S[3] * S[2]) +
+		   S[2] * (S[1] * S[3] - S[2] * S[2]);
+	double D1 = S[0] * (T[1] * S[4] - S[3] * T[2]) -
+		    T[0] * (S[1] * S[4] - S[3] * S[2]) +
+		    S[2] * (S[1] * T[2] - T[1] * S[2]);
+	double D2 = S[0] * (S[2] * T[2] - T[1] * S[3]) -
+		    S[1] * (S[1] * T[2] - T[1] * S[2]) +
+		    T[0] * (S[1] * S[3] - S[2] * S[2]);
+	if (!(D != 0) || !(D2 / D < 0))
+		return wsum > 0 ? nsum / wsum : n0 + i;
+	double x = -0.5 * (D1 / D) / (D2 / D);
+	double lo = a - i - 0.5, hi = b - i + 0.5;
+	return n0 + i + (x < lo ? lo : x > hi ? hi : x);
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -97,6 +140,7 @@ static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
 		double rgt = i < nb - 1 ? s[i + 1] : -INFINITY;
 		if (!(s[i] > lft && s[i] >= rgt && s[i] >= p->rel_height * M))
 			continue;
+		double thr = 0; /* the prominence a maximum needs */
 		if (o->prominence > 0) {
 			int a = i - o->noise_half < 0 ? 0 : i - o->noise_half;
 			int b = i + o->noise_half >= nb ? nb - 1
@@ -106,13 +150,14 @@ static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
 			qsort(w, (size_t)m, sizeof *w, cmp_dbl);
 			double med = m % 2 ? w[m / 2]
 					   : 0.5 * (w[m / 2 - 1] + w[m / 2]);
-			if (prominence(s, nb, i) < o->prominence * 1.4826 * med)
+			thr = o->prominence * 1.4826 * med;
+			if (prominence(s, nb, i) < thr)
 				continue;
 		}
 		idx[n] = i;
 		pos[n] = n0 + i;
-		if (p->refine && i > 0 && i < nb - 1)
-			pos[n] += vertex(s[i - 1], s[i], s[i + 1]);
+		if (p->refine)
+			pos[n] = position(s, nb, n0, i, thr);
 		n++;
 	}
 	return n;

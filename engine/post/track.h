@@ -16,7 +16,10 @@
  *      profile f that the smoothing s removes (its lattice-scale content).
  *      With the defaults (3-bond smoothing, prominence 3) ripples of period
  *      up to ~6 bonds are not maxima; longer ones are, and step 2 keeps the
- *      track off them;
+ *      track off them.  Position: the vertex of the least-squares parabola
+ *      through the maximum's top (the bonds around it within the
+ *      threshold, at least three), so that a plateau whose ripples trade
+ *      places is one maximum at the vertex of its overall dome;
  *   2. linking: once a pair is found, the next row's maximum on each side
  *      is the candidate nearest to the prediction n_prev + v (t - t_prev)
  *      (v from the last two tracked rows, 0 after one) within the gate

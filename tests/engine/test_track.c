@@ -10,7 +10,14 @@
  *   4. a maximum that vanishes ends the track: the row is read afresh and
  *      the restart counted; a row with one maximum gives 0, 0;
  *   5. errors: NaN in a written row, a profile without the junction, bad
- *      options; unwritten rows (NaN time) are skipped. */
+ *      options; unwritten rows (NaN time) are skipped;
+ *   6. real data (tests/engine/data/psi1_pi3_L120_chi64_je.txt: the |Psi1>
+ *      junction at gamma = pi/3, L = 120, chi_max 64, t = 28 .. 40): the
+ *      left maximum is a flat plateau whose ripples trade places; fit_peaks
+ *      jumps back by more than 2 bonds between two rows of the window
+ *      30:40, the tracker's n'_L moves back by less than 0.75 bonds from
+ *      row to row and its line has a standard deviation less than half of
+ *      fit_peaks'. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,8 +213,90 @@ static void test_lost(void)
 	      "bad options: %s", err);
 }
 
-int main(void)
+enum { RL = 120, RNB = RL - 1, RMAX = 64 };
+
+/* the rows of the real-data file; returns their number (0: unreadable) */
+static int read_real(const char *dir, double *t, double *je)
 {
+	char path[4096], line[8192];
+	int n = 0;
+	snprintf(path, sizeof path, "%s/engine/data/psi1_pi3_L120_chi64_je.txt",
+		 dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (n < RMAX && fgets(line, sizeof line, f)) {
+		if (line[0] == '#')
+			continue;
+		char *p = line, *e;
+		t[n] = strtod(p, &e);
+		int i = 0;
+		for (p = e; i < RNB; i++, p = e) {
+			je[(size_t)n * RNB + i] = strtod(p, &e);
+			if (e == p)
+				break;
+		}
+		if (i != RNB) {
+			fclose(f);
+			return 0;
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void test_real(const char *dir)
+{
+	static double je[RMAX * RNB];
+	double t[RMAX], tw[RMAX], yl[RMAX], ys[RMAX];
+	track_row_t r[RMAX];
+	int n = read_real(dir, t, je), m = 0, res;
+	CHECK(n == 25, "25 rows of real data (%d)", n);
+	if (n != 25)
+		return;
+	CHECK(!track_profiles(je, n, RNB, -RL / 2 + 1, t, NULL, r, &res, err),
+	      "%s", err);
+	double hop = -INFINITY, back = -INFINITY;
+	for (int k = 0; k < n; k++) {
+		fit_peaks_t p;
+		CHECK(!fit_peaks(je + (size_t)k * RNB, RNB, -RL / 2 + 1, NULL, &p,
+				 err),
+		      "%s", err);
+		if (t[k] < 30 - 1e-9)
+			continue;
+		CHECK(r[k].found == 1 && p.found == 1, "t = %g: a pair", t[k]);
+		tw[m] = t[k];
+		yl[m] = r[k].n_left;
+		ys[m] = p.n_left;
+		if (m) {
+			hop = fmax(hop, ys[m] - ys[m - 1]);
+			back = fmax(back, yl[m] - yl[m - 1]);
+		}
+		m++;
+	}
+	CHECK(m == 21, "21 rows in 30:40 (%d)", m);
+	CHECK(hop > 2, "fit_peaks jumps back by %g bonds", hop);
+	CHECK(back < 0.75, "the track moves back by at most %g bonds", back);
+	fit_line_t ft, fs;
+	CHECK(!fit_line(tw, yl, NULL, m, &ft, err) &&
+		      !fit_line(tw, ys, NULL, m, &fs, err),
+	      "%s", err);
+	CHECK(ft.slope_sd < 0.5 * fs.slope_sd,
+	      "sd(v'_L): track %g, row by row %g", ft.slope_sd, fs.slope_sd);
+	CHECK(ft.slope < -0.4 && ft.slope > -0.8, "v'_L = %g", ft.slope);
+	printf("real data, window 30:40: v'_L = %.4f +- %.4f tracked, "
+	       "%.4f +- %.4f row by row\n",
+	       ft.slope, ft.slope_sd, fs.slope, fs.slope_sd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_track TESTS_DIR\n");
+		return 2;
+	}
+	test_real(argv[1]);
 	test_clean();
 	test_ripple();
 	test_prominence();
