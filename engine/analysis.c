@@ -218,6 +218,58 @@ static int parse_double(const char *s, double *v)
 	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
+/* --- the options of the tracker and of the velocities' convergence in
+ * chi_max: 0 not one of them, 1 a flag, 2 an option and its value (v),
+ * -1 an error (err) --- */
+static int post_option(const char *s, const char *v, an_opts_t *o, char *err)
+{
+	int val = !strcmp(s, "--prominence") || !strcmp(s, "--gate") ||
+		  !strcmp(s, "--v-tol") || !strcmp(s, "--v-nsigma");
+	if (val && !v)
+		return an_err(err, "%s needs a value", s);
+	if (!strcmp(s, "--prominence")) {
+		if (parse_double(v, &o->track.prominence) ||
+		    o->track.prominence < 0)
+			return an_err(err,
+				      "--prominence needs a number >= 0, not "
+				      "'%s'",
+				      v);
+	} else if (!strcmp(s, "--gate")) {
+		char buf[128], *c;
+		snprintf(buf, sizeof buf, "%s", v);
+		c = strchr(buf, ':');
+		if (c)
+			*c = 0;
+		if (!c || parse_double(buf, &o->track.gate_bonds) ||
+		    parse_double(c + 1, &o->track.gate_speed) ||
+		    o->track.gate_bonds < 0 || o->track.gate_speed < 0)
+			return an_err(err,
+				      "--gate takes BONDS:SPEED, both >= 0, "
+				      "not '%s'",
+				      v);
+	} else if (!strcmp(s, "--v-tol")) {
+		if (parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
+			return an_err(err,
+				      "--v-tol needs a number >= 0, not '%s'",
+				      v);
+	} else if (!strcmp(s, "--v-nsigma")) {
+		if (parse_double(v, &o->chi.nsigma) || !(o->chi.nsigma >= 0))
+			return an_err(err,
+				      "--v-nsigma needs a number >= 0, not '%s'",
+				      v);
+	} else if (!strcmp(s, "--no-track")) {
+		o->no_track = 1;
+	} else if (!strcmp(s, "--verdict-left")) {
+		o->chi.left = 1;
+	} else if (!strcmp(s, "--use-largest-chi")) {
+		o->chi.use_largest = 1;
+	} else {
+		return 0;
+	}
+	return val ? 2 : 1;
+}
+/* --- */
+
 static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 {
 	memset(o, 0, sizeof *o);
@@ -230,6 +282,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double x;
+		int po;
 #define NEED                                                             \
 	do {                                                             \
 		if (!v)                                                  \
@@ -297,50 +350,11 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--tol needs a number > 0, not "
 					      "'%s'",
 					      v);
-		/* --- tracker and chi convergence --- */
-		} else if (!strcmp(s, "--prominence")) {
-			NEED;
-			if (parse_double(v, &o->track.prominence) ||
-			    o->track.prominence < 0)
-				return an_err(err,
-					      "--prominence needs a number >= "
-					      "0, not '%s'",
-					      v);
-		} else if (!strcmp(s, "--gate")) {
-			NEED;
-			char buf[128], *c;
-			snprintf(buf, sizeof buf, "%s", v);
-			c = strchr(buf, ':');
-			if (c)
-				*c = 0;
-			if (!c || parse_double(buf, &o->track.gate_bonds) ||
-			    parse_double(c + 1, &o->track.gate_speed) ||
-			    o->track.gate_bonds < 0 || o->track.gate_speed < 0)
-				return an_err(err,
-					      "--gate takes BONDS:SPEED, both "
-					      ">= 0, not '%s'",
-					      v);
-		} else if (!strcmp(s, "--no-track")) {
-			o->no_track = 1;
-		} else if (!strcmp(s, "--v-tol")) {
-			NEED;
-			if (parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
-				return an_err(err,
-					      "--v-tol needs a number >= 0, not "
-					      "'%s'",
-					      v);
-		} else if (!strcmp(s, "--v-nsigma")) {
-			NEED;
-			if (parse_double(v, &o->chi.nsigma) ||
-			    !(o->chi.nsigma >= 0))
-				return an_err(err,
-					      "--v-nsigma needs a number >= 0, "
-					      "not '%s'",
-					      v);
-		} else if (!strcmp(s, "--verdict-left")) {
-			o->chi.left = 1;
-		} else if (!strcmp(s, "--use-largest-chi")) {
-			o->chi.use_largest = 1;
+		/* --- tracker and chi convergence (post_option) --- */
+		} else if ((po = post_option(s, v, o, err)) != 0) {
+			if (po < 0)
+				return -1;
+			i += po > 1;
 		/* --- */
 		} else if (!strcmp(s, "--thermal") ||
 			   !strcmp(s, "--thermal-spec") || !strcmp(s, "-t") ||
@@ -598,6 +612,29 @@ static const char *state_str(int s)
 					     : "?";
 }
 
+/* --- the tracker's rows of a point (post/track.h) into *tr; NULL with
+ * --no-track (fit_peaks reads every row on its own).  1: the rows cannot be
+ * tracked (the reason in q->lc.message), -1: out of memory (err) --- */
+static int track_rows(const double *je, pt_t *q, const an_opts_t *o,
+		      track_row_t **tr, int *restarts, char *err)
+{
+	char ferr[EU_ERRLEN];
+	int L = q->p->L;
+	*tr = NULL;
+	if (o->no_track)
+		return 0;
+	*tr = malloc((size_t)q->n * sizeof **tr);
+	if (!*tr)
+		return an_err(err, "out of memory");
+	if (track_profiles(je, q->n, L - 1, -L / 2 + 1, q->time, &o->track, *tr,
+			   restarts, ferr)) {
+		msg(q->lc.message, AN_MSGLEN, "%s", ferr);
+		return 1;
+	}
+	return 0;
+}
+/* --- */
+
 /* Maxima at every written row, then the lines over the window. */
 static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 {
@@ -647,21 +684,12 @@ static int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		an_err(err, "out of memory");
 		goto out;
 	}
-	/* --- the maxima followed in time (post/track.h); --no-track
-	 * reads every row on its own with fit_peaks --- */
+	/* --- the maxima followed in time (post/track.h) --- */
 	int restarts = 0;
-	if (!o->no_track) {
-		tr = malloc((size_t)q->n * sizeof *tr);
-		if (!tr) {
-			an_err(err, "out of memory");
-			goto out;
-		}
-		if (track_profiles(je, q->n, nb, -L / 2 + 1, q->time, &o->track,
-				   tr, &restarts, ferr)) {
-			msg(r->message, AN_MSGLEN, "%s", ferr);
-			rc = 0;
-			goto out;
-		}
+	e = track_rows(je, q, o, &tr, &restarts, err);
+	if (e) {
+		rc = e > 0 ? 0 : -1; /* > 0: the reason is in the message */
+		goto out;
 	}
 	/* --- */
 	for (int k = 0; k < q->n; k++) {

@@ -101,7 +101,7 @@ static void judge(const chiconv_point_t *pts, chiconv_ladder_t *l,
 	}
 	if (l->nrungs < 2) {
 		l->verdict = CHICONV_ONE_RUNG;
-		cat(l->reason, "one chi_max (%d): convergence not checked",
+		cat(l->reason, "convergence not checked (chi_max %d only)",
 		    l->chi_max);
 		return;
 	}
