@@ -56,6 +56,19 @@ static void usage(FILE *f)
 		"parabolic vertex)\n"
 		"      --tol X          convergence tolerance, absolute "
 		"(default 1e-3)\n"
+		"      --prominence K   maxima need a prominence of K x the "
+		"profile's local noise (3)\n"
+		"      --gate B:S       a tracked maximum moves at most B + S "
+		"|dt| bonds per row (2:2)\n"
+		"      --no-track       read every row on its own (no tracking, "
+		"no prominence)\n"
+		"      --v-tol X        v' converged in chi_max if it moves by "
+		"<= X (0.05) ...\n"
+		"      --v-nsigma K     ... and by <= K combined sds (1) between "
+		"the two largest\n"
+		"      --verdict-left   the verdict needs v'_L converged too\n"
+		"      --use-largest-chi  A, B from every largest chi_max, "
+		"converged or not\n"
 		"  -n, --no-write       print only; open the archive "
 		"read-only\n"
 		"  -f, --force          even if points are marked running\n"
@@ -82,6 +95,57 @@ static int parse_double(const char *s, double *v)
 	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
 }
 
+/* The options of the tracker and of the velocities' convergence in
+ * chi_max (track.h, chiconv.h): 0 not one of them, 1 a flag, 2 an option
+ * and its value (v), -1 an error (err). */
+static int post_option(const char *s, const char *v, an_opts_t *o, char *err)
+{
+	int val = !strcmp(s, "--prominence") || !strcmp(s, "--gate") ||
+		  !strcmp(s, "--v-tol") || !strcmp(s, "--v-nsigma");
+	if (val && !v)
+		return eu_err(err, "%s needs a value", s);
+	if (!strcmp(s, "--prominence")) {
+		if (parse_double(v, &o->track.prominence) ||
+		    o->track.prominence < 0)
+			return eu_err(err,
+				      "--prominence needs a number >= 0, not "
+				      "'%s'",
+				      v);
+	} else if (!strcmp(s, "--gate")) {
+		char buf[128], *c;
+		snprintf(buf, sizeof buf, "%s", v);
+		c = strchr(buf, ':');
+		if (c)
+			*c = 0;
+		if (!c || parse_double(buf, &o->track.gate_bonds) ||
+		    parse_double(c + 1, &o->track.gate_speed) ||
+		    o->track.gate_bonds < 0 || o->track.gate_speed < 0)
+			return eu_err(err,
+				      "--gate takes BONDS:SPEED, both >= 0, "
+				      "not '%s'",
+				      v);
+	} else if (!strcmp(s, "--v-tol")) {
+		if (parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
+			return eu_err(err,
+				      "--v-tol needs a number >= 0, not '%s'",
+				      v);
+	} else if (!strcmp(s, "--v-nsigma")) {
+		if (parse_double(v, &o->chi.nsigma) || !(o->chi.nsigma >= 0))
+			return eu_err(err,
+				      "--v-nsigma needs a number >= 0, not '%s'",
+				      v);
+	} else if (!strcmp(s, "--no-track")) {
+		o->no_track = 1;
+	} else if (!strcmp(s, "--verdict-left")) {
+		o->chi.left = 1;
+	} else if (!strcmp(s, "--use-largest-chi")) {
+		o->chi.use_largest = 1;
+	} else {
+		return 0;
+	}
+	return val ? 2 : 1;
+}
+
 static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 {
 	memset(o, 0, sizeof *o);
@@ -89,9 +153,12 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	o->t1 = 40;
 	o->tol = 1e-3;
 	fit_peak_opts_default(&o->peaks);
+	track_opts_default(&o->track);
+	chiconv_opts_default(&o->chi);
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		double x;
+		int po;
 #define NEED                                                             \
 	do {                                                             \
 		if (!v)                                                  \
@@ -159,6 +226,10 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--tol needs a number > 0, not "
 					      "'%s'",
 					      v);
+		} else if ((po = post_option(s, v, o, err)) != 0) {
+			if (po < 0)
+				return -1;
+			i += po > 1;
 		} else if (!strcmp(s, "--thermal") ||
 			   !strcmp(s, "--thermal-spec") || !strcmp(s, "-t") ||
 			   !strcmp(s, "--threads")) {
@@ -192,6 +263,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	}
 	if (!o->help && !o->path)
 		return eu_err(err, "no archive given");
+	o->track.peaks = o->peaks;
 	return 0;
 }
 
@@ -208,6 +280,7 @@ typedef struct {
 	cv_row_t *cv;
 	tab_t *tabs;
 	int nvf, ncv, ntab;
+	chi_t chi;             /* the velocities' verdicts in chi_max */
 	ckpt_lock_t *lock;     /* the archive lock, while /analysis is written */
 } fit_run_t;
 
@@ -341,6 +414,7 @@ static int fit_close(fit_run_t *r, int status)
 	free(r->pts);
 	free(r->vf);
 	free(r->cv);
+	chi_free(&r->chi);
 	tabs_free(r->tabs, r->ntab);
 	archive_summary_destroy(&r->sum);
 	ckpt_lock_destroy(&r->lock);
@@ -369,19 +443,27 @@ int cmd_fit(int argc, char **argv)
 		goto out;
 	if ((status = fit_lightcones(&r, err)) == 2)
 		goto out;
+	if (chi_verdicts(r.pts, r.np, &r.o, &r.chi, err)) {
+		status = 2;
+		goto out;
+	}
 	if ((st = fit_thermal(&r, err)) == 2) {
 		status = 2;
 		goto out;
 	}
 	status = status ? status : st;
-	if (!r.o.no_write && an_write(r.f, &r.o, argc, argv, r.pts, r.np, r.vf,
-				      r.nvf, r.cv, r.ncv, err)) {
+	if (!r.o.no_write &&
+	    (an_write(r.f, &r.o, argc, argv, r.pts, r.np, r.vf, r.nvf, r.cv,
+		      r.ncv, err) ||
+	     chi_write(r.f, &r.o, &r.chi, err))) {
 		status = 2;
 		goto out;
 	}
 	if (!r.o.quiet) {
 		an_print(&r.o, r.pts, r.np, r.vf, r.nvf, r.cv, r.ncv, r.tabs,
 			 r.ntab);
+		chiconv_print(stdout, r.chi.in, &r.o.chi, r.chi.lad,
+			      r.chi.nlad, r.chi.fit, r.chi.nfit);
 		if (!r.o.no_write)
 			printf("\nwritten: %s:/" SCHEMA_ANALYSIS "\n", r.o.path);
 	}

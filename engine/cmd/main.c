@@ -18,6 +18,7 @@ static const struct {
 	{"resubmit", cmd_resubmit, "resubmit ARCHIVE.h5 [...]     run what is not done, from checkpoints"},
 	{"merge", cmd_merge, "merge SHARD.h5... -o A.h5     gather job-array shards"},
 	{"fit", cmd_fit, "fit ARCHIVE.h5 [...]          light cones, v'_R(Delta), beta_eff"},
+	{"refine", cmd_refine, "refine ARCHIVE.h5 [...]       add chi_max rungs where v'_R is not converged"},
 	{"plot", cmd_plot, "plot ARCHIVE.h5 -o DIR        the paper's figures as PNG"},
 	{"ghd", cmd_ghd, "ghd ARCHIVE.h5 [...]          GHD junction model (Fig. 6), light cones"},
 	{"bench", cmd_bench, "bench [...]                   kernel benchmark"},

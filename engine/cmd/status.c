@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "chiconv.h"
 #include "cmd.h"
 #include "spec.h"
 
@@ -302,6 +303,11 @@ int cmd_status(int argc, char **argv)
 			goto out;
 		}
 		print_convergence(s[0]);
+		/* the velocities' verdicts in chi_max (post/chiconv.h) */
+		if (chiconv_status(stdout, paths[0], err)) {
+			fprintf(stderr, "kapitza status: %s\n", err);
+			goto out;
+		}
 	}
 	if (history)
 		print_history(s, n, src, s[0]->npoints);

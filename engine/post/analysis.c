@@ -151,8 +151,9 @@ static hid_t an_group(hid_t f, const an_opts_t *o, int argc, char **argv)
 					i ? " " : "kapitza ", argv[i]);
 	if (H5Lexists(f, SCHEMA_ANALYSIS, H5P_DEFAULT) > 0) {
 		an = H5Gopen2(f, SCHEMA_ANALYSIS, H5P_DEFAULT);
-		for (int k = 0; an >= 0 && k <= 4; k++) {
-			const char *name = k < 4 ? schema_analysis_tables[k]->name
+		for (int k = 0; an >= 0 && k <= SCHEMA_AN_NTABLES; k++) {
+			const char *name = k < SCHEMA_AN_NTABLES
+						   ? schema_analysis_tables[k]->name
 						 : SCHEMA_AN_POINTS;
 			if (H5Lexists(an, name, H5P_DEFAULT) > 0 &&
 			    H5Ldelete(an, name, H5P_DEFAULT) < 0) {
@@ -280,6 +281,13 @@ void an_print(const an_opts_t *o, pt_t *pts, int np, const vf_row_t *vf,
 	       "dip %.2g%s), lines over %g <= t <= %g\n",
 	       o->peaks.smooth, o->peaks.rel_height, o->peaks.min_dip,
 	       o->peaks.refine ? ", parabolic vertex" : "", o->t0, o->t1);
+	if (o->no_track) /* the tracker (track.h) */
+		printf("  (--no-track: every row read on its own)\n");
+	else
+		printf("  followed in time: prominence >= %g x local noise, gate "
+		       "%g + %g |dt| bonds\n",
+		       o->track.prominence, o->track.gate_bonds,
+		       o->track.gate_speed);
 	printf("%5s %-12s %8s %8s %5s %5s %6s %17s %17s  %s\n", "id", "state",
 	       "delta_l", "delta_r", "chi", "rows", "found", "v'_R +- sd",
 	       "v'_L +- sd", "message");

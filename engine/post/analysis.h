@@ -1,9 +1,11 @@
 /* analysis: what the parts of `kapitza fit` share (engine/POSTSTAGE.md):
  * the options, the per-point state, the thermal tables read back, and the
  * algorithms, one file each --
- *   lightcone.c    maxima of the energy-current profile, v'_R, v'_L and
+ *   lightcone.c    maxima of the energy-current profile (followed in time
+ *                  by track.h), v'_R, v'_L and
  *                  the fit v'_R = A Delta + B (paper Fig. 3c,d);
- *   convergence.c  agreement time with the next larger chi_max;
+ *   convergence.c  agreement time with the next larger chi_max, and the
+ *                  velocities' verdicts in chi_max (chiconv.h);
  *   thermal_eff.c  beta_eff, mu_eff and the trace distance d_n from the
  *                  archive's thermal tables (Fig. 4, Fig. 7, Methods);
  *   analysis.c     reading /points, writing /analysis, printing;
@@ -15,9 +17,11 @@
 #include <stdint.h>
 
 #include "archive.h"
+#include "chiconv.h"
 #include "fit.h"
 #include "schema.h"
 #include "thermal.h"
+#include "track.h"
 
 #define TIME_EPS 1e-9
 
@@ -28,6 +32,11 @@ typedef struct {
 	fit_peak_opts_t peaks;
 	double tol;              /* convergence tolerance (absolute) */
 	int force, no_write, quiet, help;
+	/* the tracker of the maxima and the velocities' convergence in
+	 * chi_max (track.h, chiconv.h) */
+	track_opts_t track;      /* .peaks is copied from `peaks` */
+	int no_track;            /* --no-track: fit_peaks row by row */
+	chiconv_opts_t chi;
 } an_opts_t;
 
 /* One point's state through the analysis. */
@@ -94,6 +103,21 @@ int velocity_groups(pt_t *pts, int np, vf_row_t **out, int *nout, char *err);
 
 int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
 		int *nout, char *err);
+
+/* The velocities' convergence in chi_max (chiconv.h): the points with an
+ * energy current, their ladders, verdicts and fits. */
+typedef struct {
+	chiconv_point_t *in;
+	chiconv_ladder_t *lad;
+	chiconv_fit_t *fit;
+	int nin, nlad, nfit;
+} chi_t;
+
+int chi_verdicts(const pt_t *pts, int np, const an_opts_t *o, chi_t *c,
+		 char *err);
+void chi_free(chi_t *c);
+/* The verdict tables and the tracker's options under /analysis. */
+int chi_write(hid_t f, const an_opts_t *o, const chi_t *c, char *err);
 
 /* ---- thermal_eff.c ---- */
 

@@ -1,6 +1,7 @@
 /* convergence: for every point with a partner that differs only in a
  * larger chi_max (the next larger one), the time up to which each
- * observable of schema_conv_ds agrees within a tolerance. */
+ * observable of schema_conv_ds agrees within a tolerance; and the
+ * velocities' verdicts in chi_max (chiconv.h) over the chi_max ladders. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "analysis.h"
 #include "eu.h"
+#include "h5x.h"
 
 /* Same but chi_max (convergence pairs). */
 static int same_but_chi(const archive_point_row_t *a,
@@ -101,5 +103,64 @@ int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
 	rc = 0;
 out:
 	free(rows);
+	return rc;
+}
+
+/* ---- the velocities' convergence in chi_max (chiconv.h) ---- */
+
+int chi_verdicts(const pt_t *pts, int np, const an_opts_t *o, chi_t *c,
+		 char *err)
+{
+	int nfail = 0;
+	memset(c, 0, sizeof *c);
+	c->in = calloc(np ? (size_t)np : 1, sizeof *c->in);
+	if (!c->in)
+		return eu_err(err, "out of memory");
+	for (int i = 0; i < np; i++) {
+		const pt_t *q = &pts[i];
+		if (!q->has_je)
+			continue;
+		chiconv_point_t *x = &c->in[c->nin++];
+		x->p = q->p;
+		x->has_v = q->lc.ok;
+		x->v_right = q->lc.v_right;
+		x->v_right_sd = q->lc.v_right_sd;
+		x->v_left = q->lc.v_left;
+		x->v_left_sd = q->lc.v_left_sd;
+		x->why = q->lc.message;
+	}
+	if (chiconv_ladders(c->in, c->nin, &o->chi, &c->lad, &c->nlad, err) ||
+	    chiconv_fits(c->in, c->lad, c->nlad, &o->chi, &c->fit, &c->nfit,
+			 &nfail, err))
+		return -1;
+	return 0;
+}
+
+void chi_free(chi_t *c)
+{
+	free(c->in);
+	free(c->lad);
+	free(c->fit);
+}
+
+int chi_write(hid_t f, const an_opts_t *o, const chi_t *c, char *err)
+{
+	hid_t an = H5Gopen2(f, "/" SCHEMA_ANALYSIS, H5P_DEFAULT);
+	int rc = an < 0 ? eu_err(err, "cannot open /" SCHEMA_ANALYSIS) : 0;
+	static const char *const attrs[] = {"track", "prominence",
+					    "gate_bonds", "gate_speed"};
+	for (size_t k = 0; !rc && k < sizeof attrs / sizeof *attrs; k++)
+		if (H5Aexists(an, attrs[k]) > 0)
+			H5Adelete(an, attrs[k]);
+	if (!rc && (h5x_attr_int(an, "track", !o->no_track) ||
+		    h5x_attr_dbl(an, "prominence", o->track.prominence) ||
+		    h5x_attr_dbl(an, "gate_bonds", o->track.gate_bonds) ||
+		    h5x_attr_dbl(an, "gate_speed", o->track.gate_speed)))
+		rc = eu_err(err, "cannot write the tracker's attributes");
+	if (!rc)
+		rc = chiconv_write(an, &o->chi, c->lad, c->nlad, c->fit,
+				   c->nfit, err);
+	if (an >= 0)
+		H5Gclose(an);
 	return rc;
 }

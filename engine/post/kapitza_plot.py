@@ -482,6 +482,40 @@ def current_panel(a, sc, st, ds, ylabel, what):
     return need_focal(a, st, [ds], ds), draw
 
 
+def chi_verdicts(a, sc):
+    """{point id: converged} for the top rungs of the chi_verdict table,
+    or None when no point has two chi_max (convergence not checked)."""
+    path = N["paths"]["chi_verdict"]
+    if path not in a.f:
+        return None
+    cv = a.f[path][()]
+    if not len(cv) or not (cv["nrungs"] >= 2).any():
+        return None
+    rows = list(range(len(cv)))
+    top = sc.take_field("/" + path, "point_id", rows)
+    verdict = sc.take_field("/" + path, "verdict", rows)
+    return {int(p): int(x) == 1 for p, x in zip(top, verdict)}
+
+
+def chi_fit_line(a, sc, ax, state):
+    """A Delta + B over the velocities converged in chi_max, dashed."""
+    path = N["paths"]["velocity_fit_chi"]
+    if path not in a.f:
+        return
+    vc = a.f[path][()]
+    good = [k for k in range(len(vc)) if vc["ok"][k] and
+            vc["state"][k] == state]
+    if not good:
+        return
+    k = max(good, key=lambda j: vc["nused"][j])
+    A, B, sA, sB = (sc.take_field("/" + path, f, [k])[0]
+                    for f in ("A", "B", "A_sd", "B_sd"))
+    xx = np.linspace(0, 1, 50)
+    ax.plot(xx, A * xx + B, "b--",
+            label=r"converged only: A = %.3f $\pm$ %.3f, B = %.3f $\pm$ "
+                  r"%.3f" % (A, sA, B, sB))
+
+
 def fig3(a, sc, dpi):
     def check_c():
         return None if a.usable(GROUND, ["n_left", "n_right"]) else \
@@ -534,9 +568,25 @@ def fig3(a, sc, dpi):
         e = sc.take_field("/" + N["paths"]["lightcone"], "v_right_sd", rows)
         A, B, sA, sB = (sc.take_field("/" + N["paths"]["velocity_fit"], k, [g])[0]
                         for k in ("A", "B", "A_sd", "B_sd"))
-        ax.errorbar(d, v, yerr=e, fmt="o", color="k", capsize=3,
-                    label="$v'_R$ (%s, $\\chi_{max}$ = %d)" %
-                    (state_name(vf["state"][g]), vf["chi_max"][g]))
+        label = "$v'_R$ (%s, $\\chi_{max}$ = %d)" % (
+            state_name(vf["state"][g]), vf["chi_max"][g])
+        conv = chi_verdicts(a, sc)
+        if conv is None:
+            ax.errorbar(d, v, yerr=e, fmt="o", color="k", capsize=3,
+                        label=label)
+        else:
+            # open markers: not converged in chi_max (or not checked)
+            ok = np.array([conv.get(int(lc["point_id"][i]), False)
+                           for i in rows], dtype=bool)
+            if ok.any():
+                ax.errorbar(d[ok], v[ok], yerr=e[ok], fmt="o", color="k",
+                            capsize=3, label=label + ", converged in "
+                            "$\\chi_{max}$")
+            if (~ok).any():
+                ax.errorbar(d[~ok], v[~ok], yerr=e[~ok], fmt="o", color="k",
+                            mfc="white", capsize=3,
+                            label=label + ", not converged")
+            chi_fit_line(a, sc, ax, vf["state"][g])
         xx = np.linspace(0, max(1.0, float(np.max(d))), 50)
         ax.plot(xx, A * xx + B, "r-",
                 label=r"$A\Delta+B$: A = %.3f $\pm$ %.3f, B = %.3f $\pm$ "

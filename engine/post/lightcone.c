@@ -11,6 +11,37 @@
 #include "analysis.h"
 #include "eu.h"
 
+/* The tracker's rows of a point (track.h) into *tr; NULL with --no-track
+ * (fit_peaks reads every row on its own).  1: the rows cannot be tracked
+ * (the reason in q->lc.message), -1: out of memory (err). */
+static int track_rows(const double *je, pt_t *q, const an_opts_t *o,
+		      track_row_t **tr, int *restarts, char *err)
+{
+	char ferr[EU_ERRLEN];
+	int L = q->p->L;
+	*tr = NULL;
+	if (o->no_track)
+		return 0;
+	*tr = malloc((size_t)q->n * sizeof **tr);
+	if (!*tr)
+		return eu_err(err, "out of memory");
+	if (track_profiles(je, q->n, L - 1, -L / 2 + 1, q->time, &o->track, *tr,
+			   restarts, ferr)) {
+		an_msg(q->lc.message, "%s", ferr);
+		return 1;
+	}
+	return 0;
+}
+
+/* Appends to a point's message how often the tracker restarted. */
+static void note_restarts(char *message, int restarts)
+{
+	size_t l = strlen(message);
+	if (restarts)
+		snprintf(message + l, SCHEMA_AN_MSGLEN - l,
+			 "%strack of the maxima restarted %d time%s",
+			 l ? "; " : "", restarts, restarts == 1 ? "" : "s");
+}
 
 /* Maxima at every written row, then the lines over the window. */
 int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
@@ -18,7 +49,8 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	const archive_point_row_t *p = q->p;
 	lc_row_t *r = &q->lc;
 	double *je = NULL, *tw = NULL, *yr = NULL, *yl = NULL;
-	int L = p->L, nb = L - 1, rc = -1, m = 0;
+	track_row_t *tr = NULL;
+	int L = p->L, nb = L - 1, rc = -1, m = 0, restarts = 0;
 	double tlast = -INFINITY;
 	fit_line_t fr, fl;
 	char ferr[EU_ERRLEN];
@@ -60,14 +92,24 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		eu_err(err, "out of memory");
 		goto out;
 	}
+	/* the maxima followed in time (track.h) */
+	e = track_rows(je, q, o, &tr, &restarts, err);
+	if (e) {
+		rc = e > 0 ? 0 : -1; /* > 0: the reason is in the message */
+		goto out;
+	}
 	for (int k = 0; k < q->n; k++) {
 		fit_peaks_t pk;
 		q->n_left[k] = q->n_right[k] = NAN;
 		q->found[k] = -1; /* unwritten row */
 		if (!isfinite(q->time[k]))
 			continue;
-		if (fit_peaks(je + (size_t)k * nb, nb, -L / 2 + 1, &o->peaks,
-			      &pk, ferr)) {
+		if (tr) {
+			pk.n_left = tr[k].n_left;
+			pk.n_right = tr[k].n_right;
+			pk.found = tr[k].found;
+		} else if (fit_peaks(je + (size_t)k * nb, nb, -L / 2 + 1,
+				     &o->peaks, &pk, ferr)) {
 			an_msg(r->message, "t = %g: %s", q->time[k],
 			    ferr);
 			rc = 0;
@@ -115,7 +157,9 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		    "one maximum in every row of the window: n' = 0 "
 		    "(no slow region around the junction before t = %g)",
 		    o->t1);
+	note_restarts(r->message, restarts);
 out:
+	free(tr);
 	free(je);
 	free(tw);
 	free(yr);

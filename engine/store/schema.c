@@ -184,12 +184,65 @@ static const schema_field_t th_f[] = {
 };
 TABLE(schema_thermal_profiles, SCHEMA_AN_THERMAL_PROFILES, th_row_t, th_f);
 
+/* the velocities' convergence in chi_max (chiconv.h); the ladder's
+ * rung[] and group are working fields, not stored */
+static const schema_field_t chi_f[] = {
+	F(chiconv_ladder_t, ladder, SF_INT),
+	F(chiconv_ladder_t, state, SF_INT),
+	F(chiconv_ladder_t, L, SF_INT),
+	F(chiconv_ladder_t, delta_left, SF_F64),
+	F(chiconv_ladder_t, delta_right, SF_F64),
+	F(chiconv_ladder_t, nrungs, SF_INT),
+	F(chiconv_ladder_t, chi_list, SF_STR),
+	F(chiconv_ladder_t, point_ids, SF_STR),
+	F(chiconv_ladder_t, point_id, SF_INT),
+	F(chiconv_ladder_t, chi_max, SF_INT),
+	F(chiconv_ladder_t, prev_point_id, SF_INT),
+	F(chiconv_ladder_t, prev_chi_max, SF_INT),
+	F(chiconv_ladder_t, v_right, SF_F64),
+	F(chiconv_ladder_t, v_right_sd, SF_F64),
+	F(chiconv_ladder_t, v_left, SF_F64),
+	F(chiconv_ladder_t, v_left_sd, SF_F64),
+	F(chiconv_ladder_t, dv_right, SF_F64),
+	F(chiconv_ladder_t, sd_right, SF_F64),
+	F(chiconv_ladder_t, dv_left, SF_F64),
+	F(chiconv_ladder_t, sd_left, SF_F64),
+	F(chiconv_ladder_t, tol, SF_F64),
+	F(chiconv_ladder_t, nsigma, SF_F64),
+	F(chiconv_ladder_t, verdict, SF_INT),
+	F(chiconv_ladder_t, used, SF_INT),
+	F(chiconv_ladder_t, reason, SF_STR),
+};
+TABLE(schema_chi_verdict, SCHEMA_AN_CHI_VERDICT, chiconv_ladder_t, chi_f);
+
+static const schema_field_t vfc_f[] = {
+	F(chiconv_fit_t, group, SF_INT),
+	F(chiconv_fit_t, state, SF_INT),
+	F(chiconv_fit_t, L, SF_INT),
+	F(chiconv_fit_t, delta_left, SF_F64),
+	F(chiconv_fit_t, nladders, SF_INT),
+	F(chiconv_fit_t, nused, SF_INT),
+	F(chiconv_fit_t, used_ids, SF_STR),
+	F(chiconv_fit_t, left_out, SF_STR),
+	F(chiconv_fit_t, forced, SF_INT),
+	F(chiconv_fit_t, A, SF_F64),
+	F(chiconv_fit_t, A_sd, SF_F64),
+	F(chiconv_fit_t, B, SF_F64),
+	F(chiconv_fit_t, B_sd, SF_F64),
+	F(chiconv_fit_t, cov, SF_F64),
+	F(chiconv_fit_t, ok, SF_INT),
+	F(chiconv_fit_t, message, SF_STR),
+};
+TABLE(schema_velocity_fit_chi, SCHEMA_AN_VELOCITY_FIT_CHI, chiconv_fit_t,
+      vfc_f);
+
 #undef F
 #undef TABLE
 
-const schema_table_t *const schema_analysis_tables[4] = {
-	&schema_lightcone, &schema_velocity_fit, &schema_convergence,
-	&schema_thermal_profiles};
+const schema_table_t *const schema_analysis_tables[SCHEMA_AN_NTABLES] = {
+	&schema_lightcone,        &schema_velocity_fit,
+	&schema_convergence,      &schema_thermal_profiles,
+	&schema_chi_verdict,      &schema_velocity_fit_chi};
 
 /* An int8 enum of names[0..n-1] = 0..n-1. */
 static hid_t enum_type(const char *(*name)(int), int n)
@@ -424,7 +477,7 @@ char *schema_json(void)
 		   "\"analysis_points\": \"%s/%s\"",
 		SCHEMA_POINTS_TABLE, SCHEMA_STATUS, SCHEMA_POINTS,
 		SCHEMA_ANALYSIS, SCHEMA_ANALYSIS, SCHEMA_AN_POINTS);
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < SCHEMA_AN_NTABLES; k++)
 		fprintf(f, ", \"%s\": \"%s/%s\"", schema_analysis_tables[k]->name,
 			SCHEMA_ANALYSIS, schema_analysis_tables[k]->name);
 	fprintf(f, "}");

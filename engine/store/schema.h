@@ -30,6 +30,8 @@
 #define SCHEMA_AN_VELOCITY_FIT "velocity_fit"
 #define SCHEMA_AN_CONVERGENCE "convergence"
 #define SCHEMA_AN_THERMAL_PROFILES "thermal_profiles"
+#define SCHEMA_AN_CHI_VERDICT "chi_verdict"          /* chiconv.h */
+#define SCHEMA_AN_VELOCITY_FIT_CHI "velocity_fit_chi"
 
 /* "points/<id>" (ds NULL) or "points/<id>/<ds>" into buf; -1 if too long. */
 int schema_point_path(char *buf, size_t n, int id, const char *ds);
@@ -60,12 +62,13 @@ typedef struct {
 	int nfields;
 } schema_table_t;
 
-/* The compound tables: four of the archive, four of /analysis (the
- * convergence table is written by kapitza fit and read by kapitza status
- * through the same declaration). */
+/* The compound tables: four of the archive, six of /analysis (the
+ * convergence and chi_verdict tables are written by kapitza fit and read by
+ * kapitza status through the same declaration). */
 extern const schema_table_t schema_status, schema_points_table,
 	schema_provenance, schema_history, schema_lightcone,
-	schema_velocity_fit, schema_convergence, schema_thermal_profiles;
+	schema_velocity_fit, schema_convergence, schema_thermal_profiles,
+	schema_chi_verdict, schema_velocity_fit_chi;
 
 /* The HDF5 compound of table t (caller closes); negative on failure. */
 hid_t schema_type(const schema_table_t *t);
@@ -188,6 +191,51 @@ typedef struct {
 	char message[SCHEMA_AN_MSGLEN];
 } th_row_t;
 
+/* /analysis/chi_verdict and /analysis/velocity_fit_chi: the light-cone
+ * velocities' convergence in chi_max (engine/post/chiconv.h). */
+#define CHICONV_MSGLEN 256
+#define CHICONV_MAXRUNG 32
+
+/* One ladder: a row of /analysis/chi_verdict (members up to `reason` are
+ * the compound's; the rest is bookkeeping). */
+typedef struct {
+	int32_t ladder;
+	int8_t state;
+	int32_t L;
+	double delta_left, delta_right;
+	int32_t nrungs;
+	char chi_list[CHICONV_MSGLEN];  /* "8,12,16" ascending */
+	char point_ids[CHICONV_MSGLEN]; /* the rungs' point ids, same order */
+	int32_t point_id, chi_max;      /* top rung */
+	int32_t prev_point_id, prev_chi_max; /* the rung below (-1 none) */
+	double v_right, v_right_sd, v_left, v_left_sd; /* top rung */
+	double dv_right, sd_right;      /* change top - prev, combined sd */
+	double dv_left, sd_left;
+	double tol, nsigma;
+	int8_t verdict;                 /* CHICONV_* */
+	int8_t used;                    /* in its group's A, B fit */
+	char reason[CHICONV_MSGLEN];
+	/* not stored */
+	int rung[CHICONV_MAXRUNG];      /* indices into the input, by chi */
+	int group;                      /* its A, B group */
+} chiconv_ladder_t;
+
+/* One A, B fit over the ladders of a group: a row of
+ * /analysis/velocity_fit_chi. */
+typedef struct {
+	int32_t group;
+	int8_t state;
+	int32_t L;
+	double delta_left;
+	int32_t nladders, nused;
+	char used_ids[CHICONV_MSGLEN];  /* top-rung point ids used */
+	char left_out[CHICONV_MSGLEN];  /* "id (reason); ..." */
+	int8_t forced;                  /* use_largest */
+	double A, A_sd, B, B_sd, cov;
+	int8_t ok;
+	char message[CHICONV_MSGLEN];
+} chiconv_fit_t;
+
 /* The per-point datasets of /analysis/points/<id>. */
 enum { AN_N_LEFT, AN_N_RIGHT, AN_PEAKS_FOUND, AN_BETA_EFF, AN_MU_EFF,
        AN_TRACE_DISTANCE, N_AN_DS };
@@ -195,7 +243,8 @@ extern const schema_ds_t schema_analysis_ds[N_AN_DS];
 
 /* The /analysis tables (rewritten as a whole by kapitza fit) and its
  * attributes. */
-extern const schema_table_t *const schema_analysis_tables[4];
+#define SCHEMA_AN_NTABLES 6
+extern const schema_table_t *const schema_analysis_tables[SCHEMA_AN_NTABLES];
 extern const char *const schema_analysis_attrs[13];
 
 /* ---- the rho3 index order ------------------------------------------------ */

@@ -16,6 +16,7 @@
  * values in the fixed order of the keys, relations last.  The cost model
  * (memory and archive limits) is cost.c. */
 #include "spec_impl.h"
+#include "spec_refine.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -441,6 +442,7 @@ int spec_parse(spec_t **out, const char *name, const char *text, size_t len,
 	}
 	p.root_mark = root->start_mark;
 	if (sp_parse_root(&p, root) || check_cross(&p) || build_points(&p, s) ||
+	    spec_refine_apply(s, p.doc, p.refine, p.c.fname, p.c.err) ||
 	    finish_thermal(&p, s))
 		goto out;
 	s->name = p.name;

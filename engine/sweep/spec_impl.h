@@ -146,6 +146,7 @@ typedef struct {
 	/* thermal: (NULL if absent) */
 	spec_thermal_t *thermal;
 	yaml_mark_t thermal_mark, thermal_chi_mark; /* section, chi_max */
+	yaml_node_t *refine;   /* refine: extra chi_max rungs (spec_refine.h) */
 } sp_parse_t;
 
 typedef struct {

@@ -588,10 +588,11 @@ out:
 
 int sp_parse_root(sp_parse_t *p, yaml_node_t *root)
 {
-	sp_slot_t s[8] = {{.key = "sweep"},    {.key = "chain"},
+	sp_slot_t s[9] = {{.key = "sweep"},    {.key = "chain"},
 		       {.key = "state"},    {.key = "evolve"},
 		       {.key = "truncate"}, {.key = "measure"},
-		       {.key = "thermal"},  {.key = "references"}};
+		       {.key = "thermal"},  {.key = "references"},
+		       {.key = "refine"}};
 	int rc;
 
 	if (root->type != YAML_MAPPING_NODE)
@@ -600,7 +601,7 @@ int sp_parse_root(sp_parse_t *p, yaml_node_t *root)
 			    "state, evolve, truncate, measure at the top "
 			    "level, got %s",
 			    sp_kind(root));
-	rc = sp_walk_map(p, root, "the top level", s, 8);
+	rc = sp_walk_map(p, root, "the top level", s, 9);
 	if (rc)
 		return rc;
 	if (!s[0].val)
@@ -640,5 +641,6 @@ int sp_parse_root(sp_parse_t *p, yaml_node_t *root)
 		rc = parse_thermal(p, s[6].val);
 	if (!rc && s[7].val)
 		rc = parse_references(p, s[7].val);
+	p->refine = s[8].val; /* applied after the references (spec.c) */
 	return rc;
 }

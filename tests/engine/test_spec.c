@@ -480,7 +480,7 @@ static const bad_t bad[] = {
 	{"top_level_list", "1:1", "expected a mapping with the keys sweep"},
 	{"unknown_top_key", "8:1",
 	 "unknown key 'colour' in the top level (allowed: sweep, chain, "
-	 "state, evolve, truncate, measure, thermal, references)"},
+	 "state, evolve, truncate, measure, thermal, references, refine)"},
 	{"unknown_nested_key", "3:3",
 	 "unknown key 'lenght' in chain (allowed: length, coupling, left, "
 	 "right)"},
