@@ -24,12 +24,14 @@ static void bench_usage(FILE *f)
 	fprintf(f,
 		"usage: kapitza bench [--chi N] [--threads T] [--t-end T] "
 		"[--order 2|4] [--scheme NAME] [--length L]\n"
+		"  [--decomp svd|qr]\n"
 		"  Reference TEBD workload: L=140 XX/XXZ junction, "
 		"Delta_right=cos(pi/4),\n"
 		"  domain wall, dt=0.02, cutoff 1e-10.  Defaults: --chi 128 "
 		"--threads 1\n"
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
+		"  --decomp qr: QR-based sector decompositions (default svd).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -39,7 +41,7 @@ int cmd_bench(int argc, char **argv)
 {
 	int chi = 128, threads = 1, order = 4, L = 140, rc = 1;
 	double t_end = 20, dt = 0.02;
-	const char *scheme_name = NULL;
+	const char *scheme_name = NULL, *decomp = "svd";
 	static const struct option opts[] = {
 		{"chi", required_argument, 0, 'c'},
 		{"threads", required_argument, 0, 'T'},
@@ -47,6 +49,7 @@ int cmd_bench(int argc, char **argv)
 		{"order", required_argument, 0, 'o'},
 		{"scheme", required_argument, 0, 's'},
 		{"length", required_argument, 0, 'L'},
+		{"decomp", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -64,6 +67,7 @@ int cmd_bench(int argc, char **argv)
 		case 'o': order = (int)strtol(optarg, &end, 10); break;
 		case 'L': L = (int)strtol(optarg, &end, 10); break;
 		case 's': scheme_name = optarg; end = optarg + strlen(optarg); break;
+		case 'd': decomp = optarg; end = optarg + strlen(optarg); break;
 		case 'h': bench_usage(stdout); return 0;
 		default: bench_usage(stderr); return 2;
 		}
@@ -94,6 +98,12 @@ int cmd_bench(int argc, char **argv)
 	p.chi_max = chi;
 	p.threads = threads;
 	p.cutoff = 1e-10;
+	if (strcmp(decomp, "svd") && strcmp(decomp, "qr")) {
+		fprintf(stderr, "kapitza bench: --decomp %s: expected svd or qr\n",
+			decomp);
+		return 2;
+	}
+	p.decomp = strcmp(decomp, "qr") ? TEBD_DECOMP_SVD : TEBD_DECOMP_QR;
 	if (scheme_name) {
 		int found = 0;
 		for (int s = TEBD_TROTTER2; s <= TEBD_LAST; s++)
@@ -126,9 +136,9 @@ int cmd_bench(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"bench: L=%d chi=%d threads=%d scheme=%s (%d layers/step) "
-		"dt=%g steps=%d\n",
+		"dt=%g steps=%d decomp=%s\n",
 		L, chi, threads, tebd_scheme_name(p.scheme),
-		tebd_scheme_layers(p.scheme), dt, nsteps);
+		tebd_scheme_layers(p.scheme), dt, nsteps, decomp);
 	double w0 = kz_wtime(), last_print = w0;
 	for (int s = 0; s < nsteps; s++) {
 		double a = kz_wtime();
@@ -162,17 +172,22 @@ int cmd_bench(int argc, char **argv)
 	tebd_stats(t, &st);
 	double flops = st.gemm_flops + st.svd_flops;
 	fprintf(stderr,
-		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
-		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
+		"time split (thread-seconds): decomposition %.2f  gemm %.2f  other %.2f"
+		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, decomposition "
 		"%.3g\n",
 		st.svd_s, st.gemm_s, st.other_s, st.gates,
 		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
 			 : 0,
 		st.gemm_flops, st.svd_flops);
-	printf("bench L=%d chi=%d threads=%d order=%d t_end=%g wall_s=%.2f "
+	if (p.decomp == TEBD_DECOMP_QR)
+		fprintf(stderr, "QR sectors %ld, of them redone by SVD %ld\n",
+			st.qr_sectors, st.qr_redone);
+	printf("bench L=%d chi=%d threads=%d order=%d decomp=%s t_end=%g "
+	       "wall_s=%.2f "
 	       "s_per_step_last30=%.4f bonds_at_chi=%d max_bond=%d "
 	       "discarded=%.4e gflops=%.2f\n",
-	       L, chi, threads, p.scheme == TEBD_TROTTER2 ? 2 : 4, t_end, wall,
+	       L, chi, threads, p.scheme == TEBD_TROTTER2 ? 2 : 4, decomp, t_end,
+	       wall,
 	       med, at_chi, mps_max_bond_dim(m), tebd_discarded_total(t),
 	       wall > 0 ? flops / wall / 1e9 : 0);
 	rc = 0;

@@ -49,6 +49,7 @@
 #endif
 
 #include "mps_impl.h"
+#include "tebd_qr.h"
 
 /* ---- schemes ----------------------------------------------------------- */
 
@@ -91,6 +92,7 @@ void tebd_params_default(tebd_params_t *p)
 	p->chi_max = 64;
 	p->cutoff = 1e-10;
 	p->threads = 1;
+	p->decomp = TEBD_DECOMP_SVD;
 }
 
 int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err)
@@ -136,6 +138,14 @@ typedef struct {
 	int *r0, *rows, *c0, *cols, *kfull, *keep, *vtdone;
 	size_t *phioff, *vtoff, *soff, *vboff;
 	double t_svd, t_gemm, t_other, f_gemm, f_svd;
+	/* QR-based sectors (tebd_qr.h): trial dimension kt (0 = SVD sector),
+	 * weight outside the trial space, left factors Phi V at lfoff */
+	tebd_qr_t qr;
+	int *kt;
+	double *rest;
+	size_t *lfoff, lf_cap;
+	kz_cplx *lf;
+	long n_qr, n_redone;
 	long gates;
 	int rc;
 	char err[KZ_ERRLEN];
@@ -163,6 +173,8 @@ static void ws_free(ws_t *w)
 	free(w->r0), free(w->rows), free(w->c0), free(w->cols);
 	free(w->kfull), free(w->keep), free(w->vtdone);
 	free(w->phioff), free(w->vtoff), free(w->soff), free(w->vboff);
+	tebd_qr_free(&w->qr);
+	free(w->kt), free(w->rest), free(w->lfoff), free(w->lf);
 }
 
 static int ws_init(ws_t *w, int L)
@@ -180,6 +192,11 @@ static int ws_init(ws_t *w, int L)
 	w->vtoff = calloc(n, sizeof(size_t));
 	w->soff = calloc(n, sizeof(size_t));
 	w->vboff = calloc(n, sizeof(size_t));
+	w->kt = calloc(n, sizeof(int));
+	w->rest = calloc(n, sizeof(double));
+	w->lfoff = calloc(n, sizeof(size_t));
+	if (tebd_qr_init(&w->qr) || !w->kt || !w->rest || !w->lfoff)
+		return KZ_ENOMEM;
 	if (!w->r0 || !w->rows || !w->c0 || !w->cols || !w->kfull ||
 	    !w->keep || !w->vtdone || !w->phioff || !w->vtoff || !w->soff ||
 	    !w->vboff)
@@ -208,6 +225,9 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	if (p->threads < 1 || p->threads > 1024)
 		return kz_err(err, KZ_EINVAL,
 			      "tebd: threads=%d: expected 1..1024", p->threads);
+	if (p->decomp != TEBD_DECOMP_SVD && p->decomp != TEBD_DECOMP_QR)
+		return kz_err(err, KZ_EINVAL, "tebd: unknown decomposition %d",
+			      (int)p->decomp);
 	if ((int)p->scheme < 0 || p->scheme > TEBD_LAST)
 		return kz_err(err, KZ_EINVAL, "tebd: unknown scheme %d",
 			      (int)p->scheme);
@@ -278,6 +298,8 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 		s->gemm_flops += t->ws[k].f_gemm;
 		s->svd_flops += t->ws[k].f_svd;
 		s->gates += t->ws[k].gates;
+		s->qr_sectors += t->ws[k].n_qr;
+		s->qr_redone += t->ws[k].n_redone;
 	}
 	s->wall_s = t->wall;
 }
@@ -435,7 +457,8 @@ static int select_kept(const tebd_t *t, ws_t *w, int nq, double *disc)
 {
 	int nsel = 0;
 	double tot = 0;
-	for (int k = 0; k < nq; k++)
+	for (int k = 0; k < nq; k++) {
+		tot += w->rest[k]; /* QR sectors: weight outside the trial */
 		for (int a = 0; a < w->kfull[k]; a++) {
 			double s = w->s[w->soff[k] + a];
 			tot += s * s;
@@ -443,6 +466,7 @@ static int select_kept(const tebd_t *t, ws_t *w, int nq, double *disc)
 			w->sel[nsel].k = k;
 			nsel++;
 		}
+	}
 	if (!isfinite(tot) || !(tot > 0)) {
 		*disc = tot;
 		return -1;
@@ -466,6 +490,82 @@ static int select_kept(const tebd_t *t, ws_t *w, int nq, double *disc)
 	w->kept_norm = sqrt(kept);
 	return nkeep;
 }
+
+/* ---- QR-based sector decomposition (tebd_qr.h) ------------------------ */
+
+/* Sector k (middle charge c) of the update on bond i by QR (kt, rest, lf,
+ * s, vt filled; vt complete, so vt_rows skips it). */
+static int sector_qr(ws_t *w, const mps_t *m, int k, int c, int i)
+{
+	double tb = kz_wtime();
+	qrd_out_t o = {.s = w->s + w->soff[k], .vt = w->vt + w->vtoff[k],
+		       .ldvt = w->kfull[k], .lf = w->lf + w->lfoff[k],
+		       .ldlf = w->rows[k]};
+	int rc = tebd_qr_sector(&w->qr, m, i, c, w->phi + w->phioff[k],
+				w->rows[k], w->r0[k], w->cols[k], w->c0[k], &o,
+				w->err);
+	if (rc)
+		return rc;
+	w->kt[k] = o.k;
+	w->rest[k] = o.rest;
+	w->vtdone[k] = 1;
+	w->n_qr++;
+	w->t_svd += kz_wtime() - tb;
+	w->f_svd += o.flops;
+	return KZ_OK;
+}
+
+/* The one switch between the decompositions. */
+static int sector_decompose(const tebd_t *t, ws_t *w, const mps_t *m, int k,
+			    int c, int i)
+{
+	if (t->p.decomp == TEBD_DECOMP_QR &&
+	    tebd_qr_pays(w->rows[k], w->cols[k], mps_qdim(&m->bond[i + 1], c)))
+		return sector_qr(w, m, k, c, i);
+	return sector_svd(w, &m->bond[i], k, c, i);
+}
+
+/* QR sectors whose trial states were all kept may have needed more than
+ * the trial space holds: redo them by SVD, then select again. */
+static int redo_full_sectors(const tebd_t *t, ws_t *w, const mps_t *m, int i,
+			     int *nkeep, double *disc)
+{
+	const mps_bond_t *bm = &m->bond[i + 1];
+	int redo = 0;
+	for (int k = 0; k < bm->nq; k++)
+		if (w->kt[k] && w->keep[k] >= w->kt[k] &&
+		    w->kt[k] < w->kfull[k]) {
+			w->kt[k] = 0;
+			w->rest[k] = 0;
+			w->n_redone++;
+			int rc = sector_svd(w, &m->bond[i], k, bm->qlo + k, i);
+			if (rc)
+				return rc;
+			redo = 1;
+		}
+	if (redo)
+		*nkeep = select_kept(t, w, bm->nq, disc);
+	return KZ_OK;
+}
+
+/* B_i^{s1}[c - s1] = (Phi V)(rows of s1) / nk from a QR sector's factor. */
+static void left_from_qr(const ws_t *w, mps_t *m, int i, int k, int c,
+			 double nk)
+{
+	int kk = w->keep[k], ld = w->rows[k];
+	for (int s1 = 0; s1 < 2; s1++) {
+		int r0 = s1 ? w->r0[k] : 0, dl = s1 ? ld - w->r0[k] : w->r0[k];
+		if (!dl)
+			continue;
+		kz_cplx *B = mps_block(m, i, s1, c - s1);
+		const kz_cplx *F = w->lf + w->lfoff[k] + r0;
+		for (int a = 0; a < kk; a++)
+			for (int r = 0; r < dl; r++)
+				B[r + (size_t)dl * a] = F[r + (size_t)ld * a] / nk;
+	}
+}
+
+/* ---- gates -------------------------------------------------------------- */
 
 /* A charge-conserving two-site gate: g00 on |00>, g33 on |11>, and the
  * 2x2 block [[g11, g12], [g21, g22]] on (|01>, |10>). */
@@ -581,7 +681,7 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	}
 
 	/* decompose Lambda_i Phi_c sector by sector, then truncate */
-	size_t nvt = 0, ns = 0, nvb = 0;
+	size_t nvt = 0, ns = 0, nvb = 0, nlf = 0;
 	for (int k = 0; k < nq; k++) {
 		int mr = w->rows[k], nc = w->cols[k];
 		w->kfull[k] = mr < nc ? mr : nc;
@@ -591,7 +691,13 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 		nvt += (size_t)w->kfull[k] * nc;
 		ns += (size_t)w->kfull[k];
 		nvb += (size_t)w->kfull[k] * w->kfull[k];
+		w->lfoff[k] = nlf;
+		nlf += (size_t)w->rows[k] * w->kfull[k];
+		w->kt[k] = 0;
+		w->rest[k] = 0;
 	}
+	if (t->p.decomp == TEBD_DECOMP_QR)
+		RESERVE(w->lf, w->lf_cap, nlf + 1);
 	RESERVE(w->a, w->a_cap, nphi + 1);
 	RESERVE(w->vt, w->vt_cap, nvt + 1);
 	RESERVE(w->vb, w->vb_cap, nvb + 1);
@@ -602,12 +708,17 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	for (int k = 0; k < nq; k++) {
 		if (!w->kfull[k])
 			continue;
-		int rc = sector_svd(w, bl, k, qlo + k, i);
+		int rc = sector_decompose(t, w, m, k, qlo + k, i);
 		if (rc)
 			return rc;
 	}
 	double t4 = kz_wtime();
 	int nkeep = select_kept(t, w, nq, disc);
+	if (nkeep >= 0 && t->p.decomp == TEBD_DECOMP_QR) {
+		int rc = redo_full_sectors(t, w, m, i, &nkeep, disc);
+		if (rc)
+			return rc;
+	}
 	if (nkeep < 0)
 		return kz_err(w->err, KZ_ENUM,
 			      "tebd: bond %d: two-site state has norm^2 %g", i,
@@ -647,6 +758,10 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 		}
 		/* B_i^{s1}[c - s1] = Phi_c(rows of s1) V / nk */
 		kz_cplx alpha = 1.0 / nk;
+		if (w->kt[k]) {
+			left_from_qr(w, m, i, k, c, nk);
+			continue;
+		}
 		for (int s1 = 0; s1 < 2; s1++) {
 			int dl = s1 ? w->rows[k] - w->r0[k] : w->r0[k];
 			if (!dl)

@@ -33,16 +33,27 @@ typedef enum {
 	TEBD_LAST = TEBD_FOREST_RUTH4,
 } tebd_scheme_t;
 
+/* How each charge sector of a two-site update is decomposed: the SVD, or
+ * the QR-based subspace iteration of qrdec.h started from the previous
+ * right Schmidt basis (exact Schmidt values and discarded weight of what it
+ * keeps; sectors too small for it to pay, and sectors whose trial states
+ * are all kept, take the SVD). */
+typedef enum {
+	TEBD_DECOMP_SVD = 0,
+	TEBD_DECOMP_QR = 1,
+} tebd_decomp_t;
+
 typedef struct {
 	tebd_scheme_t scheme;
 	double dt;       /* > 0, finite */
 	int chi_max;     /* >= 1 */
 	double cutoff;   /* >= 0 */
 	int threads;     /* >= 1: OpenMP threads over gates */
+	tebd_decomp_t decomp; /* TEBD_DECOMP_SVD (default) or _QR */
 } tebd_params_t;
 
 /* Fills p with the defaults: order 4 (Forest-Ruth), dt = 0.02, chi_max = 64, cutoff 1e-10,
- * 1 thread. */
+ * 1 thread, SVD. */
 void tebd_params_default(tebd_params_t *p);
 /* Scheme for a Trotter order (2 or 4); error otherwise. */
 int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err);
@@ -84,6 +95,8 @@ typedef struct {
 	double svd_s, gemm_s, other_s, wall_s;
 	double gemm_flops, svd_flops;   /* svd_flops: standard estimate */
 	long gates;
+	/* sectors decomposed by QR, and those of them redone by SVD */
+	long qr_sectors, qr_redone;
 } tebd_stats_t;
 void tebd_stats(const tebd_t *t, tebd_stats_t *s);
 
