@@ -14,7 +14,8 @@
  * Flop count (complex: 8 per multiply-add; Golub & Van Loan, 4th ed.,
  * Sec. 5.2 and 8.6): zgemm 8 m n k; zgeqrf and zungqr of m x k, each
  * 4 (2 m k^2 - 2/3 k^3); the k x k SVD as its bidiagonalisation,
- * 4 (4 k^3 - 4/3 k^3) (its vectors not counted, as in tebd.c). */
+ * 4 (4 k^3 - 4/3 k^3), plus zunmbr's 4 (2 k^3) (the real bidiagonal SVD not
+ * counted, as in tebd.c). */
 #include "qrdec.h"
 
 #include <cblas.h>
@@ -155,30 +156,48 @@ static int start_basis(qrd_ws_t *w, const qrd_in_t *in, int k, int k0,
 }
 
 /* SVD of the k x k core R (upper triangle of x, leading dimension m): s and
- * W^dag into w->wt. */
+ * W^dag into w->wt.  Only S and W are needed, so instead of zgesvd/zgesdd
+ * (which form U, or rotate complex vectors): Householder bidiagonalisation
+ * R = Q B P^dag (zgebrd), the real SVD B = U_B S V_B^T with V_B^T alone by
+ * QR iteration (dbdsqr) up to CORE_BDSQR_MAX, by divide and conquer
+ * (dbdsdc, which forms U_B too) above, and W^dag = V_B^T P^dag (zunmbr). */
+#define CORE_BDSQR_MAX 32
+
 static int core_svd(qrd_ws_t *w, int m, int k, const kz_cplx *x, double *s,
 		    char *err)
 {
-	size_t kk = (size_t)k * k;
+	size_t kk = (size_t)k * k, lwork = 64 * 2 * (size_t)k + 64;
 	RES(w->r, w->r_cap, kk);
-	RES(w->u, w->u_cap, kk);
+	RES(w->u, w->u_cap, 2 * (size_t)k);  /* tauq, taup */
 	RES(w->wt, w->wt_cap, kk);
-	RES(w->rwork, w->rwork_cap, 5 * kk + 7 * (size_t)k);
+	RES(w->work, w->work_cap, lwork);
+	RES(w->rwork, w->rwork_cap, 2 * kk + 3 * kk + 5 * (size_t)k + 64);
 	RES(w->iwork, w->iwork_cap, 8 * (size_t)k);
 	for (int c = 0; c < k; c++)
 		for (int r = 0; r < k; r++)
 			w->r[r + (size_t)k * c] =
 				r <= c ? x[r + (size_t)m * c] : 0;
-	kz_cplx q;
-	int info = LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, 'S', k, k, w->r, k,
-				       s, w->u, k, w->wt, k, &q, -1, w->rwork,
-				       w->iwork);
-	size_t lwork = info ? 0 : (size_t)creal(q);
+	double *e = w->rwork, *vb = e + k, *ub = vb + kk, *bw = ub + kk;
+	kz_cplx *tauq = w->u, *taup = w->u + k;
+	int info = LAPACKE_zgebrd_work(LAPACK_COL_MAJOR, k, k, w->r, k, s, e,
+				       tauq, taup, w->work, (int)lwork);
+	if (!info && k <= CORE_BDSQR_MAX) {
+		memset(vb, 0, kk * sizeof *vb);
+		for (size_t a = 0; a < (size_t)k; a++)
+			vb[a * (k + 1)] = 1;
+		info = LAPACKE_dbdsqr_work(LAPACK_COL_MAJOR, 'U', k, k, 0, 0, s,
+					   e, vb, k, NULL, 1, NULL, 1, bw);
+	} else if (!info) {
+		info = LAPACKE_dbdsdc_work(LAPACK_COL_MAJOR, 'U', 'I', k, s, e,
+					   ub, k, vb, k, NULL, NULL, bw,
+					   w->iwork);
+	}
 	if (!info) {
-		RES(w->work, w->work_cap, lwork);
-		info = LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, 'S', k, k, w->r, k,
-					   s, w->u, k, w->wt, k, w->work,
-					   (int)lwork, w->rwork, w->iwork);
+		for (size_t a = 0; a < kk; a++)
+			w->wt[a] = vb[a];
+		info = LAPACKE_zunmbr_work(LAPACK_COL_MAJOR, 'P', 'R', 'C', k,
+					   k, k, w->r, k, taup, w->wt, k,
+					   w->work, (int)lwork);
 	}
 	if (info)
 		return kz_err(err, KZ_ELAPACK,
@@ -239,6 +258,6 @@ int qrd_decompose(qrd_ws_t *w, const qrd_in_t *in, qrd_out_t *out, char *err)
 	double qrn = 4 * (2 * N * K * K - 2.0 / 3 * K * K * K);
 	out->flops = 8 * M * N * (k0 + 2 * K) + 8 * K * K * N +
 		     (out->lf ? 8 * M * K * K : 0) + 3 * qrf + 2 * qrn +
-		     4 * (4 - 4.0 / 3) * K * K * K;
+		     4 * (4 - 4.0 / 3) * K * K * K + 8 * K * K * K;
 	return KZ_OK;
 }

@@ -6,9 +6,10 @@
  * cos(pi/4), domain wall, cutoff 1e-10, chi) evolved with the SVD to
  * t_prep at the coarse dt = 0.1 (entanglement grows with t, not with the
  * number of steps, so the bonds saturate at a fifth of the cost).  Then,
- * `rounds` times, svd and qr alternately: a copy of that state, `steps`
- * steps of dt = 0.02, timed by the process CPU clock (robust on a shared
- * machine; with threads > 1 it sums the threads) and by the wall clock.
+ * `rounds` times, for 1..THREADS threads, svd and qr alternately: a copy
+ * of that state, `steps` steps of dt = 0.02, timed by the process CPU clock
+ * (robust on a shared machine; with threads > 1 it sums the threads) and by
+ * the wall clock.
  * Printed per run: seconds, GFLOP/s from the counted flops (tebd_stats:
  * zgemm 8 m n k, the decompositions' own counts) and, for qr, the largest
  * |S^z| difference and the discarded-weight ratio against the svd run.
@@ -75,8 +76,9 @@ int main(int argc, char **argv)
 	if (obs_create(&o[0], L, err) || obs_create(&o[1], L, err))
 		die("obs", err);
 	p.dt = 0.02;
-	for (int r = 0; r < rounds; r++) {
+	for (int r = 0; r < rounds * threads; r++) {
 		double disc[2];
+		p.threads = 1 + r % threads;
 		for (int d = 0; d < 2; d++) {
 			mps_t *m;
 			p.decomp = d ? TEBD_DECOMP_QR : TEBD_DECOMP_SVD;
@@ -91,10 +93,10 @@ int main(int argc, char **argv)
 			disc[d] = tebd_discarded_total(t);
 			if (obs_measure(o[d], m, c, err))
 				die("measure", err);
-			printf("round %d %s: cpu %.2f s wall %.2f s  decomp %.2f "
+			printf("round %d threads %d %s: cpu %.2f s wall %.2f s  decomp %.2f "
 			       "gemm %.2f other %.2f (thread-s)  %.2f GFLOP/s "
 			       "(cpu)  discarded %.4e",
-			       r, d ? "qr " : "svd", cpu, wall, st.svd_s,
+			       r / threads, p.threads, d ? "qr " : "svd", cpu, wall, st.svd_s,
 			       st.gemm_s, st.other_s,
 			       (st.gemm_flops + st.svd_flops) / cpu / 1e9,
 			       disc[d]);
