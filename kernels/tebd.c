@@ -492,6 +492,9 @@ static int select_kept(const tebd_t *t, ws_t *w, int nq, double *disc)
 }
 
 /* ---- QR-based sector decomposition (tebd_qr.h) ------------------------ */
+/* (This block and its three call sites in gate() -- sector_decompose,
+ * redo_full_sectors, left_from_qr -- are what TEBD_DECOMP_QR adds; they
+ * take the file past 900 lines until the kernel is split into its steps.) */
 
 /* Sector k (middle charge c) of the update on bond i by QR (kt, rest, lf,
  * s, vt filled; vt complete, so vt_rows skips it). */
