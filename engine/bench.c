@@ -24,12 +24,14 @@ static void bench_usage(FILE *f)
 	fprintf(f,
 		"usage: kapitza bench [--chi N] [--threads T] [--t-end T] "
 		"[--order 2|4] [--scheme NAME] [--length L]\n"
+		"  [--decomp svd|qr]\n"
 		"  Reference TEBD workload: L=140 XX/XXZ junction, "
 		"Delta_right=cos(pi/4),\n"
 		"  domain wall, dt=0.02, cutoff 1e-10.  Defaults: --chi 128 "
 		"--threads 1\n"
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
+		"  --decomp qr: QR-based sector decompositions (default svd).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -39,6 +41,7 @@ typedef struct {
 	int chi, threads, order, L;
 	double t_end, dt;
 	const char *scheme_name;
+	const char *decomp; /* "svd" or "qr" */
 } bench_opts_t;
 
 /* The command line into o; 0, or the exit status (help: -1 -> 0). */
@@ -51,6 +54,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		{"order", required_argument, 0, 'o'},
 		{"scheme", required_argument, 0, 's'},
 		{"length", required_argument, 0, 'L'},
+		{"decomp", required_argument, 0, 'd'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -65,6 +69,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		case 'o': o->order = (int)strtol(optarg, &end, 10); break;
 		case 'L': o->L = (int)strtol(optarg, &end, 10); break;
 		case 's': o->scheme_name = optarg; end = optarg + strlen(optarg); break;
+		case 'd': o->decomp = optarg; end = optarg + strlen(optarg); break;
 		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return 2;
 		}
@@ -95,6 +100,12 @@ static int bench_params(const bench_opts_t *o, tebd_params_t *p)
 	p->chi_max = o->chi;
 	p->threads = o->threads;
 	p->cutoff = 1e-10;
+	if (strcmp(o->decomp, "svd") && strcmp(o->decomp, "qr")) {
+		fprintf(stderr, "kapitza bench: --decomp %s: expected svd or qr\n",
+			o->decomp);
+		return 2;
+	}
+	p->decomp = strcmp(o->decomp, "qr") ? TEBD_DECOMP_SVD : TEBD_DECOMP_QR;
 	if (o->scheme_name) {
 		int found = 0;
 		for (int s = TEBD_TROTTER2; s <= TEBD_LAST; s++)
@@ -161,25 +172,28 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 	tebd_stats(t, &st);
 	double flops = st.gemm_flops + st.svd_flops;
 	fprintf(stderr,
-		"time split (thread-seconds): svd %.2f  gemm %.2f  other %.2f"
-		"  | gates %ld, %.1f us/gate; flops: gemm %.3g, svd(est) "
-		"%.3g\n",
+		"time split (thread-seconds): decomposition %.2f  gemm %.2f  "
+		"other %.2f  | gates %ld, %.1f us/gate; flops: gemm %.3g, "
+		"decomposition %.3g\n",
 		st.svd_s, st.gemm_s, st.other_s, st.gates,
 		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
 			 : 0,
 		st.gemm_flops, st.svd_flops);
-	printf("bench L=%d chi=%d threads=%d order=%d t_end=%g wall_s=%.2f "
-	       "s_per_step_last30=%.4f bonds_at_chi=%d max_bond=%d "
-	       "discarded=%.4e gflops=%.2f\n",
+	if (p->decomp == TEBD_DECOMP_QR)
+		fprintf(stderr, "QR sectors %ld, of them redone by SVD %ld\n",
+			st.qr_sectors, st.qr_redone);
+	printf("bench L=%d chi=%d threads=%d order=%d decomp=%s t_end=%g "
+	       "wall_s=%.2f s_per_step_last30=%.4f bonds_at_chi=%d "
+	       "max_bond=%d discarded=%.4e gflops=%.2f\n",
 	       o->L, o->chi, o->threads, p->scheme == TEBD_TROTTER2 ? 2 : 4,
-	       o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
+	       o->decomp, o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
 	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0);
 }
 
 int cmd_bench(int argc, char **argv)
 {
 	bench_opts_t o = {.chi = 128, .threads = 1, .order = 4, .L = 140,
-			  .t_end = 20, .dt = 0.02};
+			  .t_end = 20, .dt = 0.02, .decomp = "svd"};
 	int rc = 1;
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))
@@ -211,9 +225,9 @@ int cmd_bench(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"bench: L=%d chi=%d threads=%d scheme=%s (%d layers/step) "
-		"dt=%g steps=%d\n",
+		"dt=%g steps=%d decomp=%s\n",
 		L, o.chi, o.threads, tebd_scheme_name(p.scheme),
-		tebd_scheme_layers(p.scheme), o.dt, nsteps);
+		tebd_scheme_layers(p.scheme), o.dt, nsteps, o.decomp);
 	if (bench_steps(t, m, nsteps, o.dt, step_s, &wall))
 		goto out;
 	bench_report(&o, &p, t, m, step_s, nsteps, wall);

@@ -479,7 +479,7 @@ static int split(dmrg_t *w, int i, int dir, int chi, double *disc)
 			return rc;
 	int *kk = bdims(w, b);
 	double kept = 0;
-	int nkeep = trunc_select(&w->tr, w->s, w->soff, w->mn, nq, chi,
+	int nkeep = trunc_select(&w->tr, w->s, w->soff, w->mn, NULL, nq, chi,
 				 w->p.cutoff, kk, &kept, disc);
 	if (nkeep == KZ_ENOMEM)
 		return kz_err(w->err, KZ_ENOMEM, "dmrg: out of memory");

@@ -11,7 +11,11 @@
  * written straight into place and the gate, which only mixes |01> and |10>,
  * is applied elementwise afterwards.
  *
- * The layers come from trotter.h, the truncation rule from trunc.h.
+ * The layers come from trotter.h, the truncation rule from trunc.h.  With
+ * TEBD_DECOMP_QR a sector may instead be decomposed by tebd_qr.h (qrdec.h,
+ * Unfried, Hauschild, Pollmann, PRB 107, 155133 (2023)): its discarded
+ * weight outside the trial space (rest) enters the truncation, and it gives
+ * Phi V directly.
  */
 #include "tebd.h"
 
@@ -25,6 +29,7 @@
 #endif
 
 #include "mps_impl.h"
+#include "tebd_qr.h"
 #include "trunc.h"
 
 /* ---- parameters -------------------------------------------------------- */
@@ -36,6 +41,7 @@ void tebd_params_default(tebd_params_t *p)
 	p->chi_max = 64;
 	p->cutoff = 1e-10;
 	p->threads = 1;
+	p->decomp = TEBD_DECOMP_SVD;
 }
 
 int tebd_scheme_for_order(int order, tebd_scheme_t *s, char *err)
@@ -62,6 +68,14 @@ typedef struct {
 	int *r0, *rows, *c0, *cols, *kfull, *keep, *vtdone;
 	size_t *phioff, *vtoff, *soff, *vboff;
 	double t_svd, t_gemm, t_other, f_gemm, f_svd;
+	/* QR-based sectors (tebd_qr.h): trial dimension kt (0 = SVD sector),
+	 * weight outside the trial space, left factors Phi V at lfoff */
+	tebd_qr_t qr;
+	int *kt;
+	double *rest;
+	size_t *lfoff, lf_cap;
+	kz_cplx *lf;
+	long n_qr, n_redone;
 	long gates;
 	int rc;
 	char err[KZ_ERRLEN];
@@ -88,6 +102,8 @@ static void ws_free(ws_t *w)
 	free(w->r0), free(w->rows), free(w->c0), free(w->cols);
 	free(w->kfull), free(w->keep), free(w->vtdone);
 	free(w->phioff), free(w->vtoff), free(w->soff), free(w->vboff);
+	tebd_qr_free(&w->qr);
+	free(w->kt), free(w->rest), free(w->lfoff), free(w->lf);
 }
 
 static int ws_init(ws_t *w, int L)
@@ -105,6 +121,11 @@ static int ws_init(ws_t *w, int L)
 	w->vtoff = calloc(n, sizeof(size_t));
 	w->soff = calloc(n, sizeof(size_t));
 	w->vboff = calloc(n, sizeof(size_t));
+	w->kt = calloc(n, sizeof(int));
+	w->rest = calloc(n, sizeof(double));
+	w->lfoff = calloc(n, sizeof(size_t));
+	if (tebd_qr_init(&w->qr) || !w->kt || !w->rest || !w->lfoff)
+		return KZ_ENOMEM;
 	if (!w->r0 || !w->rows || !w->c0 || !w->cols || !w->kfull ||
 	    !w->keep || !w->vtdone || !w->phioff || !w->vtoff || !w->soff ||
 	    !w->vboff)
@@ -133,6 +154,9 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	if (p->threads < 1 || p->threads > 1024)
 		return kz_err(err, KZ_EINVAL,
 			      "tebd: threads=%d: expected 1..1024", p->threads);
+	if (p->decomp != TEBD_DECOMP_SVD && p->decomp != TEBD_DECOMP_QR)
+		return kz_err(err, KZ_EINVAL, "tebd: unknown decomposition %d",
+			      (int)p->decomp);
 	if ((int)p->scheme < 0 || p->scheme > TEBD_LAST)
 		return kz_err(err, KZ_EINVAL, "tebd: unknown scheme %d",
 			      (int)p->scheme);
@@ -202,6 +226,8 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 		s->gemm_flops += t->ws[k].f_gemm;
 		s->svd_flops += t->ws[k].f_svd;
 		s->gates += t->ws[k].gates;
+		s->qr_sectors += t->ws[k].n_qr;
+		s->qr_redone += t->ws[k].n_redone;
 	}
 	s->wall_s = t->wall;
 }
@@ -449,10 +475,12 @@ static void phi_gate(ws_t *w, int nq, const gate_t *G)
 	}
 }
 
-/* Offsets of the per-sector SVD factors, and room for them. */
-static int svd_layout(ws_t *w, int nq, size_t nphi)
+/* Offsets of the per-sector SVD factors (and, with TEBD_DECOMP_QR, of the
+ * QR sectors' Phi V), and room for them; every sector starts as an SVD
+ * sector (kt = 0, rest = 0). */
+static int svd_layout(ws_t *w, int nq, size_t nphi, int qr)
 {
-	size_t nvt = 0, ns = 0, nvb = 0;
+	size_t nvt = 0, ns = 0, nvb = 0, nlf = 0;
 	for (int k = 0; k < nq; k++) {
 		int mr = w->rows[k], nc = w->cols[k];
 		w->kfull[k] = mr < nc ? mr : nc;
@@ -462,7 +490,13 @@ static int svd_layout(ws_t *w, int nq, size_t nphi)
 		nvt += (size_t)w->kfull[k] * nc;
 		ns += (size_t)w->kfull[k];
 		nvb += (size_t)w->kfull[k] * w->kfull[k];
+		w->lfoff[k] = nlf;
+		nlf += (size_t)w->rows[k] * w->kfull[k];
+		w->kt[k] = 0;
+		w->rest[k] = 0;
 	}
+	if (qr)
+		RESERVE(w->lf, w->lf_cap, nlf + 1);
 	RESERVE(w->a, w->a_cap, nphi + 1);
 	RESERVE(w->vt, w->vt_cap, nvt + 1);
 	RESERVE(w->vb, w->vb_cap, nvb + 1);
@@ -471,13 +505,16 @@ static int svd_layout(ws_t *w, int nq, size_t nphi)
 	return KZ_OK;
 }
 
-/* The truncation rule of trunc.h on all sectors' singular values: fills
- * w->keep and w->kept_norm, *disc = discarded weight. */
+/* The truncation rule of trunc.h on all sectors' singular values (and the
+ * QR sectors' weight outside their trial space; the SVD path passes none,
+ * so its results are those of the rule alone): fills w->keep and
+ * w->kept_norm, *disc = discarded weight. */
 static int truncate_sectors(const tebd_t *t, ws_t *w, int nq, int bond,
 			    double *disc)
 {
 	double kept = 0;
-	int nkeep = trunc_select(&w->tr, w->s, w->soff, w->kfull, nq,
+	const double *rest = t->p.decomp == TEBD_DECOMP_QR ? w->rest : NULL;
+	int nkeep = trunc_select(&w->tr, w->s, w->soff, w->kfull, rest, nq,
 				 t->p.chi_max, t->p.cutoff, w->keep, &kept,
 				 disc);
 	if (nkeep == KZ_ENOMEM)
@@ -488,6 +525,79 @@ static int truncate_sectors(const tebd_t *t, ws_t *w, int nq, int bond,
 			      bond, *disc);
 	w->kept_norm = sqrt(kept);
 	return KZ_OK;
+}
+
+/* ---- QR-based sector decomposition (tebd_qr.h) ------------------------ */
+
+/* Sector k (middle charge c) of the update on bond i by QR (kt, rest, lf,
+ * s, vt filled; vt complete, so vt_rows skips it). */
+static int sector_qr(ws_t *w, const mps_t *m, int k, int c, int i)
+{
+	double tb = kz_wtime();
+	qrd_out_t o = {.s = w->s + w->soff[k], .vt = w->vt + w->vtoff[k],
+		       .ldvt = w->kfull[k], .lf = w->lf + w->lfoff[k],
+		       .ldlf = w->rows[k]};
+	int rc = tebd_qr_sector(&w->qr, m, i, c, w->phi + w->phioff[k],
+				w->rows[k], w->r0[k], w->cols[k], w->c0[k], &o,
+				w->err);
+	if (rc)
+		return rc;
+	w->kt[k] = o.k;
+	w->rest[k] = o.rest;
+	w->vtdone[k] = 1;
+	w->n_qr++;
+	w->t_svd += kz_wtime() - tb;
+	w->f_svd += o.flops;
+	return KZ_OK;
+}
+
+/* The one switch between the decompositions: sector k of the update on
+ * bond i by QR where it is chosen and pays, else by SVD. */
+static int sector_decompose(const tebd_t *t, ws_t *w, const mps_t *m, int k,
+			    int c, int i)
+{
+	if (t->p.decomp == TEBD_DECOMP_QR &&
+	    tebd_qr_pays(w->rows[k], w->cols[k], mps_qdim(&m->bond[i + 1], c)))
+		return sector_qr(w, m, k, c, i);
+	return sector_svd(w, &m->bond[i], k, c, i);
+}
+
+/* QR sectors whose trial states were all kept may have needed more than
+ * the trial space holds: redo them by SVD, then truncate again. */
+static int redo_full_sectors(const tebd_t *t, ws_t *w, const mps_t *m, int i,
+			     double *disc)
+{
+	const mps_bond_t *bm = &m->bond[i + 1];
+	int redo = 0;
+	for (int k = 0; k < bm->nq; k++)
+		if (w->kt[k] && w->keep[k] >= w->kt[k] &&
+		    w->kt[k] < w->kfull[k]) {
+			w->kt[k] = 0;
+			w->rest[k] = 0;
+			w->n_redone++;
+			int rc = sector_svd(w, &m->bond[i], k, bm->qlo + k, i);
+			if (rc)
+				return rc;
+			redo = 1;
+		}
+	return redo ? truncate_sectors(t, w, bm->nq, i, disc) : KZ_OK;
+}
+
+/* B_i^{s1}[c - s1] = (Phi V)(rows of s1) / nk from a QR sector's factor. */
+static void left_from_qr(const ws_t *w, mps_t *m, int i, int k, int c,
+			 double nk)
+{
+	int kk = w->keep[k], ld = w->rows[k];
+	for (int s1 = 0; s1 < 2; s1++) {
+		int r0 = s1 ? w->r0[k] : 0, dl = s1 ? ld - w->r0[k] : w->r0[k];
+		if (!dl)
+			continue;
+		kz_cplx *B = mps_block(m, i, s1, c - s1);
+		const kz_cplx *F = w->lf + w->lfoff[k] + r0;
+		for (int a = 0; a < kk; a++)
+			for (int r = 0; r < dl; r++)
+				B[r + (size_t)dl * a] = F[r + (size_t)ld * a] / nk;
+	}
 }
 
 /* The new middle bond and sites from the kept sector factors:
@@ -517,6 +627,10 @@ static void write_back(ws_t *w, mps_t *m, int i)
 		}
 		/* B_i^{s1}[c - s1] = Phi_c(rows of s1) V / nk */
 		kz_cplx alpha = 1.0 / nk;
+		if (w->kt[k]) {
+			left_from_qr(w, m, i, k, c, nk);
+			continue;
+		}
 		for (int s1 = 0; s1 < 2; s1++) {
 			int dl = s1 ? w->rows[k] - w->r0[k] : w->r0[k];
 			if (!dl)
@@ -537,7 +651,6 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 		double *disc)
 {
 	double t0 = kz_wtime();
-	const mps_bond_t *bl = &m->bond[i];
 	const int nq = m->bond[i + 1].nq, qlo = m->bond[i + 1].qlo;
 	size_t nphi = 0;
 	int rc = phi_layout(w, m, i, &nphi);
@@ -549,14 +662,17 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	double t2 = kz_wtime();
 	w->t_gemm += t2 - t1;
 	phi_gate(w, nq, G);
-	if ((rc = svd_layout(w, nq, nphi)))
+	if ((rc = svd_layout(w, nq, nphi, t->p.decomp == TEBD_DECOMP_QR)))
 		return rc;
 	w->t_other += kz_wtime() - t2;
 	for (int k = 0; k < nq; k++)
-		if (w->kfull[k] && (rc = sector_svd(w, bl, k, qlo + k, i)))
+		if (w->kfull[k] && (rc = sector_decompose(t, w, m, k, qlo + k, i)))
 			return rc;
 	double t3 = kz_wtime();
 	if ((rc = truncate_sectors(t, w, nq, i, disc)))
+		return rc;
+	if (t->p.decomp == TEBD_DECOMP_QR &&
+	    (rc = redo_full_sectors(t, w, m, i, disc)))
 		return rc;
 	w->t_other += kz_wtime() - t3;
 	for (int k = 0; k < nq; k++)

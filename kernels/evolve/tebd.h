@@ -29,16 +29,27 @@ typedef trotter_scheme_t tebd_scheme_t;
 #define TEBD_FOREST_RUTH4 TROTTER_FOREST_RUTH4
 #define TEBD_LAST TROTTER_LAST
 
+/* How each charge sector of a two-site update is decomposed: the SVD, or
+ * the QR-based subspace iteration of qrdec.h started from the previous
+ * right Schmidt basis (exact Schmidt values and discarded weight of what it
+ * keeps; sectors too small for it to pay, and sectors whose trial states
+ * are all kept, take the SVD). */
+typedef enum {
+	TEBD_DECOMP_SVD = 0,
+	TEBD_DECOMP_QR = 1,
+} tebd_decomp_t;
+
 typedef struct {
 	tebd_scheme_t scheme;
 	double dt;       /* > 0, finite */
 	int chi_max;     /* >= 1 */
 	double cutoff;   /* >= 0 */
 	int threads;     /* >= 1: OpenMP threads over gates */
+	tebd_decomp_t decomp; /* TEBD_DECOMP_SVD (default) or _QR */
 } tebd_params_t;
 
 /* Fills p with the defaults: order 4 (Forest-Ruth), dt = 0.02, chi_max = 64, cutoff 1e-10,
- * 1 thread. */
+ * 1 thread, SVD. */
 void tebd_params_default(tebd_params_t *p);
 /* The real-time scheme for a Trotter order (2 or 4); error otherwise.
  * Name and layers per merged step as trotter_name, trotter_layers. */
@@ -81,6 +92,8 @@ typedef struct {
 	double svd_s, gemm_s, other_s, wall_s;
 	double gemm_flops, svd_flops;   /* svd_flops: standard estimate */
 	long gates;
+	/* sectors decomposed by QR, and those of them redone by SVD */
+	long qr_sectors, qr_redone;
 } tebd_stats_t;
 void tebd_stats(const tebd_t *t, tebd_stats_t *s);
 

@@ -24,7 +24,8 @@ static int cmp_sv(const void *x, const void *y)
 }
 
 int trunc_select(trunc_ws_t *w, const double *s, const size_t *soff,
-		 const int *kfull, int nq, int chi_max, double cutoff,
+		 const int *kfull, const double *rest, int nq, int chi_max,
+		 double cutoff,
 		 int *keep, double *kept, double *disc)
 {
 	size_t ns = 0;
@@ -34,7 +35,11 @@ int trunc_select(trunc_ws_t *w, const double *s, const size_t *soff,
 		return KZ_ENOMEM;
 	int nsel = 0;
 	double tot = 0;
-	for (int k = 0; k < nq; k++)
+	for (int k = 0; k < nq; k++) {
+		/* skipped, not added as 0, without rest: nothing else changes
+		 * for the SVD callers, bit for bit */
+		if (rest)
+			tot += rest[k];
 		for (int a = 0; a < kfull[k]; a++) {
 			double v = s[soff[k] + a];
 			tot += v * v;
@@ -42,6 +47,7 @@ int trunc_select(trunc_ws_t *w, const double *s, const size_t *soff,
 			w->sel[nsel].k = k;
 			nsel++;
 		}
+	}
 	if (!isfinite(tot) || !(tot > 0)) {
 		*disc = tot;
 		return KZ_ENUM;

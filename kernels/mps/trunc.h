@@ -6,7 +6,9 @@
  * the chi_max largest over all sectors that are >= max(cutoff,
  * TRUNC_SV_FLOOR), at least one.  Equal values are ordered by sector (lower
  * sector first), so the choice never depends on the sort algorithm.  The
- * cutoff is absolute: callers pass the spectrum of a normalised state. */
+ * cutoff is absolute: callers pass the spectrum of a normalised state.  A
+ * decomposition that computes only part of a sector's values (qrdec.h)
+ * passes the weight it left out as rest: discarded, never chosen. */
 #ifndef TRUNC_H
 #define TRUNC_H
 
@@ -32,13 +34,16 @@ typedef struct {
 
 void trunc_ws_free(trunc_ws_t *w);
 
-/* The rule above on nq sectors, sector k's values at s + soff[k].  Writes
- * keep[k] (values kept per sector), *kept (sum of kept s^2) and *disc (the
- * discarded weight relative to the total, >= 0).  Returns the number kept
- * (>= 1); KZ_ENUM for a zero or non-finite total (then *disc = the total
- * s^2), KZ_ENOMEM. */
+/* The rule above on nq sectors, sector k's values at s + soff[k].  rest
+ * (NULL for none): per sector, weight of the state outside the kfull[k]
+ * values (a truncated decomposition such as qrdec.h that did not compute
+ * them all); it is never kept, so it counts in the total and in the
+ * discarded weight.  Writes keep[k] (values kept per sector), *kept (sum of
+ * kept s^2) and *disc (the discarded weight relative to the total, >= 0).
+ * Returns the number kept (>= 1); KZ_ENUM for a zero or non-finite total
+ * (then *disc = the total s^2 + rest), KZ_ENOMEM. */
 int trunc_select(trunc_ws_t *w, const double *s, const size_t *soff,
-		 const int *kfull, int nq, int chi_max, double cutoff,
-		 int *keep, double *kept, double *disc);
+		 const int *kfull, const double *rest, int nq, int chi_max,
+		 double cutoff, int *keep, double *kept, double *disc);
 
 #endif

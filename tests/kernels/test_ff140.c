@@ -22,8 +22,10 @@
  * re-canonicalisation every 10 steps changes it by 1%) and other schemes or
  * time steps do no better (Omelyan 4.6e-6, Suzuki 7.6e-6, Strang 4.4e-6,
  * Forest-Ruth at dt = 0.016/0.025/0.04: 3.1/4.0/4.9e-6; unmerged half
- * layers 1.3e-5).  We assert 1e-5 at chi = 64 and 1e-6 at chi = 96; the middle entropy to 1e-5 at both.  Up to t = 10 the chi = 64 run
- * agrees to 1e-8 (truncation negligible). */
+ * layers 1.3e-5).  We assert 1e-5 at chi = 64 and 1e-6 at chi = 96; the
+ * middle entropy to 1e-5 at both.  Up to t = 10 the chi = 64 run
+ * agrees to 1e-8 (truncation negligible).  `--qr`: the same runs and
+ * tolerances with the QR-based sector decomposition (suite long). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +44,7 @@ static int cmp_desc(const void *x, const void *y)
 	return (a < b) - (a > b);
 }
 
-static void run(int chi, double tol20)
+static void run(int chi, double tol20, tebd_decomp_t decomp)
 {
 	enum { L = 140 };
 	char err[KZ_ERRLEN];
@@ -59,6 +61,7 @@ static void run(int chi, double tol20)
 	p.chi_max = chi;
 	p.dt = 0.02;
 	p.cutoff = 1e-10;
+	p.decomp = decomp;
 	if (chain_create_junction(&c, L, 1.0, 0.0, 0.0, err) ||
 	    mps_create_product(&m, L, up, err) || tebd_create(&t, c, &p, err) ||
 	    ff_create(&f, c, err) || ff_set_product(f, up, err) ||
@@ -143,10 +146,16 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "--converged")) {
 		/* converged in chi: what is left is the Trotter error */
-		run(200, 1e-8);
+		run(200, 1e-8, TEBD_DECOMP_SVD);
 		return check_done("test_ff140 --converged");
 	}
-	run(64, 1e-5);
-	run(96, 1e-6);
+	if (argc > 1 && !strcmp(argv[1], "--qr")) {
+		/* the QR-based decomposition, to the same tolerances */
+		run(64, 1e-5, TEBD_DECOMP_QR);
+		run(96, 1e-6, TEBD_DECOMP_QR);
+		return check_done("test_ff140 --qr");
+	}
+	run(64, 1e-5, TEBD_DECOMP_SVD);
+	run(96, 1e-6, TEBD_DECOMP_SVD);
 	return check_done("test_ff140");
 }

@@ -3,7 +3,9 @@
  *   - the truncation rule: chi_max largest values over all sectors, the
  *     cutoff (absolute, never below the noise floor), at least one value
  *     kept, equal values taken from the lower sector first, the discarded
- *     weight, and the failure on a zero or non-finite spectrum;
+ *     weight, and the failure on a zero or non-finite spectrum; a
+ *     sector's weight outside its values (rest) counts as discarded and
+ *     leaves the choice alone;
  *   - the Trotter scheme table: order -> scheme for real and imaginary time,
  *     layers per step, and the merged layer sequence (parities alternate,
  *     coefficients of each parity sum to one per step, the boundary
@@ -38,7 +40,7 @@ static void test_rule(void)
 	double kept, disc, tot = total();
 
 	/* chi 2: 0.6 and one of the two 0.5s -- sector 0's, the lower */
-	int n = trunc_select(&w, sv, soff, kfull, 4, 2, 0, keep, &kept, &disc);
+	int n = trunc_select(&w, sv, soff, kfull, NULL, 4, 2, 0, keep, &kept, &disc);
 	CHECK(n == 2 && keep[0] == 2 && keep[1] == 0 && keep[2] == 0 &&
 		      keep[3] == 0,
 	      "chi 2: n %d keep %d %d %d %d", n, keep[0], keep[1], keep[2],
@@ -47,12 +49,12 @@ static void test_rule(void)
 	CHECK_CLOSE(disc, (tot - 0.61) / tot, 1e-15, "chi 2: discarded");
 
 	/* chi 4: 0.6, 0.5, 0.5, 0.3 */
-	n = trunc_select(&w, sv, soff, kfull, 4, 4, 0, keep, &kept, &disc);
+	n = trunc_select(&w, sv, soff, kfull, NULL, 4, 4, 0, keep, &kept, &disc);
 	CHECK(n == 4 && keep[0] == 2 && keep[1] == 2 && keep[3] == 0,
 	      "chi 4: n %d keep %d %d %d", n, keep[0], keep[1], keep[3]);
 
 	/* cutoff 0.25 with room for all: drops 0.2 and 0.1 */
-	n = trunc_select(&w, sv, soff, kfull, 4, 100, 0.25, keep, &kept,
+	n = trunc_select(&w, sv, soff, kfull, NULL, 4, 100, 0.25, keep, &kept,
 			 &disc);
 	CHECK(n == 4 && keep[0] == 2 && keep[1] == 2 && keep[3] == 0,
 	      "cutoff 0.25: n %d keep %d %d %d", n, keep[0], keep[1],
@@ -60,11 +62,11 @@ static void test_rule(void)
 	CHECK_CLOSE(disc, 0.05 / tot, 1e-15, "cutoff 0.25: discarded");
 
 	/* a value equal to the cutoff is kept */
-	n = trunc_select(&w, sv, soff, kfull, 4, 100, 0.2, keep, &kept, &disc);
+	n = trunc_select(&w, sv, soff, kfull, NULL, 4, 100, 0.2, keep, &kept, &disc);
 	CHECK(n == 5 && keep[3] == 1 && keep[0] == 2, "cutoff 0.2: n %d", n);
 
 	/* nothing above the cutoff: the largest value stays */
-	n = trunc_select(&w, sv, soff, kfull, 4, 100, 0.9, keep, &kept, &disc);
+	n = trunc_select(&w, sv, soff, kfull, NULL, 4, 100, 0.9, keep, &kept, &disc);
 	CHECK(n == 1 && keep[0] == 1 && keep[1] == 0, "cutoff 0.9: n %d", n);
 	CHECK_CLOSE(kept, 0.36, 1e-15, "cutoff 0.9: kept");
 
@@ -72,7 +74,7 @@ static void test_rule(void)
 	const double tiny[] = {1, 1e-15};
 	const size_t toff[] = {0, 1};
 	const int tfull[] = {1, 1};
-	n = trunc_select(&w, tiny, toff, tfull, 2, 10, 0, keep, &kept, &disc);
+	n = trunc_select(&w, tiny, toff, tfull, NULL, 2, 10, 0, keep, &kept, &disc);
 	CHECK(n == 1 && keep[0] == 1 && keep[1] == 0,
 	      "noise floor %g: n %d", TRUNC_SV_FLOOR, n);
 
@@ -80,16 +82,35 @@ static void test_rule(void)
 	const double tie[] = {0.3, 0.7, 0.7};
 	const size_t tioff[] = {0, 1, 2};
 	const int tifull[] = {1, 1, 1};
-	n = trunc_select(&w, tie, tioff, tifull, 3, 1, 0, keep, &kept, &disc);
+	n = trunc_select(&w, tie, tioff, tifull, NULL, 3, 1, 0, keep, &kept, &disc);
 	CHECK(n == 1 && keep[1] == 1 && keep[2] == 0, "tie: keep %d %d",
 	      keep[1], keep[2]);
 
+	/* rest: 0.1 outside sector 1's values, 0.05 outside sector 3's; the
+	 * same values kept, the rest discarded with the dropped ones */
+	const double rest[] = {0, 0.1, 0, 0.05};
+	n = trunc_select(&w, sv, soff, kfull, rest, 4, 2, 0, keep, &kept,
+			 &disc);
+	CHECK(n == 2 && keep[0] == 2 && keep[1] == 0 && keep[3] == 0,
+	      "rest: n %d keep %d %d %d", n, keep[0], keep[1], keep[3]);
+	CHECK_CLOSE(kept, 0.61, 1e-15, "rest: kept weight");
+	CHECK_CLOSE(disc, (tot + 0.15 - 0.61) / (tot + 0.15), 1e-15,
+		    "rest: discarded");
+	/* zero rest: bitwise the result without */
+	const double norest[] = {0, 0, 0, 0};
+	double kept0, disc0;
+	trunc_select(&w, sv, soff, kfull, NULL, 4, 3, 0, keep, &kept0, &disc0);
+	n = trunc_select(&w, sv, soff, kfull, norest, 4, 3, 0, keep, &kept,
+			 &disc);
+	CHECK(n == 3 && kept == kept0 && disc == disc0,
+	      "zero rest: %.17g %.17g vs %.17g %.17g", kept, disc, kept0, disc0);
+
 	/* zero and non-finite spectra are errors, *disc = the total */
 	const double zero[] = {0, 0};
-	n = trunc_select(&w, zero, toff, tfull, 2, 10, 0, keep, &kept, &disc);
+	n = trunc_select(&w, zero, toff, tfull, NULL, 2, 10, 0, keep, &kept, &disc);
 	CHECK(n == KZ_ENUM && disc == 0, "zero spectrum: %d", n);
 	const double bad[] = {NAN, 1};
-	n = trunc_select(&w, bad, toff, tfull, 2, 10, 0, keep, &kept, &disc);
+	n = trunc_select(&w, bad, toff, tfull, NULL, 2, 10, 0, keep, &kept, &disc);
 	CHECK(n == KZ_ENUM, "NaN spectrum: %d", n);
 	trunc_ws_free(&w);
 }
