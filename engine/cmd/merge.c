@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "archive.h"
 #include "checkpoint.h"
 #include "cmd.h"
@@ -635,7 +636,7 @@ int cmd_merge(int argc, char **argv)
 		MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	status = rank == 0 ? merge(&args) : 0;
-	MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	status = agree_rank0(MPI_COMM_WORLD, status, NULL, NULL);
 	free(args.in);
 	MPI_Finalize();
 	return status;

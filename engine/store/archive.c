@@ -19,6 +19,7 @@
  * collectively and changes no metadata either: every table a later attempt
  * needs (/status, /provenance, /history) exists from creation. */
 #include "archive.h"
+#include "agree.h"
 #include "archive_impl.h"
 #include "eu.h"
 #include "h5x.h"
@@ -41,8 +42,7 @@
  * rank was fine but another was not, err says so. */
 static int agree(MPI_Comm comm, int rc, char *err)
 {
-	int all = rc;
-	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, comm);
+	int all = agree_all(comm, rc);
 	if (all && !rc)
 		eu_err(err, "archive: another rank failed while creating the "
 			  "archive");
@@ -444,8 +444,8 @@ static int create_names(archive_t *a, const char *path, const spec_t *s,
 					 "with --force)",
 				    path);
 	}
-	MPI_Bcast(created, 32, MPI_CHAR, 0, a->comm);
-	MPI_Bcast(tmp, (int)ntmp, MPI_CHAR, 0, a->comm);
+	agree_bytes(a->comm, created, 32);
+	agree_bytes(a->comm, tmp, (int)ntmp);
 	return agree(a->comm, rc, err);
 }
 

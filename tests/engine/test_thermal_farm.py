@@ -1,4 +1,4 @@
-"""Issue 6: the thermal tables of a spec's `thermal:` section are farmed
+"""The thermal tables of a spec's `thermal:` section are farmed
 items of `kapitza run` (engine/SPEC.md "Thermal tables", engine/ARCHIVE.md).
 - `kapitza run --dry-run` lists one item per anisotropy (state
   thermal_table) after the time-evolution points, with its cost and the
