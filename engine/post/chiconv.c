@@ -41,9 +41,8 @@ void chiconv_opts_default(chiconv_opts_t *o)
 	o->use_largest = 0;
 }
 
-/* every parameter but chi_max equal */
-static int same_ladder(const archive_point_row_t *a,
-		       const archive_point_row_t *b)
+int chiconv_same_ladder(const archive_point_row_t *a,
+			const archive_point_row_t *b)
 {
 	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
 	       a->delta_right == b->delta_right &&
@@ -143,7 +142,8 @@ int chiconv_ladders(const chiconv_point_t *pts, int np,
 		return eu_err(err, "chiconv: out of memory");
 	for (int i = 0; i < np; i++) {
 		int k = 0;
-		while (k < nl && !same_ladder(pts[lad[k].rung[0]].p, pts[i].p))
+		while (k < nl &&
+		       !chiconv_same_ladder(pts[lad[k].rung[0]].p, pts[i].p))
 			k++;
 		chiconv_ladder_t *l = &lad[k];
 		if (k == nl) {

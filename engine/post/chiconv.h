@@ -92,4 +92,10 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
  * 0, or -1 if the table exists but cannot be read (message in err). */
 int chiconv_status(FILE *f, const char *path, char *err);
 
+/* Whether two points differ in chi_max alone (every other parameter of the
+ * points table equal): the rungs of a ladder, and the pairs of the
+ * convergence times (convergence.c). */
+int chiconv_same_ladder(const archive_point_row_t *a,
+			const archive_point_row_t *b);
+
 #endif

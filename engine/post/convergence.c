@@ -8,20 +8,9 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "chiconv.h"
 #include "eu.h"
 #include "h5x.h"
-
-/* Same but chi_max (convergence pairs). */
-static int same_but_chi(const archive_point_row_t *a,
-			const archive_point_row_t *b)
-{
-	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
-	       a->delta_right == b->delta_right &&
-	       a->gamma_right == b->gamma_right && a->state == b->state &&
-	       a->dt == b->dt && a->t_max == b->t_max &&
-	       a->order == b->order && a->measure_every == b->measure_every &&
-	       a->cutoff == b->cutoff && a->measure == b->measure;
-}
 
 int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
 		       int *nout, char *err)
@@ -38,7 +27,7 @@ int convergence(hid_t f, pt_t *pts, int np, double tol, cv_row_t **out,
 		int ref = -1;
 		for (int j = 0; j < np; j++)
 			if (pts[j].p->chi_max > p->chi_max &&
-			    same_but_chi(p, pts[j].p) &&
+			    chiconv_same_ladder(p, pts[j].p) &&
 			    (ref < 0 || pts[j].p->chi_max < pts[ref].p->chi_max))
 				ref = j;
 		if (ref < 0 || pts[i].nw == 0 || pts[ref].nw == 0)
