@@ -769,6 +769,12 @@ int archive_open(archive_t **ap, MPI_Comm comm, const char *path,
 	rc = setup_types(a, &fapl, err);
 	if (!rc)
 		rc = h5x_check_regular(path, err);
+	/* access() sees read-only modes and the immutable attribute (even for
+	 * root), which MPI-IO would only report as an unnamed error */
+	if (!rc && access(path, W_OK))
+		rc = eu_err(err, "cannot open archive '%s' for writing: %s "
+				 "(a read-only or immutable file?)",
+			    path, strerror(errno));
 	if ((rc = agree(comm, rc, err)))
 		goto out;
 	a->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
