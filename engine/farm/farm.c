@@ -703,6 +703,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.spec_hash = s->hash_hex;
 	wo.ckpt_every_s = o->ckpt_every_s;
 	wo.sync_path = o->archive_path;
+	wo.stop_flag = &farm_stop_flag;
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */
