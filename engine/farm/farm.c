@@ -552,6 +552,15 @@ static int local_report(void *arg, const worker_progress_t *p)
 	return stopping(S);
 }
 
+/* Rank 0's worker_poll_fn, between layers of its own point: serve the
+ * other ranks (their messages, idle ranks' next points, stop requests). */
+static int local_poll(void *arg)
+{
+	sched_t *S = arg;
+	service(S);
+	return stopping(S);
+}
+
 #define RANK0_ROW_S 60.0
 
 int farm_rank0_may_take(const spec_point_t *p)
@@ -704,6 +713,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.ckpt_every_s = o->ckpt_every_s;
 	wo.sync_path = o->archive_path;
 	wo.stop_flag = &farm_stop_flag;
+	wo.poll = rank == 0 ? local_poll : NULL; /* others: farm_remote.c */
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */

@@ -441,6 +441,7 @@ typedef struct {
 	int hold_row;  /* KAPITZA_TEST_HOLD_AT_ROW */
 	long hold_step; /* KAPITZA_TEST_HOLD_AT_STEP */
 	int lps;       /* layers per Trotter step */
+	double last_poll; /* when o->poll was last called */
 	char note[EU_ERRLEN]; /* why the last checkpoint was not written */
 } pt_run_t;
 
@@ -666,13 +667,25 @@ static int interval(pt_run_t *R, int row, long *done, char *kerr)
 	return rc;
 }
 
-static int stop_requested(const pt_run_t *R)
+/* Whether the point must stop now: the stop flag, or (at most every
+ * POLL_S seconds, or always when `now`) the caller's poll. */
+#define POLL_S 1e-3
+static int stop_requested(pt_run_t *R, int now)
 {
-	return R->o->stop_flag && *R->o->stop_flag;
+	if (R->o->stop_flag && *R->o->stop_flag)
+		return 1;
+	if (!R->o->poll || !R->report)
+		return 0;
+	const double w = kz_wtime();
+	if (!now && w - R->last_poll < POLL_S)
+		return 0;
+	R->last_poll = w;
+	return R->o->poll(R->arg) != 0;
 }
 
 /* The kernel's question between two layers of the interval leading to
- * R->row: stop here?  Also where KAPITZA_TEST_HOLD_AT_STEP holds. */
+ * R->row: stop here?  Also where KAPITZA_TEST_HOLD_AT_STEP holds (without
+ * a stop flag or poll to wait on, it stops at once). */
 static int layer_hook(void *arg, long done)
 {
 	pt_run_t *R = arg;
@@ -684,11 +697,12 @@ static int layer_hook(void *arg, long done)
 			"until a stop signal (KAPITZA_TEST_HOLD_AT_STEP)\n",
 			R->o->rank, R->p->id, step, done, R->row - 1);
 		fflush(stderr);
-		while (R->o->stop_flag && !stop_requested(R))
+		while (!stop_requested(R, 1) &&
+		       (R->o->stop_flag || (R->o->poll && R->report)))
 			nanosleep(&(struct timespec){0, 10000000}, NULL);
 		return 1;
 	}
-	return stop_requested(R);
+	return stop_requested(R, 0);
 }
 
 /* The stop flag stopped the interval leading to `row` after `done`

@@ -24,6 +24,12 @@ typedef struct {
  * worker to stop (the point becomes interrupted). */
 typedef int (*worker_report_fn)(void *arg, const worker_progress_t *p);
 
+/* Called (with report's arg) between the kernel's layers, at most about
+ * once a millisecond: the caller's chance to do its other business (rank 0
+ * serves the other ranks) and to say whether the point must stop now
+ * (non-zero; it stops there, inside the interval, with a checkpoint). */
+typedef int (*worker_poll_fn)(void *arg);
+
 typedef struct {
 	int threads;     /* OpenMP threads of the kernel (>= 1) */
 	int fault_point; /* test switch: this point id fails with "injected
@@ -42,6 +48,7 @@ typedef struct {
 	const volatile sig_atomic_t *stop_flag; /* non-zero: stop now, also
 	                          in the middle of an interval (borrowed, may
 	                          be NULL: only report() stops) */
+	worker_poll_fn poll;   /* may be NULL */
 } worker_opts_t;
 
 /* The outcome of one attempt at a point. */
