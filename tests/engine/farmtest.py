@@ -70,12 +70,13 @@ class Farm:
             f.write(text)
         return self.path(name)
 
-    def cmd(self, ranks, args):
+    def cmd(self, ranks, args, wrap=()):
+        """wrap: a command each rank runs kapitza under."""
         if ranks is None:  # no mpirun: a singleton MPI process
-            return [self.kapitza] + args
+            return list(wrap) + [self.kapitza] + args
         return [self.mpirun, "--oversubscribe", "-n", str(ranks),
-                "-x", "KAPITZA_FAULT_POINT", "-x", "OMP_NUM_THREADS",
-                self.kapitza] + args
+                "-x", "KAPITZA_FAULT_POINT", "-x", "OMP_NUM_THREADS"
+                ] + list(wrap) + [self.kapitza] + args
 
     def run(self, ranks, args, env=None, timeout=600):
         e = dict(self.env)
@@ -97,7 +98,7 @@ class Farm:
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
 
-    def start_held(self, ranks, args, step, env=None):
+    def start_held(self, ranks, args, step, env=None, wrap=()):
         """Starts kapitza with the test switch KAPITZA_TEST_HOLD_AT_STEP=step
         (engine/farm/worker.c): every point, after TEBD step `step` (inside
         a measurement interval), announces the hold on stderr and waits for
@@ -110,7 +111,7 @@ class Farm:
         e["KAPITZA_TEST_HOLD_AT_STEP"] = str(step)
         path = self.path("held-%d.err" % len(os.listdir(self.dir)))
         with open(path, "w") as err:
-            proc = subprocess.Popen(self.cmd(ranks, args), env=e,
+            proc = subprocess.Popen(self.cmd(ranks, args, wrap), env=e,
                                     cwd=self.dir, stdout=subprocess.PIPE,
                                     stderr=err, text=True)
         proc.errpath = path
