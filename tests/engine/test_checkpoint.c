@@ -410,6 +410,31 @@ static int same_dataset(const char *a, const char *b, const char *name)
 	return same;
 }
 
+/* Point 0's datasets of archives a and b are bitwise equal (all of them,
+ * discarded weights included). */
+static void same_point(const char *a, const char *b, const char *after)
+{
+	static const char *names[] = {
+		"time",	  "sz",	      "energy",	   "energy_current",
+		"energy_flow", "spin_current", "entropy", "bond_dim",
+		"norm",	  "discarded", "discarded_max"};
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		char d[64];
+		snprintf(d, sizeof d, "/points/0/%s", names[k]);
+		CHECK(same_dataset(a, b, d), "%s differs after %s", d, after);
+	}
+}
+
+/* A worker with no checkpoint options, bar spec_hash. */
+static void worker_opts(worker_opts_t *wo, const spec_t *s)
+{
+	memset(wo, 0, sizeof *wo);
+	wo->threads = 1;
+	wo->fault_point = -1;
+	wo->mpi_size = 1;
+	wo->spec_hash = s->hash_hex;
+}
+
 static void test_worker(const char *dir, const spec_t *s)
 {
 	char err[EU_ERRLEN] = "", a1[512], a2[512], ck[600];
@@ -422,11 +447,7 @@ static void test_worker(const char *dir, const spec_t *s)
 	snprintf(a1, sizeof a1, "%s/full.h5", dir);
 	snprintf(a2, sizeof a2, "%s/resumed.h5", dir);
 	snprintf(ck, sizeof ck, "%s/resumed.h5.ckpt", dir);
-	memset(&wo, 0, sizeof wo);
-	wo.threads = 1;
-	wo.fault_point = -1;
-	wo.mpi_size = 1;
-	wo.spec_hash = s->hash_hex;
+	worker_opts(&wo, s);
 
 	/* uninterrupted */
 	CHECK(archive_create(&a, MPI_COMM_SELF, a1, s, 0, err) == 0,
@@ -461,15 +482,7 @@ static void test_worker(const char *dir, const spec_t *s)
 	      "resume without a checkpoint: '%s'", r.message);
 	archive_destroy(&a, NULL);
 
-	static const char *names[] = {
-		"time",	  "sz",	      "energy",	   "energy_current",
-		"energy_flow", "spin_current", "entropy", "bond_dim",
-		"norm",	  "discarded", "discarded_max"};
-	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-		char d[64];
-		snprintf(d, sizeof d, "/points/0/%s", names[k]);
-		CHECK(same_dataset(a1, a2, d), "%s differs after resume", d);
-	}
+	same_point(a1, a2, "a resumption");
 }
 
 /* The worker's report callback: raise the stop flag after row `row`
@@ -507,11 +520,7 @@ static void test_worker_mid(const char *dir, const spec_t *s)
 	snprintf(a1, sizeof a1, "%s/full.h5", dir);
 	snprintf(a3, sizeof a3, "%s/mid.h5", dir);
 	snprintf(ck, sizeof ck, "%s/mid.h5.ckpt", dir);
-	memset(&wo, 0, sizeof wo);
-	wo.threads = 1;
-	wo.fault_point = -1;
-	wo.mpi_size = 1;
-	wo.spec_hash = s->hash_hex;
+	worker_opts(&wo, s);
 	wo.ckpt_dir = ck;
 	wo.stop_flag = &ra.flag;
 	CHECK(archive_create(&a, MPI_COMM_SELF, a3, s, 0, err) == 0,
@@ -550,16 +559,7 @@ static void test_worker_mid(const char *dir, const spec_t *s)
 	      "resumed to the end: state %d, from %g, '%s'", r.state,
 	      r.t_resumed, r.message);
 	archive_destroy(&a, NULL);
-	static const char *names[] = {
-		"time",	  "sz",	      "energy",	   "energy_current",
-		"energy_flow", "spin_current", "entropy", "bond_dim",
-		"norm",	  "discarded", "discarded_max"};
-	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-		char d[64];
-		snprintf(d, sizeof d, "/points/0/%s", names[k]);
-		CHECK(same_dataset(a1, a3, d),
-		      "%s differs after 9 stops inside an interval", d);
-	}
+	same_point(a1, a3, "9 stops inside an interval");
 }
 
 int main(int argc, char **argv)
