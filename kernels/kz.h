@@ -18,6 +18,10 @@ enum {
 	KZ_ENOMEM = -2,  /* allocation failed */
 	KZ_ELAPACK = -3, /* a LAPACK routine reported failure */
 	KZ_ENUM = -4,    /* numerical breakdown: NaN, norm loss, no convergence */
+	/* Not an error: a run stopped early because its caller asked it to
+	 * (a stop hook, e.g. tebd_set_hook); the state is consistent and the
+	 * function says how far it got. */
+	KZ_STOPPED = 1,
 };
 
 /* Write a printf-style message into err (if not NULL) and return code. */

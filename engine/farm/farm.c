@@ -58,7 +58,10 @@
  * are rewritten) instead of from t = 0.
  *
  * Checkpoints (o->ckpt_dir): a worker writes its point's checkpoint after
- * a row, every o->ckpt_every_s and when it is told to stop; finish()
+ * a row, every o->ckpt_every_s, and when it is told to stop: a stop
+ * signal on its rank (the flag below, which the kernel's layer hook reads)
+ * or an INTERRUPT (read between layers by the poll) ends the point between
+ * two TEBD layers, checkpointed there (worker.h); finish()
  * removes a point's checkpoint once the point is done (after the status
  * row says so), and keeps it otherwise, for resubmission.
  *
@@ -82,8 +85,9 @@
  *
  * Rank 0 works too (unless --dedicated-scheduler): between its own
  * measurement rows it drains messages, hands out points and prints progress
- * (local_report).  So a waiting worker waits at most one of rank 0's
- * measurement intervals.  Every rank takes the most expensive remaining
+ * (local_report), and between the layers of its own TEBD (at most about
+ * once a millisecond) it drains messages and hands out points (local_poll).
+ * So a waiting worker waits at most about one of rank 0's layers.  Every rank takes the most expensive remaining
  * point (the queue's head: longest processing time first), except that
  * rank 0 takes the cheapest (the tail) when the head's measurement interval
  * is estimated at over RANK0_ROW_S seconds (spec_point_core_hours over its
@@ -552,6 +556,15 @@ static int local_report(void *arg, const worker_progress_t *p)
 	return stopping(S);
 }
 
+/* Rank 0's worker_poll_fn, between layers of its own point: serve the
+ * other ranks (their messages, idle ranks' next points, stop requests). */
+static int local_poll(void *arg)
+{
+	sched_t *S = arg;
+	service(S);
+	return stopping(S);
+}
+
 #define RANK0_ROW_S 60.0
 
 int farm_rank0_may_take(const spec_point_t *p)
@@ -703,6 +716,8 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.spec_hash = s->hash_hex;
 	wo.ckpt_every_s = o->ckpt_every_s;
 	wo.sync_path = o->archive_path;
+	wo.stop_flag = &farm_stop_flag;
+	wo.poll = rank == 0 ? local_poll : NULL; /* others: farm_remote.c */
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */

@@ -61,10 +61,25 @@ static int remote_report(void *arg, const worker_progress_t *p)
 	return R->interrupted || farm_signalled();
 }
 
+/* Between the kernel's layers: an INTERRUPT from rank 0 stops the point
+ * there (other messages are not sent to a busy rank). */
+static int remote_poll(void *arg)
+{
+	remote_t *R = arg;
+	farm_msg_t m;
+	while (farm_try_recv(R->comm, 0, &m, NULL))
+		if (m.kind == MSG_INTERRUPT)
+			R->interrupted = 1;
+	return R->interrupted || farm_signalled();
+}
+
 void farm_remote_loop(MPI_Comm c, archive_t *a, const spec_t *s,
-			const worker_opts_t *wo)
+			const worker_opts_t *wo0)
 {
 	remote_t R = {c, 0};
+	worker_opts_t wopts = *wo0;
+	const worker_opts_t *wo = &wopts;
+	wopts.poll = remote_poll;
 	farm_msg_t m;
 	memset(&m, 0, sizeof m);
 	m.kind = MSG_READY;

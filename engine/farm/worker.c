@@ -9,11 +9,16 @@
  * (merging of half-layers happens inside one call only).
  *
  * Checkpoints and exact continuation.  A checkpoint (checkpoint.h) holds
- * the state right after a measurement row, so a resumed attempt continues
- * with the very tebd_run() calls an uninterrupted one makes.  The kernel's
+ * the state right after a measurement row, or -- when a stop signal came
+ * in the middle of an interval -- after some layer of the interval's
+ * merged layer sequence (the kernel asks the worker's layer hook between
+ * layers and stops there: tebd.h, tebd_run_from).  A resumed attempt
+ * continues with the very layers an uninterrupted one applies: the rest of
+ * the stopped interval's sequence, then whole intervals.  The kernel's
  * discarded-weight accumulators are reset before each interval and the
  * worker sums the interval totals itself (discarded = sum over intervals,
- * discarded_max = max over intervals): that sum is what a checkpoint
+ * discarded_max = max over intervals): those sums, and for a mid-interval
+ * stop the kernel's own sums of the interval so far, are what a checkpoint
  * records and restores, so a resumed run adds up exactly the same numbers.
  * Everything else the kernel does depends on the state alone.
  *
@@ -103,6 +108,19 @@ static void hold_forever(int rank, int point, int row)
 		pause();
 }
 
+/* Test switch KAPITZA_TEST_HOLD_AT_STEP=k (k >= 1): every point, once its
+ * TEBD has done step k (inside the kernel's interval: the layer boundary
+ * where step k's layers, but for the half-layer merged with step k+1, are
+ * applied), says so on stderr and waits -- polling the stop flag, i.e.
+ * waiting for the event -- until a stop signal reaches its rank; then it
+ * takes the normal stop path and checkpoints there.  So a row that takes
+ * arbitrarily long is the same on any machine. */
+static long test_hold_step(void)
+{
+	const char *v = getenv("KAPITZA_TEST_HOLD_AT_STEP");
+	return v && *v ? atol(v) : -1;
+}
+
 static void env_copy(char *dst, size_t n, const char *name)
 {
 	const char *v = getenv(name);
@@ -173,20 +191,6 @@ static const char *kind(int kz)
 	return kz == KZ_ENOMEM ? "allocation failure in " : "";
 }
 
-/* One measurement interval; its discarded weight is added to the worker's
- * accumulators (see the top of the file). */
-static int interval(tebd_t *t, mps_t *m, int nsteps, double *disc_total,
-		    double *disc_max, char *kerr)
-{
-	tebd_reset_discarded(t);
-	int rc = tebd_run(t, m, nsteps, kerr);
-	if (!rc) {
-		*disc_total += tebd_discarded_total(t);
-		*disc_max = fmax(*disc_max, tebd_discarded_max(t));
-	}
-	return rc;
-}
-
 /* The initial state of p on chain c: |Psi1>, the ground state of
  * H' = sum lambda_n h_n (lambda = -1 for n <= 0) in the Sz = 0 sector, by
  * DMRG at the point's chi_max and cutoff (not converging fails the point);
@@ -229,11 +233,21 @@ static int initial_state(const spec_point_t *p, mps_t **m,
 	return 0;
 }
 
-/* Checkpoint of the state m right after row `row` of attempt `attempt`. */
+/* Where a checkpoint's state is: after row `row`, `layer` layers into the
+ * next interval, with the kernel's discard sums of those layers. */
+typedef struct {
+	int row;
+	long layer;
+	double ldtot, ldmax;
+} ckpt_pos_t;
+
+/* Checkpoint of the state m at position at of attempt `attempt`. */
 static int checkpoint(const worker_opts_t *o, const spec_point_t *p,
-		      int attempt, int row, const mps_t *m, double dtot,
-		      double dmax, int chi, char *err)
+		      int attempt, const ckpt_pos_t *at, int lps,
+		      const mps_t *m, double dtot, double dmax, int chi,
+		      char *err)
 {
+	const int row = at->row;
 	ckpt_header_t h;
 	memset(&h, 0, sizeof h);
 	snprintf(h.spec_hash, sizeof h.spec_hash, "%s", o->spec_hash);
@@ -243,8 +257,11 @@ static int checkpoint(const worker_opts_t *o, const spec_point_t *p,
 	h.L = p->L;
 	h.nup = mps_nup(m);
 	h.row = row;
+	h.layer = (int)at->layer;
+	h.layer_discarded_total = at->ldtot;
+	h.layer_discarded_max = at->ldmax;
 	h.steps_per_measure = p->steps_per_measure;
-	h.steps = (int64_t)row * p->steps_per_measure;
+	h.steps = (int64_t)row * p->steps_per_measure + at->layer / lps;
 	h.t = (double)row * (double)p->steps_per_measure * p->dt;
 	h.dt = p->dt;
 	h.discarded_total = dtot;
@@ -417,9 +434,18 @@ typedef struct {
 	double *rho3;  /* NULL unless the point measures rho3 */
 	double t0, dtot, dmax, last_ckpt;
 	int row0;      /* the first row this attempt writes */
+	long layer0;   /* layers of the interval before row0 already applied
+	                  (a checkpoint inside an interval), else 0 */
+	double ldtot0, ldmax0; /* the kernel's discard sums at layer0 */
+	int row;       /* the row the running interval leads to */
 	int hold_row;  /* KAPITZA_TEST_HOLD_AT_ROW */
+	long hold_step; /* KAPITZA_TEST_HOLD_AT_STEP */
+	int lps;       /* layers per Trotter step */
+	double last_poll; /* when o->poll was last called */
 	char note[EU_ERRLEN]; /* why the last checkpoint was not written */
 } pt_run_t;
+
+static int layer_hook(void *arg, long done);
 
 /* Continue from the point's checkpoint: the state, the first row, the
  * discarded-weight sums and what the result already holds. */
@@ -435,6 +461,9 @@ static int resume_state(pt_run_t *R)
 		return -1;
 	}
 	R->row0 = h.row + 1;
+	R->layer0 = h.layer;
+	R->ldtot0 = h.layer_discarded_total;
+	R->ldmax0 = h.layer_discarded_max;
 	R->dtot = h.discarded_total;
 	R->dmax = h.discarded_max;
 	res->rows = h.row + 1;
@@ -485,6 +514,8 @@ static int prepare(pt_run_t *R, int resume)
 		fail(res, "%stebd: %s", kind(rc), kerr);
 		return -1;
 	}
+	R->lps = tebd_scheme_layers(tp.scheme);
+	tebd_set_hook(R->t, layer_hook, R);
 	rc = obs_create(&R->ob, p->L, kerr);
 	if (rc) {
 		fail(res, "%sobservables: %s", kind(rc), kerr);
@@ -556,24 +587,27 @@ static int judge_row(pt_run_t *R, double time)
 	return 0;
 }
 
-/* A checkpoint after row `row`; a failure is reported and noted, and the
- * point goes on (a later checkpoint may work, and without one it restarts). */
-static void try_checkpoint(pt_run_t *R, int row, double time, int hold)
+/* A checkpoint at position at (time: its row's); a failure is reported
+ * and noted, and the point goes on (a later checkpoint may work, and
+ * without one it restarts).  Returns 0 if it was written. */
+static int try_checkpoint(pt_run_t *R, const ckpt_pos_t *at, double time,
+			  int hold)
 {
 	char cerrbuf[EU_ERRLEN] = "";
-	if (checkpoint(R->o, R->p, R->attempt, row, R->m, R->dtot, R->dmax,
-		       R->res->max_bond_dim, cerrbuf)) {
+	if (checkpoint(R->o, R->p, R->attempt, at, R->lps, R->m, R->dtot,
+		       R->dmax, R->res->max_bond_dim, cerrbuf)) {
 		fprintf(stderr, "kapitza: rank %d: point %d: %s\n", R->o->rank,
 			R->p->id, cerrbuf);
 		snprintf(R->note, sizeof R->note, " (no checkpoint: %.200s)",
 			 cerrbuf);
-		return;
+		return -1;
 	}
 	R->res->t_ckpt = time;
 	R->last_ckpt = kz_wtime();
 	R->note[0] = 0;
 	if (hold)
-		hold_forever(R->o->rank, R->p->id, row);
+		hold_forever(R->o->rank, R->p->id, at->row);
+	return 0;
 }
 
 /* Progress, checkpoint, stop: returns 1 if the point stops here
@@ -603,13 +637,91 @@ static int after_row(pt_run_t *R, int row, double time)
 	    (stop || hold ||
 	     (o->ckpt_every_s > 0 &&
 	      kz_wtime() - R->last_ckpt >= o->ckpt_every_s)))
-		try_checkpoint(R, row, time, hold);
+		try_checkpoint(R, &(ckpt_pos_t){row, 0, 0, 0}, time, hold);
 	if (!stop)
 		return 0;
 	res->state = ARCHIVE_INTERRUPTED;
-	snprintf(res->message, sizeof res->message, "interrupted at t = %g%s",
+	snprintf(res->message, sizeof res->message, "interrupted at t = %g%.200s",
 		 time, res->t_ckpt == time ? " (checkpoint written)" : R->note);
 	return 1;
+}
+
+/* The measurement interval that leads to row `row` (from the layer a
+ * checkpoint inside it reached, if that is where the attempt starts); its
+ * discarded weight is added to the worker's accumulators (see the top of
+ * the file).  KZ_STOPPED: the stop flag stopped it after *done layers. */
+static int interval(pt_run_t *R, int row, long *done, char *kerr)
+{
+	const long first = row == R->row0 ? R->layer0 : 0;
+	if (first)
+		tebd_restore_discarded(R->t, R->ldtot0, R->ldmax0);
+	else
+		tebd_reset_discarded(R->t);
+	R->row = row;
+	int rc = tebd_run_from(R->t, R->m, R->p->steps_per_measure, first,
+			       done, kerr);
+	if (!rc) {
+		R->dtot += tebd_discarded_total(R->t);
+		R->dmax = fmax(R->dmax, tebd_discarded_max(R->t));
+	}
+	return rc;
+}
+
+/* Whether the point must stop now: the stop flag, or (at most every
+ * POLL_S seconds, or always when `now`) the caller's poll. */
+#define POLL_S 1e-3
+static int stop_requested(pt_run_t *R, int now)
+{
+	if (R->o->stop_flag && *R->o->stop_flag)
+		return 1;
+	if (!R->o->poll || !R->report)
+		return 0;
+	const double w = kz_wtime();
+	if (!now && w - R->last_poll < POLL_S)
+		return 0;
+	R->last_poll = w;
+	return R->o->poll(R->arg) != 0;
+}
+
+/* The kernel's question between two layers of the interval leading to
+ * R->row: stop here?  Also where KAPITZA_TEST_HOLD_AT_STEP holds (without
+ * a stop flag or poll to wait on, it stops at once). */
+static int layer_hook(void *arg, long done)
+{
+	pt_run_t *R = arg;
+	const long step = (long)(R->row - 1) * R->p->steps_per_measure +
+			  done / R->lps;
+	if (R->hold_step > 0 && done % R->lps == 0 && step == R->hold_step) {
+		fprintf(stderr, "kapitza: rank %d: point %d: holding after "
+			"step %ld (layer %ld of the interval after row %d) "
+			"until a stop signal (KAPITZA_TEST_HOLD_AT_STEP)\n",
+			R->o->rank, R->p->id, step, done, R->row - 1);
+		fflush(stderr);
+		while (!stop_requested(R, 1) &&
+		       (R->o->stop_flag || (R->o->poll && R->report)))
+			nanosleep(&(struct timespec){0, 10000000}, NULL);
+		return 1;
+	}
+	return stop_requested(R, 0);
+}
+
+/* The stop flag stopped the interval leading to `row` after `done`
+ * layers: checkpoint that state (the row before it, the layer, the
+ * kernel's discard sums so far) and end the point as interrupted. */
+static void stopped(pt_run_t *R, int row, long done)
+{
+	worker_result_t *res = R->res;
+	const double time =
+		(double)(row - 1) * (double)R->p->steps_per_measure * R->p->dt;
+	const ckpt_pos_t at = {row - 1, done, tebd_discarded_total(R->t),
+			       tebd_discarded_max(R->t)};
+	const int ok = R->o->ckpt_dir && !try_checkpoint(R, &at, time, 0);
+	res->state = ARCHIVE_INTERRUPTED;
+	snprintf(res->message, sizeof res->message,
+		 "interrupted at t = %g + %ld of %ld layers%.200s", time, done,
+		 tebd_layers(R->t, R->p->steps_per_measure),
+		 ok ? " (checkpoint written)"
+		    : R->o->ckpt_dir ? R->note : " (no checkpoints)");
 }
 
 /* The rows from row0 on: an interval of TEBD before each (but row 0), then
@@ -620,8 +732,12 @@ static void evolve(pt_run_t *R)
 	char kerr[KZ_ERRLEN] = "";
 	for (int row = R->row0; row < p->n_measure; row++) {
 		if (row > 0) {
-			int rc = interval(R->t, R->m, p->steps_per_measure,
-					  &R->dtot, &R->dmax, kerr);
+			long done = 0;
+			int rc = interval(R, row, &done, kerr);
+			if (rc == KZ_STOPPED) {
+				stopped(R, row, done);
+				return;
+			}
 			if (rc) {
 				fail(R->res, "%stebd at t = %g: %s", kind(rc),
 				     R->res->t_reached, kerr);
@@ -653,6 +769,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		.a = a, .p = p, .o = o, .attempt = attempt,
 		.report = report, .arg = arg, .res = res,
 		.t0 = kz_wtime(), .hold_row = test_hold_row(),
+		.hold_step = test_hold_step(),
 	};
 	R.last_ckpt = R.t0;
 	memset(res, 0, sizeof *res);

@@ -8,6 +8,8 @@
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <signal.h>
+
 #include "archive.h"
 #include "spec.h"
 
@@ -21,6 +23,12 @@ typedef struct {
 /* Called after each row is in the archive; returns non-zero to ask the
  * worker to stop (the point becomes interrupted). */
 typedef int (*worker_report_fn)(void *arg, const worker_progress_t *p);
+
+/* Called (with report's arg) between the kernel's layers, at most about
+ * once a millisecond: the caller's chance to do its other business (rank 0
+ * serves the other ranks) and to say whether the point must stop now
+ * (non-zero; it stops there, inside the interval, with a checkpoint). */
+typedef int (*worker_poll_fn)(void *arg);
 
 typedef struct {
 	int threads;     /* OpenMP threads of the kernel (>= 1) */
@@ -37,6 +45,10 @@ typedef struct {
 	                          only when asked to stop */
 	const char *sync_path; /* the archive file, flushed to disk before
 	                          each checkpoint (borrowed, may be NULL) */
+	const volatile sig_atomic_t *stop_flag; /* non-zero: stop now, also
+	                          in the middle of an interval (borrowed, may
+	                          be NULL: only report() stops) */
+	worker_poll_fn poll;   /* may be NULL */
 } worker_opts_t;
 
 /* The outcome of one attempt at a point. */
@@ -71,7 +83,11 @@ typedef struct {
  *
  * Checkpoints (when o->ckpt_dir is set) are written after a row: every
  * o->ckpt_every_s seconds, and when report() asks the worker to stop (the
- * point becomes interrupted, resumable at that row's time). */
+ * point becomes interrupted, resumable at that row's time).  When
+ * *o->stop_flag becomes non-zero inside a measurement interval, the kernel
+ * stops at its next layer and the checkpoint holds the state there (the
+ * row before and the layer reached), from which a resumption continues
+ * bitwise as if nothing had stopped. */
 int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		     int resume, const worker_opts_t *o,
 		     worker_report_fn report, void *arg,

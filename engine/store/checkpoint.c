@@ -6,8 +6,8 @@
  *
  *   offset  size  field
  *        0     8  magic "KZCKPT\r\n"
- *        8     4  uint32 version (1)
- *       12     4  uint32 header bytes (160: where the payload starts)
+ *        8     4  uint32 version (2; 1 is still read, below)
+ *       12     4  uint32 header bytes (192: where the payload starts)
  *       16    16  spec hash, 16 hex digits (no NUL)
  *       32    16  point hash, 16 hex digits (no NUL)
  *       48     4  int32 point id
@@ -22,14 +22,22 @@
  *       96     8  float64 discarded_total
  *      104     8  float64 discarded_max
  *      112     4  int32 max_bond_dim
- *      116     4  int32 reserved (0)
+ *      116     4  int32 layer (layers of the next interval applied)
  *      120    32  written, ISO 8601 UTC, NUL-padded
  *      152     8  uint64 payload bytes P
- *      160     P  the MPS (kernels/mps_io.h layout, native byte order)
- *    160+P     8  uint64 FNV-1a 64 of bytes [0, 160+P)
+ *      160     8  float64 layer_discarded_total
+ *      168     8  float64 layer_discarded_max
+ *      176    16  reserved (0)
+ *      192     P  the MPS (kernels/mps_io.h layout, native byte order)
+ *    192+P     8  uint64 FNV-1a 64 of bytes [0, 192+P)
  *
  * So a file of the wrong size is truncated (or has something appended),
- * and any changed byte changes the checksum. */
+ * and any changed byte changes the checksum.
+ *
+ * Version 1 is version 2 without bytes [160, 192): a header of 160 bytes
+ * whose int32 at 116 was reserved (0), i.e. a checkpoint at a row (layer
+ * 0, nothing discarded in the interval yet).  It is read as such, so a
+ * checkpoint written before mid-interval stops existed still resumes. */
 #include "checkpoint.h"
 
 #include <dirent.h>
@@ -46,6 +54,7 @@
 
 #include "eu.h"
 #include "mps_io.h"
+#include "trotter.h"
 
 struct ckpt_lock_s {
 	int fd;
@@ -115,8 +124,11 @@ static void encode(unsigned char *b, const ckpt_header_t *h)
 	put_f64(b + 96, h->discarded_total);
 	put_f64(b + 104, h->discarded_max);
 	le_put(b + 112, (uint32_t)h->max_bond_dim, 4);
+	le_put(b + 116, (uint32_t)h->layer, 4);
 	memcpy(b + 120, h->written, strnlen(h->written, 31));
 	le_put(b + 152, h->payload_bytes, 8);
+	put_f64(b + 160, h->layer_discarded_total);
+	put_f64(b + 168, h->layer_discarded_max);
 }
 
 static void decode(const unsigned char *b, ckpt_header_t *h)
@@ -137,8 +149,13 @@ static void decode(const unsigned char *b, ckpt_header_t *h)
 	h->discarded_total = get_f64(b + 96);
 	h->discarded_max = get_f64(b + 104);
 	h->max_bond_dim = (int32_t)le_get(b + 112, 4);
+	h->layer = (int32_t)le_get(b + 116, 4); /* version 1: reserved, 0 */
 	memcpy(h->written, b + 120, 31);
 	h->payload_bytes = le_get(b + 152, 8);
+	if (h->version >= 2) {
+		h->layer_discarded_total = get_f64(b + 160);
+		h->layer_discarded_max = get_f64(b + 168);
+	}
 }
 
 /* ---- the directory ----------------------------------------------------- */
@@ -320,31 +337,29 @@ int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 		goto out;
 	}
 	const uint32_t version = (uint32_t)le_get(buf + 8, 4);
-	if (version != CKPT_VERSION) {
+	if (version != CKPT_VERSION && version != 1) {
 		eu_err(err, "checkpoint '%s' has format version %u; this kapitza "
-			  "reads version %d",
+			  "reads versions 1 and %d",
 		     path, (unsigned)version, CKPT_VERSION);
 		goto out;
 	}
-	if (n < CKPT_HEADER_BYTES + 8 ||
-	    le_get(buf + 12, 4) != CKPT_HEADER_BYTES) {
+	const uint64_t hb = version == 1 ? CKPT_HEADER_BYTES_V1
+					 : CKPT_HEADER_BYTES;
+	if (n < hb + 8 || le_get(buf + 12, 4) != hb) {
 		eu_err(err, "checkpoint '%s' is truncated (%zu bytes, shorter "
 			  "than its header)",
 		     path, n);
 		goto out;
 	}
 	decode(buf, h);
-	if (h->payload_bytes > n ||
-	    (uint64_t)n != CKPT_HEADER_BYTES + h->payload_bytes + 8) {
+	if (h->payload_bytes > n || (uint64_t)n != hb + h->payload_bytes + 8) {
 		eu_err(err, "checkpoint '%s' is %s: %zu bytes, its header says "
 			  "%llu",
 		     path,
-		     (uint64_t)n < CKPT_HEADER_BYTES + h->payload_bytes + 8
+		     (uint64_t)n < hb + h->payload_bytes + 8
 			     ? "truncated"
 			     : "damaged (longer than written)",
-		     n,
-		     (unsigned long long)(CKPT_HEADER_BYTES +
-					  h->payload_bytes + 8));
+		     n, (unsigned long long)(hb + h->payload_bytes + 8));
 		goto out;
 	}
 	if (eu_fnv1a(EU_FNV_INIT, buf, n - 8) != le_get(buf + n - 8, 8)) {
@@ -352,8 +367,8 @@ int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err)
 		     path);
 		goto out;
 	}
-	if (m && mps_deserialise(m, buf + CKPT_HEADER_BYTES,
-				 (size_t)h->payload_bytes, kerr)) {
+	if (m && mps_deserialise(m, buf + hb, (size_t)h->payload_bytes,
+				 kerr)) {
 		eu_err(err, "checkpoint '%s': %s", path, kerr);
 		goto out;
 	}
@@ -379,15 +394,32 @@ int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	const double t = (double)h->row * (double)p->steps_per_measure * p->dt;
 	if (h->L != p->L || h->dt != p->dt ||
 	    h->steps_per_measure != p->steps_per_measure || h->row < 0 ||
-	    h->row >= p->n_measure - 1 ||
-	    h->steps != (int64_t)h->row * p->steps_per_measure || h->t != t ||
-	    h->nup < 0 || h->nup > h->L)
+	    h->row >= p->n_measure - 1 || h->t != t || h->nup < 0 ||
+	    h->nup > h->L)
 		return eu_err(err,
 			    "the checkpoint's L = %d, dt = %g, row %d, %lld "
 			    "steps, t = %g do not fit the point (L = %d, "
 			    "dt = %g, %d rows of %d steps)",
 			    h->L, h->dt, h->row, (long long)h->steps, h->t,
 			    p->L, p->dt, p->n_measure, p->steps_per_measure);
+	/* the position inside the interval after the row: a layer of its
+	 * merged sequence (tebd.h, tebd_run_from), and the steps it implies */
+	const int lps = trotter_layers_for_order(p->order, TROTTER_REAL);
+	const int64_t nl = (int64_t)lps * p->steps_per_measure + 1;
+	if (lps <= 0 || h->layer < 0 || h->layer >= nl ||
+	    h->steps != (int64_t)h->row * p->steps_per_measure +
+				h->layer / lps ||
+	    (h->layer == 0 && (h->layer_discarded_total != 0 ||
+			       h->layer_discarded_max != 0)) ||
+	    !(h->layer_discarded_total >= 0) || !(h->layer_discarded_max >= 0))
+		return eu_err(err,
+			    "the checkpoint's position after row %d (layer %d, "
+			    "%lld steps, discarded %g / %g in the interval) "
+			    "does not fit the point (%d layers of %d per "
+			    "step in %d steps per row)",
+			    h->row, h->layer, (long long)h->steps,
+			    h->layer_discarded_total, h->layer_discarded_max,
+			    (int)nl, lps, p->steps_per_measure);
 	return 0;
 }
 
@@ -412,10 +444,12 @@ int ckpt_load(const char *path, const char *spec_hash, const spec_point_t *p,
 		goto bad;
 	}
 	if (mps_norm(*m, &norm, kerr) ||
-	    !(fabs(norm - 1) <= CKPT_NORM_TOL + h->discarded_total)) {
+	    !(fabs(norm - 1) <= CKPT_NORM_TOL + h->discarded_total +
+				     h->layer_discarded_total)) {
 		eu_err(err, "the checkpoint's state has norm %.10g (off 1 by "
 		       "more than %g + the discarded weight %g)%s%s",
-		       norm, CKPT_NORM_TOL, h->discarded_total,
+		       norm, CKPT_NORM_TOL,
+		       h->discarded_total + h->layer_discarded_total,
 		       kerr[0] ? ": " : "", kerr);
 		goto bad;
 	}

@@ -28,8 +28,9 @@
 #include "spec.h"
 
 #define CKPT_MAGIC "KZCKPT\r\n" /* 8 bytes, no NUL */
-#define CKPT_VERSION 1
-#define CKPT_HEADER_BYTES 160
+#define CKPT_VERSION 2         /* written; version 1 is still read */
+#define CKPT_HEADER_BYTES 192  /* of version 2 (version 1: 160) */
+#define CKPT_HEADER_BYTES_V1 160
 
 typedef struct {
 	int version;
@@ -38,12 +39,21 @@ typedef struct {
 	int point_id;         /* informative: ids are not keys */
 	int attempt;          /* the attempt that wrote it */
 	int L, nup;
-	int row;              /* the state is the one measured in this row */
+	int row;              /* the last row measured: the state is that
+	                         row's, advanced by `layer` layers */
+	int layer;            /* layers of the merged sequence of the interval
+	                         after `row` (tebd_run_from) already applied;
+	                         0: the state of the row itself (always 0 in
+	                         version 1) */
 	int steps_per_measure;
-	int64_t steps;        /* TEBD steps from t = 0 to the state */
-	double t;             /* its time: row * steps_per_measure * dt */
+	int64_t steps;        /* TEBD steps from t = 0: row * steps_per_measure
+	                         + layer / (layers per step) */
+	double t;             /* the row's time: row * steps_per_measure * dt */
 	double dt;
-	double discarded_total, discarded_max; /* the worker's accumulators */
+	double discarded_total, discarded_max; /* the worker's accumulators,
+	                                          over whole intervals */
+	double layer_discarded_total, layer_discarded_max; /* the kernel's, in
+	                         the interval so far (0 when layer = 0) */
 	int max_bond_dim;     /* largest bond dimension of rows 0..row */
 	char written[32];     /* ISO 8601 UTC */
 	uint64_t payload_bytes;
@@ -75,8 +85,9 @@ int ckpt_write(const char *dir, const ckpt_header_t *h, const mps_t *m,
 int ckpt_read(const char *path, ckpt_header_t *h, mps_t **m, char *err);
 
 /* Whether h may resume point p (borrowed) of the sweep with spec hash
- * spec_hash: same point hash, same spec hash, consistent L, dt, steps and
- * time, a row before the last.  0 if so; otherwise -1 and err says why. */
+ * spec_hash: same point hash, same spec hash, consistent L, dt, steps,
+ * layer and time, a row before the last.  0 if so; otherwise -1 and err
+ * says why. */
 int ckpt_match(const ckpt_header_t *h, const char *spec_hash,
 	       const spec_point_t *p, char *err);
 

@@ -91,6 +91,8 @@ struct tebd_s {
 	trotter_seq_t seq; /* merged layer sequence */
 	int *gorder;       /* gates of a layer, most expensive first */
 	double *gcost;
+	tebd_hook_fn hook; /* asked between layers whether to stop */
+	void *hook_arg;
 };
 
 static void ws_free(ws_t *w)
@@ -214,6 +216,24 @@ void tebd_reset_discarded(tebd_t *t)
 	memset(t->disc_bond, 0, (size_t)t->L * sizeof(double));
 	t->disc_total = 0;
 	t->disc_max = 0;
+}
+
+void tebd_restore_discarded(tebd_t *t, double total, double max)
+{
+	tebd_reset_discarded(t);
+	t->disc_total = total;
+	t->disc_max = max;
+}
+
+void tebd_set_hook(tebd_t *t, tebd_hook_fn hook, void *arg)
+{
+	t->hook = hook;
+	t->hook_arg = arg;
+}
+
+long tebd_layers(const tebd_t *t, int nsteps)
+{
+	return (long)tebd_scheme_layers(t->p.scheme) * nsteps + 1;
 }
 
 void tebd_stats(const tebd_t *t, tebd_stats_t *s)
@@ -715,8 +735,59 @@ static void sort_gates(int *g, int n, const double *cost)
 	}
 }
 
+/* One layer: the gates on bonds of parity par with time tau, in parallel;
+ * the discarded weights added in a fixed order (the gates'), so the sums do
+ * not depend on the threads. */
+static int layer(tebd_t *t, mps_t *m, int par, double tau, char *err)
+{
+	int ng = 0, L = t->L, rc = KZ_OK;
+	for (int i = par; i < L - 1; i += 2) {
+		t->gorder[ng++] = i;
+		t->gcost[i] = (double)mps_bond_dim(m, i) *
+			      mps_bond_dim(m, i + 1) * mps_bond_dim(m, i + 2);
+	}
+	if (t->nth > 1)
+		sort_gates(t->gorder, ng, t->gcost);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
+	for (int g = 0; g < ng; g++) {
+#ifdef _OPENMP
+		ws_t *w = &t->ws[omp_get_thread_num()];
+#else
+		ws_t *w = &t->ws[0];
+#endif
+		if (w->rc)
+			continue;
+		int i = t->gorder[g];
+		double disc = 0;
+		gate_t G = bond_gate(t->chain, i, tau);
+		w->rc = gate(t, w, m, i, &G, &disc);
+		t->disc_bond[i] += disc;
+		t->gcost[i] = disc; /* reused: per-gate discard */
+	}
+	for (int k = 0; k < t->nth; k++)
+		if (t->ws[k].rc) {
+			rc = kz_err(err, t->ws[k].rc, "%s", t->ws[k].err);
+			break;
+		}
+	for (int g = 0; g < ng && !rc; g++) {
+		double d = t->gcost[t->gorder[g]];
+		t->disc_total += d;
+		if (d > t->disc_max)
+			t->disc_max = d;
+	}
+	return rc;
+}
+
 int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 {
+	return tebd_run_from(t, m, nsteps, 0, NULL, err);
+}
+
+int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
+		  char *err)
+{
+	if (done)
+		*done = first;
 	if (!t || !m)
 		return kz_err(err, KZ_EINVAL, "tebd_run: NULL argument");
 	if (mps_length(m) != t->L)
@@ -726,8 +797,13 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 	if (nsteps < 0)
 		return kz_err(err, KZ_EINVAL,
 			      "tebd_run: nsteps=%d: expected >= 0", nsteps);
-	if (nsteps == 0)
+	if (nsteps == 0 && first == 0)
 		return KZ_OK;
+	if (first < 0 || first >= tebd_layers(t, nsteps))
+		return kz_err(err, KZ_EINVAL,
+			      "tebd_run: first layer %ld outside the %ld "
+			      "layers of %d steps",
+			      first, tebd_layers(t, nsteps), nsteps);
 	double w0 = kz_wtime();
 	if (trotter_seq_build(&t->seq, t->p.scheme, nsteps))
 		return kz_err(err, KZ_ENOMEM, "tebd: out of memory");
@@ -738,47 +814,21 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 	openblas_set_num_threads(1);
 	for (int k = 0; k < t->nth; k++)
 		t->ws[k].rc = KZ_OK;
-	int L = t->L;
-	for (size_t l = 0; l < nl && rc == KZ_OK; l++) {
-		int par = t->seq.par[l], ng = 0;
-		double tau = t->seq.coef[l] * t->p.dt;
-		for (int i = par; i < L - 1; i += 2) {
-			t->gorder[ng++] = i;
-			t->gcost[i] = (double)mps_bond_dim(m, i) *
-				      mps_bond_dim(m, i + 1) *
-				      mps_bond_dim(m, i + 2);
+	size_t l = (size_t)first;
+	for (; l < nl; l++) {
+		if (l > (size_t)first && t->hook &&
+		    t->hook(t->hook_arg, (long)l)) {
+			rc = KZ_STOPPED;
+			break;
 		}
-		if (t->nth > 1)
-			sort_gates(t->gorder, ng, t->gcost);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
-		for (int g = 0; g < ng; g++) {
-#ifdef _OPENMP
-			ws_t *w = &t->ws[omp_get_thread_num()];
-#else
-			ws_t *w = &t->ws[0];
-#endif
-			if (w->rc)
-				continue;
-			int i = t->gorder[g];
-			double disc = 0;
-			gate_t G = bond_gate(t->chain, i, tau);
-			w->rc = gate(t, w, m, i, &G, &disc);
-			t->disc_bond[i] += disc;
-			t->gcost[i] = disc; /* reused: per-gate discard */
-		}
-		for (int k = 0; k < t->nth; k++)
-			if (t->ws[k].rc) {
-				rc = kz_err(err, t->ws[k].rc, "%s",
-					    t->ws[k].err);
-				break;
-			}
-		for (int g = 0; g < ng && !rc; g++) {
-			double d = t->gcost[t->gorder[g]];
-			t->disc_total += d;
-			if (d > t->disc_max)
-				t->disc_max = d;
-		}
+		rc = layer(t, m, t->seq.par[l], t->seq.coef[l] * t->p.dt, err);
+		if (rc)
+			break;
 	}
+	if (done && rc != KZ_OK && rc != KZ_STOPPED)
+		*done = -1; /* a layer failed half-way: no position */
+	else if (done)
+		*done = (long)l;
 	openblas_set_num_threads(prev_blas);
 	t->wall += kz_wtime() - w0;
 	return rc;

@@ -64,8 +64,41 @@ int tebd_create(tebd_t **t, const chain_t *c, const tebd_params_t *p,
 		char *err);
 void tebd_destroy(tebd_t **t);
 
-/* Advance m by nsteps steps of dt.  m must have the chain's length. */
+/* Advance m by nsteps steps of dt.  m must have the chain's length.
+ * Returns KZ_STOPPED (not an error) if the stop hook asked to stop; then m
+ * is the state after some whole layers and only tebd_run_from() with the
+ * same nsteps can finish the run. */
 int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err);
+
+/* Stops between layers.  One call of tebd_run applies the merged layer
+ * sequence of its nsteps steps (trotter.h): tebd_layers(t, nsteps) layers,
+ * where the closing half-layer of a step and the opening one of the next
+ * are one layer.  The state after layer j of that sequence is well
+ * defined, so a run can stop there and continue later, from a saved copy
+ * of the state, bitwise as if it had never stopped.
+ *
+ * The hook (may be NULL: never stop) is called between two layers of a
+ * call, never before its first or after its last, with the number of
+ * layers of the sequence applied so far; it returns non-zero to stop
+ * there.  It knows the caller's business (a signal flag, a test switch):
+ * the kernel knows neither signals nor processes. */
+typedef int (*tebd_hook_fn)(void *arg, long layers_done);
+void tebd_set_hook(tebd_t *t, tebd_hook_fn hook, void *arg);
+
+/* Layers of the merged sequence of nsteps >= 1 steps: (n-1) nsteps + 1
+ * for a scheme of n exponentials per step, i.e. tebd_scheme_layers() x
+ * nsteps + 1. */
+long tebd_layers(const tebd_t *t, int nsteps);
+
+/* The layers [first, tebd_layers(t, nsteps)) of the merged sequence of
+ * nsteps steps: tebd_run(t, m, nsteps) is tebd_run_from(t, m, nsteps, 0,
+ * ...).  *done (may be NULL) receives the layers of the sequence applied
+ * when the call returns: all of them on KZ_OK, fewer on KZ_STOPPED.  To
+ * continue a stopped run exactly, call it with the same nsteps, first =
+ * *done, the state as it was, and the discarded-weight accumulators as
+ * they were (tebd_restore_discarded). */
+int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
+		  char *err);
 
 /* Apply one arbitrary charge-conserving two-site gate g to bond i (sites i,
  * i+1) with the truncation of t (g: 4x4, basis 2 s_i + s_{i+1}, column-major
@@ -85,6 +118,12 @@ double tebd_discarded_max(const tebd_t *t);
 /* Zero the discarded-weight accumulators (total, per bond, max), e.g. at a
  * measurement so that sums restart from a checkpointable value. */
 void tebd_reset_discarded(tebd_t *t);
+
+/* Set the accumulators to a total and a largest single-update discard
+ * saved earlier (tebd_discarded_total, _max), so that a run continued by
+ * tebd_run_from adds up exactly what an uninterrupted one would.  The
+ * per-bond sums restart from 0 (nothing saves them). */
+void tebd_restore_discarded(tebd_t *t, double total, double max);
 
 /* Where the time went, seconds summed over threads since creation:
  * SVDs, matrix products, the rest of the updates; and counted flops. */

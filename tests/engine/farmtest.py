@@ -70,12 +70,13 @@ class Farm:
             f.write(text)
         return self.path(name)
 
-    def cmd(self, ranks, args):
+    def cmd(self, ranks, args, wrap=()):
+        """wrap: a command each rank runs kapitza under."""
         if ranks is None:  # no mpirun: a singleton MPI process
-            return [self.kapitza] + args
+            return list(wrap) + [self.kapitza] + args
         return [self.mpirun, "--oversubscribe", "-n", str(ranks),
-                "-x", "KAPITZA_FAULT_POINT", "-x", "OMP_NUM_THREADS",
-                self.kapitza] + args
+                "-x", "KAPITZA_FAULT_POINT", "-x", "OMP_NUM_THREADS"
+                ] + list(wrap) + [self.kapitza] + args
 
     def run(self, ranks, args, env=None, timeout=600):
         e = dict(self.env)
@@ -96,6 +97,42 @@ class Farm:
         return subprocess.Popen(self.cmd(ranks, args), env=e, cwd=self.dir,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
+
+    def start_held(self, ranks, args, step, env=None, wrap=()):
+        """Starts kapitza with the test switch KAPITZA_TEST_HOLD_AT_STEP=step
+        (engine/farm/worker.c): every point, after TEBD step `step` (inside
+        a measurement interval), announces the hold on stderr and waits for
+        a stop signal.  stderr goes to a file (proc.errpath), which
+        wait_held() reads: waiting for that event instead of for a moment
+        makes the test independent of the machine's speed."""
+        e = dict(self.env)
+        e.update(env or {})
+        e.setdefault("KAPITZA_FAULT_POINT", "")
+        e["KAPITZA_TEST_HOLD_AT_STEP"] = str(step)
+        path = self.path("held-%d.err" % len(os.listdir(self.dir)))
+        with open(path, "w") as err:
+            proc = subprocess.Popen(self.cmd(ranks, args, wrap), env=e,
+                                    cwd=self.dir, stdout=subprocess.PIPE,
+                                    stderr=err, text=True)
+        proc.errpath = path
+        return proc
+
+    def wait_held(self, proc, n, timeout=300):
+        """Waits (at most timeout s) until n points of proc (start_held)
+        hold; returns the holding lines (fewer if it timed out or the
+        process ended)."""
+        t0 = time.time()
+        while True:
+            with open(proc.errpath) as f:
+                held = [ln for ln in f if "holding after step" in ln]
+            if (len(held) >= n or proc.poll() is not None
+                    or time.time() - t0 > timeout):
+                return held
+            time.sleep(0.1)
+
+    def held_stderr(self, proc):
+        with open(proc.errpath) as f:
+            return f.read()
 
     def status(self, archive, *extra):
         return subprocess.run([self.kapitza, "status", archive] + list(extra),

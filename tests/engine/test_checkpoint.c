@@ -7,13 +7,19 @@
  * - checkpoint files: write/read round trip of every header field; a
  *   truncated file, one changed byte (checksum), a file that is no
  *   checkpoint, and ckpt_match against another point, another spec hash and
- *   inconsistent steps are refused with their messages; the lock refuses a
- *   second holder;
+ *   inconsistent steps are refused with their messages; a position inside
+ *   an interval (format version 2: layer, steps, the interval's discard
+ *   sums) is checked against the point's layer sequence; a version-1 file
+ *   is still read (as a checkpoint at its row), version 3 is refused; the
+ *   lock refuses a second holder;
  * - the worker: a point stopped after row 3 by its report callback writes a
  *   checkpoint and is interrupted; resumed, it gives rows bit-identical to
  *   an uninterrupted run of the same point (all datasets, discarded weights
  *   included); resuming without a checkpoint fails the point with "cannot
- *   resume" instead of starting again from t = 0. */
+ *   resume" instead of starting again from t = 0;
+ * - stops inside an interval: the stop flag stops the kernel between
+ *   layers; the checkpoint holds that layer, and nine stops at successive
+ *   layers, each resumed, then a last resumption give bit-identical rows. */
 #include <complex.h>
 #include <fcntl.h>
 #include <math.h>
@@ -179,6 +185,75 @@ static unsigned char *read_bytes(const char *path, size_t *n)
 	return b;
 }
 
+/* The position inside an interval (format version 2): a layer of the
+ * interval's merged sequence (Forest-Ruth: 6 per step, 5 steps per row
+ * here, so 31 layers), steps = row * 5 + layer / 6, and the kernel's
+ * discard sums of the interval, zero at layer 0. */
+static void mid_interval_match(ckpt_header_t *g, const char *hash,
+			       const spec_point_t *p)
+{
+	char err[EU_ERRLEN] = "";
+	const ckpt_header_t keep = *g;
+	CHECK(p->steps_per_measure == 5 && p->order == 4, "spec as assumed");
+	g->layer = 13;
+	g->steps = (int64_t)g->row * 5 + 2;
+	g->layer_discarded_total = 1e-12;
+	g->layer_discarded_max = 1e-13;
+	CHECK(ckpt_match(g, hash, p, err) == 0, "layer 13: %s", err);
+	g->steps++;
+	CHECK(ckpt_match(g, hash, p, err) != 0 && strstr(err, "layer 13"),
+	      "layer 13 but 3 steps into the row: %s", err);
+	g->layer = 30;
+	g->steps = (int64_t)g->row * 5 + 5;
+	CHECK(ckpt_match(g, hash, p, err) == 0,
+	      "the last layer boundary of the interval: %s", err);
+	g->layer = 31;
+	CHECK(ckpt_match(g, hash, p, err) != 0 && strstr(err, "31 layers"),
+	      "layer 31 of 31: %s", err);
+	g->layer = -1;
+	g->steps = (int64_t)g->row * 5;
+	CHECK(ckpt_match(g, hash, p, err) != 0, "layer -1: %s", err);
+	g->layer = 0;
+	CHECK(ckpt_match(g, hash, p, err) != 0,
+	      "layer 0 with discarded weight in the interval: %s", err);
+	g->layer = 1;
+	g->layer_discarded_total = NAN;
+	CHECK(ckpt_match(g, hash, p, err) != 0,
+	      "NaN discarded weight in the interval: %s", err);
+	*g = keep;
+}
+
+/* A version-1 file (160-byte header, the int32 at 116 reserved, no
+ * interval sums) built from the version-2 bytes b: still read, as a
+ * checkpoint at its row. */
+static void version1(const char *path, const unsigned char *b, size_t n,
+		     const mps_t *m)
+{
+	char err[EU_ERRLEN] = "";
+	const size_t pay = n - CKPT_HEADER_BYTES - 8;
+	unsigned char *v = malloc(CKPT_HEADER_BYTES_V1 + pay + 8);
+	ckpt_header_t g;
+	mps_t *r = NULL;
+	if (!v)
+		return;
+	memcpy(v, b, CKPT_HEADER_BYTES_V1);
+	memcpy(v + CKPT_HEADER_BYTES_V1, b + CKPT_HEADER_BYTES, pay);
+	v[8] = 1;
+	v[12] = CKPT_HEADER_BYTES_V1;
+	memset(v + 116, 0, 4);
+	const size_t nv = CKPT_HEADER_BYTES_V1 + pay;
+	const uint64_t sum = eu_fnv1a(EU_FNV_INIT, v, nv);
+	for (int k = 0; k < 8; k++)
+		v[nv + k] = (unsigned char)(sum >> (8 * k));
+	write_bytes(path, v, nv + 8);
+	CHECK(ckpt_read(path, &g, &r, err) == 0 && g.version == 1 &&
+		      g.layer == 0 && g.layer_discarded_total == 0 &&
+		      g.row == 3 && r && same_state(m, r),
+	      "a version-1 checkpoint is read as one at its row: %s", err);
+	mps_destroy(&r);
+	free(v);
+}
+
 static void test_files(const char *dir, const spec_t *s)
 {
 	char err[EU_ERRLEN] = "", kerr[KZ_ERRLEN], path[512];
@@ -208,7 +283,7 @@ static void test_files(const char *dir, const spec_t *s)
 	ckpt_file_of(path, sizeof path, dir, p->hash_hex);
 	CHECK(ckpt_read(path, &g, &r, err) == 0, "read: %s", err);
 	CHECK(r && same_state(m, r), "state round trip");
-	CHECK(g.version == 1 && !strcmp(g.spec_hash, h.spec_hash) &&
+	CHECK(g.version == 2 && g.layer == 0 && !strcmp(g.spec_hash, h.spec_hash) &&
 		      !strcmp(g.point_hash, h.point_hash) && g.attempt == 2 &&
 		      g.L == 12 && g.nup == h.nup && g.row == 3 &&
 		      g.steps == h.steps && g.t == h.t && g.dt == h.dt &&
@@ -225,9 +300,10 @@ static void test_files(const char *dir, const spec_t *s)
 	      "other spec: %s", err);
 	g.steps++;
 	CHECK(ckpt_match(&g, s->hash_hex, p, err) != 0 &&
-		      strstr(err, "do not fit"),
+		      strstr(err, "not fit"),
 	      "steps inconsistent: %s", err);
 	g.steps--;
+	mid_interval_match(&g, s->hash_hex, p);
 	g.row = p->n_measure - 1;
 	g.steps = (int64_t)g.row * p->steps_per_measure;
 	g.t = g.row * (double)p->steps_per_measure * p->dt;
@@ -254,11 +330,13 @@ static void test_files(const char *dir, const spec_t *s)
 			      strstr(err, "checksum"),
 		      "one bit flipped: %s", err);
 		b[n / 2] ^= 1;
-		b[8] = 2;
+		version1(path, b, n, m);
+		b[8] = 3;
 		write_bytes(path, b, n);
 		CHECK(ckpt_read(path, &g, NULL, err) != 0 &&
-			      strstr(err, "version 2"),
-		      "version 2: %s", err);
+			      strstr(err, "version 3") &&
+			      strstr(err, "reads versions 1 and 2"),
+		      "version 3: %s", err);
 		write_bytes(path, (const unsigned char *)"hello", 5);
 		CHECK(ckpt_read(path, &g, NULL, err) != 0 &&
 			      strstr(err, "not a kapitza checkpoint"),
@@ -332,6 +410,31 @@ static int same_dataset(const char *a, const char *b, const char *name)
 	return same;
 }
 
+/* Point 0's datasets of archives a and b are bitwise equal (all of them,
+ * discarded weights included). */
+static void same_point(const char *a, const char *b, const char *after)
+{
+	static const char *names[] = {
+		"time",	  "sz",	      "energy",	   "energy_current",
+		"energy_flow", "spin_current", "entropy", "bond_dim",
+		"norm",	  "discarded", "discarded_max"};
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+		char d[64];
+		snprintf(d, sizeof d, "/points/0/%s", names[k]);
+		CHECK(same_dataset(a, b, d), "%s differs after %s", d, after);
+	}
+}
+
+/* A worker with no checkpoint options, bar spec_hash. */
+static void worker_opts(worker_opts_t *wo, const spec_t *s)
+{
+	memset(wo, 0, sizeof *wo);
+	wo->threads = 1;
+	wo->fault_point = -1;
+	wo->mpi_size = 1;
+	wo->spec_hash = s->hash_hex;
+}
+
 static void test_worker(const char *dir, const spec_t *s)
 {
 	char err[EU_ERRLEN] = "", a1[512], a2[512], ck[600];
@@ -344,11 +447,7 @@ static void test_worker(const char *dir, const spec_t *s)
 	snprintf(a1, sizeof a1, "%s/full.h5", dir);
 	snprintf(a2, sizeof a2, "%s/resumed.h5", dir);
 	snprintf(ck, sizeof ck, "%s/resumed.h5.ckpt", dir);
-	memset(&wo, 0, sizeof wo);
-	wo.threads = 1;
-	wo.fault_point = -1;
-	wo.mpi_size = 1;
-	wo.spec_hash = s->hash_hex;
+	worker_opts(&wo, s);
 
 	/* uninterrupted */
 	CHECK(archive_create(&a, MPI_COMM_SELF, a1, s, 0, err) == 0,
@@ -383,15 +482,84 @@ static void test_worker(const char *dir, const spec_t *s)
 	      "resume without a checkpoint: '%s'", r.message);
 	archive_destroy(&a, NULL);
 
-	static const char *names[] = {
-		"time",	  "sz",	      "energy",	   "energy_current",
-		"energy_flow", "spin_current", "entropy", "bond_dim",
-		"norm",	  "discarded", "discarded_max"};
-	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-		char d[64];
-		snprintf(d, sizeof d, "/points/0/%s", names[k]);
-		CHECK(same_dataset(a1, a2, d), "%s differs after resume", d);
+	same_point(a1, a2, "a resumption");
+}
+
+/* The worker's report callback: raise the stop flag after row `row`
+ * without asking to stop there, so that the kernel stops inside the next
+ * interval, after its first layer. */
+typedef struct {
+	int row;
+	volatile sig_atomic_t flag;
+} raise_at_t;
+
+static int raise_after(void *arg, const worker_progress_t *p)
+{
+	raise_at_t *ra = arg;
+	if (p->row == ra->row)
+		ra->flag = 1;
+	return 0;
+}
+
+/* Stops inside an interval: the stop flag raised after row 2 stops the
+ * kernel after layer 1 of the interval to row 3; each resumption with the
+ * flag still up stops one layer further (the hook is asked between
+ * layers, never before the first), across a step boundary (6 layers per
+ * step); then one resumption runs to the end.  Every stop writes a
+ * version-2 checkpoint at (row 2, layer k), and the data equal the
+ * uninterrupted run's bit for bit (full.h5 of test_worker). */
+static void test_worker_mid(const char *dir, const spec_t *s)
+{
+	char err[EU_ERRLEN] = "", a1[512], a3[512], ck[600], path[700];
+	archive_t *a = NULL;
+	worker_opts_t wo;
+	worker_result_t r;
+	const spec_point_t *p = &s->points[0];
+	raise_at_t ra = {2, 0};
+
+	snprintf(a1, sizeof a1, "%s/full.h5", dir);
+	snprintf(a3, sizeof a3, "%s/mid.h5", dir);
+	snprintf(ck, sizeof ck, "%s/mid.h5.ckpt", dir);
+	worker_opts(&wo, s);
+	wo.ckpt_dir = ck;
+	wo.stop_flag = &ra.flag;
+	CHECK(archive_create(&a, MPI_COMM_SELF, a3, s, 0, err) == 0,
+	      "create: %s", err);
+	if (!a)
+		return;
+	ckpt_dir_prepare(ck, 1, err);
+	ckpt_file_of(path, sizeof path, ck, p->hash_hex);
+	worker_run_point(a, p, 1, 0, &wo, raise_after, &ra, &r);
+	int attempt = 1;
+	for (int layer = 1; layer <= 8; layer++) {
+		ckpt_header_t h;
+		char want[64];
+		snprintf(want, sizeof want, "+ %d of 31 layers", layer);
+		CHECK(r.state == ARCHIVE_INTERRUPTED && r.rows == 3 &&
+			      r.t_reached == 0.5 && r.t_ckpt == 0.5 &&
+			      strstr(r.message, want) &&
+			      strstr(r.message, "(checkpoint written)"),
+		      "attempt %d: state %d, rows %d, t %g, '%s'", attempt,
+		      r.state, r.rows, r.t_reached, r.message);
+		CHECK(ckpt_read(path, &h, NULL, err) == 0 && h.version == 2 &&
+			      h.row == 2 && h.layer == layer &&
+			      h.steps == 10 + layer / 6 && h.t == 0.5 &&
+			      h.layer_discarded_total >= 0 &&
+			      ckpt_match(&h, s->hash_hex, p, err) == 0,
+		      "checkpoint at row 2, layer %d: row %d, layer %d, "
+		      "steps %lld: %s",
+		      layer, h.row, h.layer, (long long)h.steps, err);
+		worker_run_point(a, p, ++attempt, 1, &wo, NULL, NULL, &r);
 	}
+	CHECK(r.state == ARCHIVE_INTERRUPTED, "still stopping: '%s'",
+	      r.message);
+	ra.flag = 0;
+	worker_run_point(a, p, ++attempt, 1, &wo, NULL, NULL, &r);
+	CHECK(r.state == ARCHIVE_DONE && r.t_resumed == 0.5,
+	      "resumed to the end: state %d, from %g, '%s'", r.state,
+	      r.t_resumed, r.message);
+	archive_destroy(&a, NULL);
+	same_point(a1, a3, "9 stops inside an interval");
 }
 
 int main(int argc, char **argv)
@@ -425,6 +593,8 @@ int main(int argc, char **argv)
 		test_files(sub, s2);
 	if (s2)
 		test_worker(dir, s2);
+	if (s2)
+		test_worker_mid(dir, s2);
 	spec_destroy(&s);
 	spec_destroy(&s2);
 	if (!getenv("KAPITZA_KEEP_TEST_DIR")) {

@@ -1,9 +1,15 @@
-"""A stop signal in the middle of a long point.
+"""A stop signal in the middle of a long point, inside a measurement
+interval.  The test switch KAPITZA_TEST_HOLD_AT_STEP=23 holds every point
+after TEBD step 23 (row 4 at t = 1 plus 3 of the 5 steps of the next
+interval) until a stop signal comes; the test waits for every running point
+to say so on stderr, then signals.  So the interval is as long as it takes,
+on any machine.
 - SIGTERM to the ranks (what SLURM sends every process at the time limit):
-  the point finishes its measurement interval, is checkpointed
-  (ARCHIVE.h5.ckpt/<hash>.ckpt, format checked here: magic, version,
-  header, FNV-1a 64 checksum) and marked interrupted "(checkpoint
-  written)"; the run exits with status 3; the archive opens;
+  every running point stops there, inside the interval, is checkpointed
+  (ARCHIVE.h5.ckpt/<hash>.ckpt, format version 2 checked here: magic,
+  version, header, row 4, layer 18 of the interval's 31, steps 23, FNV-1a
+  64 checksum) and marked interrupted "(checkpoint written)"; the run
+  exits with status 3; the archive opens;
 - `kapitza resubmit` continues the point from the checkpoint time (the log
   says "resumes from its checkpoint at t = T", /status and /history record
   t_resumed = T > 0, attempt 2), not from t = 0, and the result equals an
@@ -27,7 +33,7 @@ import time
 import h5py
 import numpy as np
 
-from ckpttest import children, history, wait_for
+from ckpttest import children, history
 from farmtest import Farm, check, done, spec
 
 
@@ -44,17 +50,21 @@ def check_ckpt_file(path, point_hash, spec_hash):
         b = f.read()
     check(b[:8] == b"KZCKPT\r\n", "checkpoint magic")
     version, hdr = struct.unpack_from("<II", b, 8)
-    check(version == 1 and hdr == 160, "version %d, header %d"
+    check(version == 2 and hdr == 192, "version %d, header %d"
           % (version, hdr))
     check(b[16:32].decode() == spec_hash and b[32:48].decode() == point_hash,
           "checkpoint hashes %r %r" % (b[16:32], b[32:48]))
     row, spm = struct.unpack_from("<ii", b, 64)
     steps, = struct.unpack_from("<q", b, 72)
     t, dt = struct.unpack_from("<dd", b, 80)
+    layer, = struct.unpack_from("<i", b, 116)
     payload, = struct.unpack_from("<Q", b, 152)
-    check(len(b) == 160 + payload + 8, "file size = header + payload + 8")
-    check(steps == row * spm and abs(t - steps * dt) < 1e-12,
-          "row %d, steps %d, t %g" % (row, steps, t))
+    check(len(b) == 192 + payload + 8, "file size = header + payload + 8")
+    # held after step 23: row 4, 3 steps of 6 layers into the next
+    # interval (Forest-Ruth, 5 steps a row)
+    check(row == 4 and spm == 5 and layer == 18 and steps == HOLD_STEP
+          and abs(t - row * spm * dt) < 1e-12,
+          "row %d, layer %d, steps %d, t %g" % (row, layer, steps, t))
     # only the first MiB for speed: the full checksum is C's business
     if len(b) < (1 << 20):
         check(struct.unpack_from("<Q", b, len(b) - 8)[0] ==
@@ -62,22 +72,18 @@ def check_ckpt_file(path, point_hash, spec_hash):
     return t
 
 
-def one(f, h5diff, ref, sp, name, ranks, how, extra_run=()):
-    a = f.path(name + ".h5")
-    proc = f.start(ranks, ["run", sp, "-o", a, "-q",
-                           "--checkpoint-every", "0"] + list(extra_run))
+HOLD_STEP = 23
 
-    def running_at_t():
-        if not os.path.exists(a):
-            return False
-        try:
-            with h5py.File(a, "r") as h:
-                st = h["status"][:]
-                return bool(np.any((st["state"] == 1)
-                                   & (st["t_reached"] >= 1.0)))
-        except OSError:
-            return False
-    check(wait_for(running_at_t, 120), "%s: the point got going" % name)
+
+def one(f, h5diff, ref, sp, name, ranks, how, nheld, extra_run=()):
+    """nheld: the points running at once (one per working rank)."""
+    a = f.path(name + ".h5")
+    proc = f.start_held(ranks, ["run", sp, "-o", a, "-q",
+                                "--checkpoint-every", "0"] + list(extra_run),
+                        HOLD_STEP)
+    held = f.wait_held(proc, nheld)
+    check(len(held) == nheld, "%s: %d points held: %s"
+          % (name, nheld, f.held_stderr(proc)[-1500:]))
     if how == "term-ranks":
         ranks_pids = children(proc.pid)
         check(len(ranks_pids) == ranks, "%s: found the ranks" % name)
@@ -87,7 +93,8 @@ def one(f, h5diff, ref, sp, name, ranks, how, extra_run=()):
         proc.send_signal(signal.SIGTERM)
     else:
         proc.send_signal(signal.SIGUSR1)
-    out, err = proc.communicate(timeout=120)
+    out, _ = proc.communicate(timeout=120)
+    err = f.held_stderr(proc)
     check(proc.returncode == 3, "%s: exit status %d (3 = stopped by a "
           "signal): %s" % (name, proc.returncode, err[-1500:]))
     check(subprocess.run(["h5dump", "-H", a], stdout=subprocess.DEVNULL,
@@ -95,8 +102,8 @@ def one(f, h5diff, ref, sp, name, ranks, how, extra_run=()):
           "%s: archive opens with h5dump" % name)
     with h5py.File(a, "r") as h:
         st = h["status"][:]
-        if not check(np.any(st["state"] == 4), "%s: a point interrupted: "
-                     "%s" % (name, list(st["state"]))):
+        if not check(np.sum(st["state"] == 4) == nheld, "%s: every held "
+                     "point interrupted: %s" % (name, list(st["state"]))):
             return
         k = int(np.flatnonzero(st["state"] == 4)[0])
         phash = h["points_table"]["hash"][k].decode()
@@ -104,7 +111,8 @@ def one(f, h5diff, ref, sp, name, ranks, how, extra_run=()):
         msg = st["message"][k].decode()
         t_int = float(st["t_reached"][k])
         n = int(h["points_table"]["n_measure"][k])
-        check("(checkpoint written)" in msg, "%s: message %r" % (name, msg))
+        check("(checkpoint written)" in msg and "+ 18 of 31 layers" in msg,
+              "%s: message %r" % (name, msg))
         check(0 < t_int < float(h["points_table"]["t_max"][k]),
               "%s: interrupted in the middle, t = %g" % (name, t_int))
         tt = h["points/%d/time" % k][:]
@@ -149,8 +157,8 @@ def one(f, h5diff, ref, sp, name, ranks, how, extra_run=()):
 def main():
     f = Farm(sys.argv, "ckpt-signal")
     h5diff = f.extra[0]
-    # two points of ~3 s each on one core
-    text = spec("sig", [60], [0.2, 0.7], t_max=10.0, chis=[48],
+    # two small points: the hold, not their size, makes the interval long
+    text = spec("sig", [30], [0.2, 0.7], t_max=3.0, chis=[16],
                 measure_every=0.25)
     sp = f.write("s.yaml", text)
     ref = f.path("ref.h5")
@@ -159,9 +167,9 @@ def main():
     check(p.returncode == 0, "reference run exit %d: %s"
           % (p.returncode, p.stderr[-1000:]))
     print("reference run %.1f s" % (time.time() - t0))
-    one(f, h5diff, ref, sp, "term_ranks", 2, "term-ranks")
-    one(f, h5diff, ref, sp, "term_singleton", None, "term-self")
-    one(f, h5diff, ref, sp, "usr1_dedicated", 3, "usr1",
+    one(f, h5diff, ref, sp, "term_ranks", 2, "term-ranks", 2)
+    one(f, h5diff, ref, sp, "term_singleton", None, "term-self", 1)
+    one(f, h5diff, ref, sp, "usr1_dedicated", 3, "usr1", 2,
         ["--dedicated-scheduler"])
     f.cleanup()
     return done("ckpt_signal")

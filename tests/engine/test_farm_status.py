@@ -5,12 +5,15 @@
   (read-only, while the run writes) until it shows running points with t
   reached > 0 and points still pending; the counts always add up; after the
   run, status shows everything done;
-- interrupted: SIGUSR1 to mpirun (forwarded to the ranks, as SLURM's
-  pre-timeout signal would be) stops the run cleanly: running points become
-  interrupted with the rows they measured, the others stay pending, the
-  archive opens, the exit status is non-zero;
+- interrupted: with every running point held inside a measurement interval
+  (KAPITZA_TEST_HOLD_AT_STEP; the test waits for both to say so), SIGUSR1
+  to mpirun (forwarded to the ranks, as SLURM's pre-timeout signal would
+  be) stops the run cleanly: both running points become interrupted there
+  with the rows they measured, the others stay pending, the archive opens,
+  the exit status is 3;
 - a stop signal that reaches one worker rank only stops the whole sweep
-  (the rank tells rank 0), instead of interrupting the points one by one;
+  (the rank tells rank 0, which hears it between the layers of its own
+  held point), instead of interrupting the points one by one;
 - killed: kill -9 of every rank and mpirun mid-run leaves an archive that
   opens, with every point that was done intact;
 - status on something that is not an archive exits 2.
@@ -95,35 +98,31 @@ def main():
                                "pending": 0, "interrupted": 0},
           "final totals %s" % totals(s.stdout))
 
-    # interrupted sweep
+    # interrupted sweep: every point holds after TEBD step 15 (row 1 at
+    # t = 0.5 and half the next interval; KAPITZA_TEST_HOLD_AT_STEP) until
+    # the signal, sent once both running points say they hold
     a = f.path("int.h5")
-    proc = f.start(2, ["run", sp, "-o", a, "-q"])
-    t0 = time.time()
-    while time.time() - t0 < 120 and proc.poll() is None:
-        time.sleep(0.2)
-        if os.path.exists(a):
-            s = f.status(a)
-            if s.returncode == 0 and any(
-                    x[7] == "running" and x[10] not in ("-", "0.000")
-                    for x in rows(s.stdout)):
-                break
+    proc = f.start_held(2, ["run", sp, "-o", a, "-q"], 15)
+    held = f.wait_held(proc, 2)
+    check(len(held) == 2, "two points held: %s" % f.held_stderr(proc)[-1500:])
     proc.send_signal(signal.SIGUSR1)
-    out, err = proc.communicate(timeout=120)
-    check(proc.returncode != 0, "interrupted run exit %d" % proc.returncode)
+    out, _ = proc.communicate(timeout=120)
+    check(proc.returncode == 3, "interrupted run exit %d" % proc.returncode)
     with h5py.File(a, "r") as h:
         st = h["status"][:]
         n_int = int(np.sum(st["state"] == 4))
-        check(n_int >= 1, "some point interrupted: %s" % list(st["state"]))
-        check(np.all(np.isin(st["state"], [0, 2, 4])), "states %s"
+        check(n_int == 2, "both running points interrupted: %s"
               % list(st["state"]))
-        check(np.sum(st["state"] == 0) >= 1, "some point still pending")
+        check(np.all(np.isin(st["state"], [0, 4])), "states %s"
+              % list(st["state"]))
+        check(np.sum(st["state"] == 0) == 4, "the others still pending")
         for k in np.flatnonzero(st["state"] == 4):
             tt = h["points/%d/time" % k][:]
             n = int(st["rows"][k])
-            check(n >= 1 and np.all(np.isfinite(tt[:n]))
+            check(n == 2 and np.all(np.isfinite(tt[:n]))
                   and np.all(np.isnan(tt[n:])),
                   "interrupted point %d: %d rows then NaN" % (k, n))
-            check(st["message"][k].startswith(b"interrupted at t ="),
+            check(st["message"][k].startswith(b"interrupted at t = 0.5 + "),
                   "message %r" % st["message"][k])
         for k in np.flatnonzero(st["state"] == 0):
             check(st["attempt"][k] == 0, "pending point never started")
@@ -134,44 +133,35 @@ def main():
 
     # a signal to rank 1 only (found by its environment; Linux /proc)
     a = f.path("one.h5")
-    proc = f.start(2, ["run", sp, "-o", a, "-q"])
+    proc = f.start_held(2, ["run", sp, "-o", a, "-q"], 15)
+    held = f.wait_held(proc, 2)
+    check(len(held) == 2, "one-rank signal: two points held: %s"
+          % f.held_stderr(proc)[-1500:])
     rank1 = None
-    t0 = time.time()
-    while rank1 is None and time.time() - t0 < 60 and proc.poll() is None:
-        time.sleep(0.2)
-        kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)],
-                              stdout=subprocess.PIPE, text=True).stdout
-        for pid in kids.split():
-            try:
-                with open("/proc/%s/environ" % pid, "rb") as e:
-                    env = e.read().split(b"\0")
-            except OSError:
-                continue
-            if b"OMPI_COMM_WORLD_RANK=1" in env:
-                rank1 = int(pid)
-    # let rank 1 get into a point: wait until status shows it running one
-    # past t = 0 (a fixed sleep raced the sweep's end once points got fast)
-    while time.time() - t0 < 60 and proc.poll() is None:
-        s = f.status(a) if os.path.exists(a) else None
-        if s is not None and s.returncode == 0 and any(
-                x[7] == "running" and x[9] == "1" and
-                x[10] not in ("-", "0.000") for x in rows(s.stdout)):
-            break
-        time.sleep(0.1)
+    kids = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)],
+                          stdout=subprocess.PIPE, text=True).stdout
+    for pid in kids.split():
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as e:
+                env = e.read().split(b"\0")
+        except OSError:
+            continue
+        if b"OMPI_COMM_WORLD_RANK=1" in env:
+            rank1 = int(pid)
     check(rank1 is not None and proc.poll() is None,
           "found rank 1 at work")
     if rank1 is not None and proc.poll() is None:
         os.kill(rank1, signal.SIGUSR1)
-    out, err = proc.communicate(timeout=120)
-    check(proc.returncode != 0, "one-rank signal: exit %d" % proc.returncode)
+    else:
+        proc.send_signal(signal.SIGUSR1)  # end the held run anyway
+    out, _ = proc.communicate(timeout=120)
+    check(proc.returncode == 3, "one-rank signal: exit %d" % proc.returncode)
     check("stopped by a signal" in out, "summary says stopped: %r" % out)
     with h5py.File(a, "r") as h:
         st = list(h["status"]["state"])
-        # how many points finished before the signal depends on the load
-        # of the machine; what must hold is that the running ones (1 or 2)
-        # are interrupted and nothing else is touched
-        check(1 <= st.count(4) <= 2
-              and st.count(0) + st.count(2) + st.count(4) == 6,
+        # rank 1 stops its point and tells rank 0, which hears it between
+        # the layers of its own held point and stops it too
+        check(st.count(4) == 2 and st.count(0) == 4,
               "the running points interrupted, the rest not started: %s"
               % st)
 

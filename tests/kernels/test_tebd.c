@@ -11,6 +11,7 @@
 #include "check.h"
 #include "ed.h"
 #include "mps.h"
+#include "mps_io.h"
 #include "mps_vector.h"
 #include "obs.h"
 #include "tebd.h"
@@ -546,6 +547,120 @@ static void test_bad_args(void)
 	tebd_destroy(NULL);
 }
 
+/* A stop hook that stops at layer `at` (once) and records what it saw. */
+typedef struct {
+	long at, calls, lo, hi;
+} stop_at_t;
+
+static int stop_at(void *arg, long done)
+{
+	stop_at_t *s = arg;
+	s->calls++;
+	s->lo = s->calls == 1 || done < s->lo ? done : s->lo;
+	s->hi = done > s->hi ? done : s->hi;
+	return done == s->at;
+}
+
+static unsigned char *serial(const mps_t *m, size_t *n)
+{
+	*n = mps_serial_bytes(m);
+	unsigned char *b = malloc(*n);
+	OK(mps_serialise(m, b, *n, err));
+	return b;
+}
+
+/* Stopping between layers and continuing from a copy of the state (through
+ * its serialised bytes, as a checkpoint does) with a new kernel object,
+ * the discarded weight restored: bitwise the uninterrupted run, for stops
+ * inside a step, at a merged layer between steps, and twice in one run. */
+static void test_stop_resume(int threads)
+{
+	const int L = 24, nsteps = 5;
+	int up[L];
+	domain_wall(L, up);
+	chain_t *c;
+	OK(chain_create_junction(&c, L, 1.0, 0.0, 0.5, err));
+	mps_t *ref;
+	OK(mps_create_product(&ref, L, up, err));
+	tebd_t *t = make_tebd(c, TEBD_FOREST_RUTH4, 0.1, 10, 1e-10, threads);
+	/* past the first truncations, so the discard sums matter */
+	OK(tebd_run(t, ref, 12, err));
+	unsigned char *start = NULL;
+	size_t nstart = 0;
+	start = serial(ref, &nstart);
+	tebd_reset_discarded(t);
+	OK(tebd_run(t, ref, nsteps, err));
+	const double dref = tebd_discarded_total(t), mref = tebd_discarded_max(t);
+	size_t nr;
+	unsigned char *want = serial(ref, &nr);
+	const long nl = tebd_layers(t, nsteps);
+	CHECK(nl == 6 * nsteps + 1, "Forest-Ruth: %ld layers for %d steps", nl,
+	      nsteps);
+	CHECK(dref > 0, "truncation expected");
+	const long stops[][2] = {{1, -1}, {6, -1}, {7, 20}, {nl - 1, -1},
+				 {13, 14}};
+	for (size_t k = 0; k < sizeof stops / sizeof stops[0]; k++) {
+		mps_t *m;
+		OK(mps_deserialise(&m, start, nstart, err));
+		long pos = 0, done = -5;
+		double dt = 0, dm = 0;
+		for (int leg = 0; leg < 3; leg++) {
+			long at = leg < 2 ? stops[k][leg] : -1;
+			stop_at_t sa = {at, 0, 0, 0};
+			tebd_t *tk = make_tebd(c, TEBD_FOREST_RUTH4, 0.1, 10,
+					       1e-10, threads);
+			tebd_restore_discarded(tk, dt, dm);
+			tebd_set_hook(tk, stop_at, &sa);
+			int rc = tebd_run_from(tk, m, nsteps, pos, &done, err);
+			CHECK(rc == (at > 0 ? KZ_STOPPED : KZ_OK) &&
+				      done == (at > 0 ? at : nl),
+			      "stop at %ld: rc %d, done %ld", at, rc, done);
+			const long last = at > 0 ? at : nl - 1;
+			CHECK(sa.calls == last - pos &&
+				      (!sa.calls ||
+				       (sa.lo == pos + 1 && sa.hi == last)),
+			      "hook called between layers only: %ld calls, "
+			      "%ld..%ld from %ld",
+			      sa.calls, sa.lo, sa.hi, pos);
+			dt = tebd_discarded_total(tk);
+			dm = tebd_discarded_max(tk);
+			tebd_destroy(&tk);
+			/* through the bytes, as a checkpoint */
+			size_t nb;
+			unsigned char *b = serial(m, &nb);
+			mps_destroy(&m);
+			OK(mps_deserialise(&m, b, nb, err));
+			free(b);
+			pos = done;
+			if (at < 0)
+				break;
+		}
+		size_t ng;
+		unsigned char *got = serial(m, &ng);
+		CHECK(ng == nr && !memcmp(got, want, nr),
+		      "stopped at %ld (then %ld), resumed: state bitwise the "
+		      "uninterrupted one (%d threads)",
+		      stops[k][0], stops[k][1], threads);
+		CHECK(dt == dref && dm == mref,
+		      "discarded %.17g / %.17g vs %.17g / %.17g", dt, dm, dref,
+		      mref);
+		free(got);
+		mps_destroy(&m);
+	}
+	mps_t *m;
+	OK(mps_deserialise(&m, start, nstart, err));
+	CHECK(tebd_run_from(t, m, nsteps, nl, NULL, err) == KZ_EINVAL,
+	      "a first layer past the sequence is refused");
+	CHECK(tebd_run_from(t, m, nsteps, -1, NULL, err) == KZ_EINVAL,
+	      "a negative first layer is refused");
+	mps_destroy(&m);
+	free(start);
+	free(want);
+	tebd_destroy(&t);
+	mps_destroy(&ref);
+	chain_destroy(&c);
+}
+
 int main(void)
 {
 	test_bad_args();
@@ -555,6 +670,8 @@ int main(void)
 	test_trotter_order();
 	test_continuity();
 	test_threads_identical();
+	test_stop_resume(1);
+	test_stop_resume(2);
 	test_schmidt_vs_vector(64);
 	test_schmidt_vs_vector(6);
 	test_no_allocation_at_saturation();
