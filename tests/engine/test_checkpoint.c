@@ -179,6 +179,9 @@ static unsigned char *read_bytes(const char *path, size_t *n)
 	return b;
 }
 
+/* One checkpoint's life, in order: written, read back, matched, damaged,
+ * removed, swept by prepare, locked.  (121 lines: left whole because the
+ * steps share one file and one header.) */
 static void test_files(const char *dir, const spec_t *s)
 {
 	char err[EU_ERRLEN] = "", kerr[KZ_ERRLEN], path[512];
