@@ -53,4 +53,14 @@ static inline int check_done(const char *name)
 			exit(check_done(__FILE__));                         \
 	} while (0)
 
+/* A kernel call that must fail with a message in the test file's `err`
+ * (a negative kernel error code and a non-empty err). */
+#define FAILS(call)                                                         \
+	do {                                                                \
+		err[0] = 0;                                                 \
+		int rc_ = (call);                                           \
+		CHECK(rc_ < 0 && err[0], "%s should fail (rc %d)", #call,   \
+		      rc_);                                                 \
+	} while (0)
+
 #endif

@@ -22,7 +22,6 @@
  * Exit status: 0 every requested fit done; 1 some fit could not be done (the
  * reasons are printed and stored in /analysis); 2 bad command line or the
  * archive could not be read or written. */
-#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -87,14 +86,6 @@ static void usage(FILE *f)
 		"messages), 2 error.\n");
 }
 
-static int parse_double(const char *s, double *v)
-{
-	char *end;
-	errno = 0;
-	*v = strtod(s, &end);
-	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
-}
-
 /* The options of the tracker and of the velocities' convergence in
  * chi_max (track.h, chiconv.h): 0 not one of them, 1 a flag, 2 an option
  * and its value (v), -1 an error (err). */
@@ -105,7 +96,7 @@ static int post_option(const char *s, const char *v, an_opts_t *o, char *err)
 	if (val && !v)
 		return eu_err(err, "%s needs a value", s);
 	if (!strcmp(s, "--prominence")) {
-		if (parse_double(v, &o->track.prominence) ||
+		if (eu_parse_double(v, &o->track.prominence) ||
 		    o->track.prominence < 0)
 			return eu_err(err,
 				      "--prominence needs a number >= 0, not "
@@ -117,20 +108,20 @@ static int post_option(const char *s, const char *v, an_opts_t *o, char *err)
 		c = strchr(buf, ':');
 		if (c)
 			*c = 0;
-		if (!c || parse_double(buf, &o->track.gate_bonds) ||
-		    parse_double(c + 1, &o->track.gate_speed) ||
+		if (!c || eu_parse_double(buf, &o->track.gate_bonds) ||
+		    eu_parse_double(c + 1, &o->track.gate_speed) ||
 		    o->track.gate_bonds < 0 || o->track.gate_speed < 0)
 			return eu_err(err,
 				      "--gate takes BONDS:SPEED, both >= 0, "
 				      "not '%s'",
 				      v);
 	} else if (!strcmp(s, "--v-tol")) {
-		if (parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
+		if (eu_parse_double(v, &o->chi.tol) || !(o->chi.tol >= 0))
 			return eu_err(err,
 				      "--v-tol needs a number >= 0, not '%s'",
 				      v);
 	} else if (!strcmp(s, "--v-nsigma")) {
-		if (parse_double(v, &o->chi.nsigma) || !(o->chi.nsigma >= 0))
+		if (eu_parse_double(v, &o->chi.nsigma) || !(o->chi.nsigma >= 0))
 			return eu_err(err,
 				      "--v-nsigma needs a number >= 0, not '%s'",
 				      v);
@@ -177,8 +168,8 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--window takes T0:T1, not '%s'",
 					      v);
 			*c = 0;
-			if (parse_double(buf, &o->t0) ||
-			    parse_double(c + 1, &o->t1) || o->t0 < 0 ||
+			if (eu_parse_double(buf, &o->t0) ||
+			    eu_parse_double(c + 1, &o->t1) || o->t0 < 0 ||
 			    !(o->t1 > o->t0))
 				return eu_err(err,
 					      "--window '%s': need 0 <= T0 < "
@@ -186,7 +177,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      v);
 		} else if (!strcmp(s, "--smooth")) {
 			NEED;
-			if (parse_double(v, &x) || x < 1 || x != floor(x) ||
+			if (eu_parse_double(v, &x) || x < 1 || x != floor(x) ||
 			    fmod(x, 2) == 0 || x > 99)
 				return eu_err(err,
 					      "--smooth needs an odd integer in "
@@ -195,7 +186,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 			o->peaks.smooth = (int)x;
 		} else if (!strcmp(s, "--height")) {
 			NEED;
-			if (parse_double(v, &x) || x < 0 || x > 1)
+			if (eu_parse_double(v, &x) || x < 0 || x > 1)
 				return eu_err(err,
 					      "--height needs a number in [0, "
 					      "1], not '%s'",
@@ -203,7 +194,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 			o->peaks.rel_height = x;
 		} else if (!strcmp(s, "--dip")) {
 			NEED;
-			if (parse_double(v, &x) || x < 0 || x >= 1)
+			if (eu_parse_double(v, &x) || x < 0 || x >= 1)
 				return eu_err(err,
 					      "--dip needs a number in [0, 1), "
 					      "not '%s'",
@@ -211,7 +202,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 			o->peaks.min_dip = x;
 		} else if (!strcmp(s, "--floor")) {
 			NEED;
-			if (parse_double(v, &x) || x < 0)
+			if (eu_parse_double(v, &x) || x < 0)
 				return eu_err(err,
 					      "--floor needs a number >= 0, not "
 					      "'%s'",
@@ -221,7 +212,7 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 			o->peaks.refine = 0;
 		} else if (!strcmp(s, "--tol")) {
 			NEED;
-			if (parse_double(v, &o->tol) || !(o->tol > 0))
+			if (eu_parse_double(v, &o->tol) || !(o->tol > 0))
 				return eu_err(err,
 					      "--tol needs a number > 0, not "
 					      "'%s'",

@@ -34,6 +34,7 @@
 #include "cmd.h"
 #include "eu.h"
 #include "h5x.h"
+#include "point_copy.h"
 #include "schema.h"
 #include "spec.h"
 
@@ -99,20 +100,6 @@ static int parse_args(int argc, char **argv, mg_args_t *a, char *err)
 		return -1;
 	}
 	return 0;
-}
-
-static hid_t open_file(const char *path, unsigned flags)
-{
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
-	if (fapl < 0)
-		return -1;
-	H5Pset_fapl_sec2(fapl);
-#if H5_VERSION_GE(1, 10, 7)
-	H5Pset_file_locking(fapl, 0, 1);
-#endif
-	f = H5Fopen(path, flags, fapl);
-	H5Pclose(fapl);
-	return f;
 }
 
 /* Whole dataset `name` of file f into a new buffer (native type). */
@@ -225,101 +212,6 @@ static int same_point(hid_t a, hid_t b, int k)
 	return 1;
 }
 
-/* Copies row `k` (and for 2-D tables, all columns) of table `name` from
- * src to dst, converting by member names through the destination's type. */
-static int copy_table_row(hid_t src, hid_t dst, const char *name, int k)
-{
-	hid_t ds = H5Dopen2(src, name, H5P_DEFAULT);
-	hid_t dd = H5Dopen2(dst, name, H5P_DEFAULT);
-	hid_t mt = -1, fs = -1, fd = -1, ms = -1;
-	hsize_t dims[2] = {0, 1}, start[2] = {(hsize_t)k, 0}, cnt[2];
-	void *buf = NULL;
-	int rc = -1, rank;
-	if (ds < 0 || dd < 0)
-		goto out;
-	mt = H5Dget_type(dd);
-	fs = H5Dget_space(ds);
-	fd = H5Dget_space(dd);
-	if (mt < 0 || fs < 0 || fd < 0)
-		goto out;
-	rank = H5Sget_simple_extent_dims(fd, dims, NULL);
-	if (rank < 1 || rank > 2)
-		goto out;
-	cnt[0] = 1;
-	cnt[1] = rank == 2 ? dims[1] : 1;
-	{
-		hsize_t sdims[2] = {0, 1};
-		if (H5Sget_simple_extent_dims(fs, sdims, NULL) != rank ||
-		    (rank == 2 && sdims[1] != dims[1]))
-			goto out;
-	}
-	hsize_t m = cnt[1];
-	ms = H5Screate_simple(1, &m, NULL);
-	buf = calloc((size_t)m, H5Tget_size(mt) + 1);
-	/* a background buffer: members the source lacks keep the fill */
-	if (ms < 0 || !buf ||
-	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) <
-		    0 ||
-	    H5Sselect_hyperslab(fd, H5S_SELECT_SET, start, NULL, cnt, NULL) <
-		    0 ||
-	    H5Dread(dd, mt, ms, fd, H5P_DEFAULT, buf) < 0 ||
-	    H5Dread(ds, mt, ms, fs, H5P_DEFAULT, buf) < 0 ||
-	    H5Dwrite(dd, mt, ms, fd, H5P_DEFAULT, buf) < 0)
-		goto out;
-	rc = 0;
-out:
-	free(buf);
-	if (ms >= 0)
-		H5Sclose(ms);
-	if (fs >= 0)
-		H5Sclose(fs);
-	if (fd >= 0)
-		H5Sclose(fd);
-	if (mt >= 0)
-		H5Tclose(mt);
-	if (ds >= 0)
-		H5Dclose(ds);
-	if (dd >= 0)
-		H5Dclose(dd);
-	return rc;
-}
-
-/* Copies point k's datasets, status, provenance and history rows. */
-static int copy_point(hid_t src, hid_t dst, int k)
-{
-	names_t nm;
-	if (point_names(src, k, &nm))
-		return -1;
-	for (int j = 0; j < nm.n; j++) {
-		char name[96];
-		void *x = NULL;
-		size_t nx = 0;
-		hid_t tx = -1, d;
-		int rc;
-		schema_point_path(name, sizeof name, k, nm.names[j]);
-		if (read_whole(src, name, &x, &nx, &tx))
-			return -1;
-		d = H5Dopen2(dst, name, H5P_DEFAULT);
-		rc = d >= 0 && H5Dwrite(d, tx, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-					x) >= 0
-			     ? 0
-			     : -1;
-		if (d >= 0)
-			H5Dclose(d);
-		H5Tclose(tx);
-		free(x);
-		if (rc)
-			return -1;
-	}
-	if (copy_table_row(src, dst, SCHEMA_STATUS, k) ||
-	    copy_table_row(src, dst, SCHEMA_PROVENANCE, k))
-		return -1;
-	if (H5Lexists(src, SCHEMA_HISTORY, H5P_DEFAULT) > 0 &&
-	    copy_table_row(src, dst, SCHEMA_HISTORY, k))
-		return -1;
-	return 0;
-}
-
 static int same_file(const char *a, const char *b)
 {
 	struct stat x, y;
@@ -370,7 +262,7 @@ static int mg_input(mg_t *m, int i)
 			"shards of one sweep; nothing was written\n",
 			a->in[0], m->sum[0]->spec_hash, a->in[i],
 			m->sum[i]->spec_hash);
-	m->f[i] = open_file(a->in[i], H5F_ACC_RDONLY);
+	m->f[i] = h5x_open_serial(a->in[i], H5F_ACC_RDONLY);
 	if (m->f[i] < 0)
 		MG_FAIL("cannot open '%s'\n", a->in[i]);
 	return 0;
@@ -470,13 +362,14 @@ static int mg_output(mg_t *m)
 		goto out;
 	}
 	m->have_tmp = 1;
-	out = open_file(m->tmp, H5F_ACC_RDWR);
+	out = h5x_open_serial(m->tmp, H5F_ACC_RDWR);
 	if (out < 0) {
 		fprintf(stderr, "kapitza merge: cannot reopen '%s'\n", m->tmp);
 		goto out;
 	}
 	for (int k = 0; k < m->np; k++)
-		if (m->src[k] >= 0 && copy_point(m->f[m->src[k]], out, k)) {
+		if (m->src[k] >= 0 &&
+		    archive_copy_point(m->f[m->src[k]], k, out, k)) {
 			fprintf(stderr,
 				"kapitza merge: copying point %d from '%s' "
 				"failed\n",

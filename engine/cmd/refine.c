@@ -22,7 +22,6 @@
  *
  * Exit status: 0 rungs added, or every ladder converged; 1 nothing could be
  * added but some ladder is not converged (cap, no velocity); 2 error. */
-#include <errno.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <math.h>
@@ -72,14 +71,6 @@ static void usage(FILE *f)
 		"not converged but\nnothing to add (cap), 2 error.\n");
 }
 
-static int num(const char *s, double *v)
-{
-	char *e;
-	errno = 0;
-	*v = strtod(s, &e);
-	return errno || e == s || *e || !isfinite(*v) ? -1 : 0;
-}
-
 static int parse_args(int argc, char **argv, rf_args_t *a, char *err)
 {
 	memset(a, 0, sizeof *a);
@@ -91,7 +82,7 @@ static int parse_args(int argc, char **argv, rf_args_t *a, char *err)
 		double x = 0;
 		int val = !strcmp(s, "--chi-step") || !strcmp(s, "--max-chi") ||
 			  !strcmp(s, "--tol") || !strcmp(s, "--nsigma");
-		if (val && (!v || num(v, &x)))
+		if (val && (!v || eu_parse_double(v, &x)))
 			return snprintf(err, EU_ERRLEN, "%s needs a number",
 					s),
 			       -1;
@@ -147,44 +138,30 @@ static int parse_args(int argc, char **argv, rf_args_t *a, char *err)
 static int read_lightcone(const char *path, lc_row_t **out, int *n, double *t0,
 			  double *t1, char *err)
 {
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1, d = -1, t = -1,
-	      sp = -1, a = -1;
+	hid_t f = h5x_open_serial(path, H5F_ACC_RDONLY), t = -1, a = -1;
 	int rc = -1;
 	*out = NULL;
 	*n = 0;
-	H5Pset_fapl_sec2(fapl);
-#if H5_VERSION_GE(1, 10, 7)
-	H5Pset_file_locking(fapl, 0, 1);
-#endif
-	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	if (f < 0) {
 		snprintf(err, EU_ERRLEN, "cannot open '%s'", path);
 		goto out;
 	}
 	if (H5Lexists(f, "/" SCHEMA_ANALYSIS, H5P_DEFAULT) <= 0 ||
-	    H5Lexists(f, "/" SCHEMA_ANALYSIS "/" SCHEMA_AN_LIGHTCONE, H5P_DEFAULT) <= 0) {
+	    H5Lexists(f, "/" SCHEMA_ANALYSIS "/" SCHEMA_AN_LIGHTCONE,
+		      H5P_DEFAULT) <= 0) {
 		snprintf(err, EU_ERRLEN,
 			 "'%s' has no /analysis/lightcone: run `kapitza fit "
 			 "%s` first (refine judges its velocities)",
 			 path, path);
 		goto out;
 	}
-	d = H5Dopen2(f, "/" SCHEMA_ANALYSIS "/" SCHEMA_AN_LIGHTCONE, H5P_DEFAULT);
 	t = schema_type(&schema_lightcone); /* the rows kapitza fit wrote */
-	int ok = d >= 0 && t >= 0;
-	sp = ok ? H5Dget_space(d) : -1;
-	hssize_t m = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-	if (m < 0) {
+	if (t < 0 ||
+	    h5x_read_rows(f, "/" SCHEMA_ANALYSIS "/" SCHEMA_AN_LIGHTCONE, t,
+			  sizeof **out, (void **)out, n)) {
 		snprintf(err, EU_ERRLEN, "cannot read /analysis/lightcone");
 		goto out;
 	}
-	*out = calloc(m ? (size_t)m : 1, sizeof **out);
-	if (!*out || (m && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-				   *out) < 0)) {
-		snprintf(err, EU_ERRLEN, "cannot read /analysis/lightcone");
-		goto out;
-	}
-	*n = (int)m;
 	*t0 = *t1 = NAN;
 	a = H5Aopen_by_name(f, "/" SCHEMA_ANALYSIS, "window_t0", H5P_DEFAULT,
 			    H5P_DEFAULT);
@@ -203,17 +180,12 @@ out:
 	if (rc) {
 		free(*out);
 		*out = NULL;
+		*n = 0;
 	}
-	if (sp >= 0)
-		H5Sclose(sp);
 	if (t >= 0)
 		H5Tclose(t);
-	if (d >= 0)
-		H5Dclose(d);
 	if (f >= 0)
 		H5Fclose(f);
-	if (fapl >= 0)
-		H5Pclose(fapl);
 	return rc;
 }
 

@@ -83,11 +83,18 @@ const char *an_state_str(int s)
 
 /* ---- writing /analysis ---- */
 
-/* Writes a new dataset in group g: rank dims, memory type mtype, file type
- * ftype; attributes units and index0 where not NULL. */
-static int write_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
-		    hid_t ftype, hid_t mtype, const void *data,
-		    const char *units, const char *index0)
+void an_command(char *buf, size_t n, int argc, char **argv)
+{
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < argc && off < n; i++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s",
+					i ? " " : "kapitza ", argv[i]);
+}
+
+int an_write_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
+		hid_t ftype, hid_t mtype, const void *data, const char *units,
+		const char *index0)
 {
 	hid_t sp = H5Screate_simple(rank, dims, NULL), d = -1;
 	int rc = -1;
@@ -116,10 +123,10 @@ static int write_an_ds(hid_t g, int k, int n, int L, const void *data)
 	const schema_ds_t *d = &schema_analysis_ds[k];
 	hsize_t dims[4];
 	int rank = schema_dims(d, L, n, 0, dims);
-	return write_ds(g, d->name, rank, dims,
-			d->is_int ? H5T_STD_I8LE : H5T_IEEE_F64LE,
-			d->is_int ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE, data,
-			d->units, d->index0);
+	return an_write_ds(g, d->name, rank, dims,
+			   d->is_int ? H5T_STD_I8LE : H5T_IEEE_F64LE,
+			   d->is_int ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE,
+			   data, d->units, d->index0);
 }
 
 static int write_table(hid_t g, const schema_table_t *t, size_t n,
@@ -128,8 +135,8 @@ static int write_table(hid_t g, const schema_table_t *t, size_t n,
 	hsize_t dim = n;
 	hid_t ty = schema_type(t);
 	int rc = ty < 0 ? -1
-			: write_ds(g, t->name, 1, &dim, ty, ty, rows, NULL,
-				   NULL);
+			: an_write_ds(g, t->name, 1, &dim, ty, ty, rows, NULL,
+				      NULL);
 	if (ty >= 0)
 		H5Tclose(ty);
 	return rc;
@@ -141,14 +148,10 @@ static int write_table(hid_t g, const schema_table_t *t, size_t n,
 static hid_t an_group(hid_t f, const an_opts_t *o, int argc, char **argv)
 {
 	char cmd[1024], now[32];
-	size_t off = 0;
 	hid_t an;
 
 	eu_utc_now(now, sizeof now);
-	cmd[0] = 0;
-	for (int i = 0; i < argc && off < sizeof cmd; i++)
-		off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s",
-					i ? " " : "kapitza ", argv[i]);
+	an_command(cmd, sizeof cmd, argc, argv);
 	if (H5Lexists(f, SCHEMA_ANALYSIS, H5P_DEFAULT) > 0) {
 		an = H5Gopen2(f, SCHEMA_ANALYSIS, H5P_DEFAULT);
 		for (int k = 0; an >= 0 && k <= SCHEMA_AN_NTABLES; k++) {

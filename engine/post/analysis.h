@@ -82,6 +82,15 @@ int an_read_doubles(hid_t f, int id, const char *ds, size_t count,
 		    double **out, char *err);
 /* "ground_state", "domain_wall" or "?". */
 const char *an_state_str(int s);
+/* "kapitza " and the subcommand's argv[0..argc) joined by spaces into buf
+ * (n bytes, truncated): the `command` attribute of what a command writes. */
+void an_command(char *buf, size_t n, int argc, char **argv);
+/* Writes a new dataset `name` in group g: rank dims, memory type mtype,
+ * file type ftype; attributes units and index0 where not NULL.  0 or -1.
+ * (Also kapitza ghd's writer of /analysis/ghd.) */
+int an_write_ds(hid_t g, const char *name, int rank, const hsize_t *dims,
+		hid_t ftype, hid_t mtype, const void *data, const char *units,
+		const char *index0);
 /* Writes /analysis (replacing the previous one). */
 int an_write(hid_t f, const an_opts_t *o, int argc, char **argv, pt_t *pts,
 	     int np, const vf_row_t *vf, int nvf, const cv_row_t *cv, int ncv,

@@ -41,26 +41,34 @@ void chiconv_opts_default(chiconv_opts_t *o)
 	o->use_largest = 0;
 }
 
+int chiconv_same_params(const archive_point_row_t *a,
+			const archive_point_row_t *b, unsigned skip)
+{
+	if (!(skip & CHICONV_SKIP_CHI) && a->chi_max != b->chi_max)
+		return 0;
+	if (!(skip & CHICONV_SKIP_DELTA_R) &&
+	    (a->delta_right != b->delta_right ||
+	     a->gamma_right != b->gamma_right))
+		return 0;
+	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
+	       a->state == b->state && a->dt == b->dt &&
+	       a->t_max == b->t_max && a->order == b->order &&
+	       a->measure_every == b->measure_every &&
+	       a->cutoff == b->cutoff && a->measure == b->measure;
+}
+
 int chiconv_same_ladder(const archive_point_row_t *a,
 			const archive_point_row_t *b)
 {
-	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
-	       a->delta_right == b->delta_right &&
-	       a->gamma_right == b->gamma_right && a->state == b->state &&
-	       a->dt == b->dt && a->t_max == b->t_max &&
-	       a->order == b->order && a->measure_every == b->measure_every &&
-	       a->cutoff == b->cutoff && a->measure == b->measure;
+	return chiconv_same_params(a, b, CHICONV_SKIP_CHI);
 }
 
 /* every parameter but chi_max and the right anisotropy equal */
 static int same_group(const archive_point_row_t *a,
 		      const archive_point_row_t *b)
 {
-	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
-	       a->state == b->state && a->dt == b->dt &&
-	       a->t_max == b->t_max && a->order == b->order &&
-	       a->measure_every == b->measure_every &&
-	       a->cutoff == b->cutoff && a->measure == b->measure;
+	return chiconv_same_params(a, b,
+				   CHICONV_SKIP_CHI | CHICONV_SKIP_DELTA_R);
 }
 
 /* one velocity's part of the verdict: 1 within both bounds */
@@ -430,31 +438,19 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
 
 int chiconv_status(FILE *out, const char *path, char *err)
 {
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1, d = -1, t = -1,
-	      sp = -1;
+	hid_t f = h5x_open_serial(path, H5F_ACC_RDONLY), t = -1;
 	chiconv_ladder_t *l = NULL;
-	int rc = 0;
-	if (fapl < 0)
-		return eu_err(err, "HDF5: file access properties");
-	H5Pset_fapl_sec2(fapl);
-#if H5_VERSION_GE(1, 10, 7)
-	H5Pset_file_locking(fapl, 0, 1);
-#endif
-	f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	int rc = 0, n = 0;
 	if (f < 0 || H5Lexists(f, "/" SCHEMA_ANALYSIS, H5P_DEFAULT) <= 0 ||
 	    H5Lexists(f, CV_PATH, H5P_DEFAULT) <= 0)
 		goto out; /* no fit yet: nothing to say */
-	d = H5Dopen2(f, CV_PATH, H5P_DEFAULT);
 	t = schema_type(&schema_chi_verdict);
-	sp = d >= 0 ? H5Dget_space(d) : -1;
-	hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-	if (t < 0 || n < 0 || !(l = calloc(n ? (size_t)n : 1, sizeof *l)) ||
-	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, l) < 0)) {
+	if (t < 0 || h5x_read_rows(f, CV_PATH, t, sizeof *l, (void **)&l, &n)) {
 		rc = eu_err(err, "cannot read %s:" CV_PATH, path);
 		goto out;
 	}
 	int multi = 0;
-	for (hssize_t k = 0; k < n; k++)
+	for (int k = 0; k < n; k++)
 		multi += l[k].nrungs >= 2;
 	if (!multi)
 		goto out;
@@ -462,7 +458,7 @@ int chiconv_status(FILE *out, const char *path, char *err)
 		"light-cone velocities in chi_max (kapitza fit: converged if "
 		"v' moves by <= %g and <= %g combined sd):\n",
 		l[0].tol, l[0].nsigma);
-	for (hssize_t k = 0; k < n; k++) {
+	for (int k = 0; k < n; k++) {
 		if (l[k].nrungs < 2)
 			continue;
 		fprintf(out, "  delta_r %.6g, chi_max %s (points %s): ",
@@ -477,14 +473,9 @@ int chiconv_status(FILE *out, const char *path, char *err)
 	}
 out:
 	free(l);
-	if (sp >= 0)
-		H5Sclose(sp);
 	if (t >= 0)
 		H5Tclose(t);
-	if (d >= 0)
-		H5Dclose(d);
 	if (f >= 0)
 		H5Fclose(f);
-	H5Pclose(fapl);
 	return rc;
 }

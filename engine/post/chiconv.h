@@ -98,4 +98,14 @@ int chiconv_status(FILE *f, const char *path, char *err);
 int chiconv_same_ladder(const archive_point_row_t *a,
 			const archive_point_row_t *b);
 
+/* Whether two points have every parameter of the points table equal but
+ * those named in `skip`: chi_max (CHICONV_SKIP_CHI) and the right half's
+ * anisotropy, delta_right and gamma_right (CHICONV_SKIP_DELTA_R).  The one
+ * comparison behind a ladder (skip chi), a v'_R(Delta) group of
+ * lightcone.c (skip delta_r) and an A, B group of ladders (both). */
+#define CHICONV_SKIP_CHI 1u
+#define CHICONV_SKIP_DELTA_R 2u
+int chiconv_same_params(const archive_point_row_t *a,
+			const archive_point_row_t *b, unsigned skip);
+
 #endif

@@ -94,6 +94,21 @@ static double vertex(double a, double b, double c)
 	return d > 0.5 ? 0.5 : d < -0.5 ? -0.5 : d;
 }
 
+double fit_smooth(const double *f, int nb, int smooth, double *s)
+{
+	double M = -INFINITY;
+	/* centred moving average, truncated at the ends */
+	for (int i = 0, h = smooth / 2; i < nb; i++) {
+		int a = i - h < 0 ? 0 : i - h, b = i + h >= nb ? nb - 1 : i + h;
+		double acc = 0;
+		for (int k = a; k <= b; k++)
+			acc += f[k];
+		s[i] = acc / (b - a + 1);
+		M = fmax(M, s[i]);
+	}
+	return M;
+}
+
 int fit_peaks(const double *f, int nb, int n0, const fit_peak_opts_t *o,
 	      fit_peaks_t *r, char *err)
 {
@@ -131,15 +146,7 @@ int fit_peaks(const double *f, int nb, int n0, const fit_peak_opts_t *o,
 	s = malloc((size_t)nb * sizeof *s);
 	if (!s)
 		return eu_err(err, "fit_peaks: out of memory");
-	/* centred moving average, truncated at the ends */
-	for (int i = 0, h = o->smooth / 2; i < nb; i++) {
-		int a = i - h < 0 ? 0 : i - h, b = i + h >= nb ? nb - 1 : i + h;
-		double acc = 0;
-		for (int k = a; k <= b; k++)
-			acc += f[k];
-		s[i] = acc / (b - a + 1);
-		M = fmax(M, s[i]);
-	}
+	M = fit_smooth(f, nb, o->smooth, s);
 	if (!(M > o->floor))
 		goto out; /* no current: no maximum */
 	/* local maxima (the first bond of a plateau), highest per half */

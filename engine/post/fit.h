@@ -93,6 +93,11 @@ typedef struct {
 int fit_peaks(const double *f, int nb, int n0, const fit_peak_opts_t *o,
 	      fit_peaks_t *r, char *err);
 
+/* The rule's smoothing, shared with the tracker (track.c): s[i] = the mean
+ * of f over the `smooth` bonds centred on i (smooth / 2 either side),
+ * truncated at the ends.  Returns the largest s[i] (-inf if nb = 0). */
+double fit_smooth(const double *f, int nb, int smooth, double *s);
+
 /* ---- convergence in chi_max --------------------------------------------- */
 
 /* a, b: [nrow][ncol] (row-major), time[nrow].  *t_agree = time of the last

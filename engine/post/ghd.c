@@ -5,7 +5,8 @@
  * the XXZ half at gamma = pi/P in its ground state, solved with generalized
  * hydrodynamics for a list of boundary resistances R, and the light-cone
  * edges v_L = 1, v_R = (pi/2) sin(gamma)/gamma of the homogeneous chains.
- * Writes /analysis/ghd (ARCHIVE.md), never touching /points or what
+ * Writes /analysis/ghd (ARCHIVE.md; its names are schema.h's, its datasets
+ * written by analysis.h's an_write_ds), never touching /points or what
  * `kapitza fit` writes; prints the junction's temperatures and currents.
  *
  * Serial; the archive is opened read-write with the sec2 driver by this one
@@ -15,7 +16,6 @@
  * Exit status: 0 done; 1 some R had no solution (the others are written);
  * 2 bad command line or the archive could not be read or written. */
 #include <cblas.h>
-#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
@@ -24,16 +24,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "analysis.h"
 #include "archive.h"
 #include "cmd.h"
 #include "eu.h"
 #include "h5x.h"
+#include "schema.h"
 #include "tba/junction.h"
 #include "version.h"
 
 #define GHD_MAXR 32
-#define GHD_FORMAT "kapitza-ghd"
-#define GHD_FORMAT_VERSION 1
 
 typedef struct {
 	const char *path;
@@ -69,25 +69,6 @@ static void usage(FILE *f)
 		"Exit status: 0 done, 1 some R without solution, 2 error.\n");
 }
 
-static int parse_double(const char *s, double *v)
-{
-	char *end;
-	errno = 0;
-	*v = strtod(s, &end);
-	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
-}
-
-static int parse_int(const char *s, int *v)
-{
-	char *end;
-	errno = 0;
-	long x = strtol(s, &end, 10);
-	if (errno || end == s || *end || x < -1000000000 || x > 1000000000)
-		return -1;
-	*v = (int)x;
-	return 0;
-}
-
 /* "A:B" into two doubles */
 static int parse_pair(const char *v, double *a, double *b)
 {
@@ -97,7 +78,7 @@ static int parse_pair(const char *v, double *a, double *b)
 	if (!c)
 		return -1;
 	*c = 0;
-	return parse_double(buf, a) || parse_double(c + 1, b) ? -1 : 0;
+	return eu_parse_double(buf, a) || eu_parse_double(c + 1, b) ? -1 : 0;
 }
 
 static int parse_list(const char *v, ghd_opts_t *o, char *err)
@@ -109,7 +90,7 @@ static int parse_list(const char *v, ghd_opts_t *o, char *err)
 		double x;
 		if (o->nR == GHD_MAXR)
 			return eu_err(err, "--R: at most %d values", GHD_MAXR);
-		if (parse_double(t, &x) || x < 0)
+		if (eu_parse_double(t, &x) || x < 0)
 			return eu_err(err, "--R: '%s' is not a finite R >= 0",
 				    t);
 		o->R[o->nR++] = x;
@@ -144,7 +125,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 			o->help = 1;
 		} else if (!strcmp(s, "-P") || !strcmp(s, "--P")) {
 			NEED;
-			if (parse_int(v, &o->P) || o->P < 2 || o->P > TBA_MAXP)
+			if (eu_parse_int(v, &o->P) || o->P < 2 || o->P > TBA_MAXP)
 				return eu_err(err, "--P '%s': an integer in "
 						 "2..%d", v, TBA_MAXP);
 		} else if (!strcmp(s, "-R") || !strcmp(s, "--R")) {
@@ -153,7 +134,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 				return -1;
 		} else if (!strcmp(s, "--rays")) {
 			NEED;
-			if (parse_int(v, &o->rays) || o->rays < 2 ||
+			if (eu_parse_int(v, &o->rays) || o->rays < 2 ||
 			    o->rays > 100000)
 				return eu_err(err, "--rays '%s': 2..100000", v);
 		} else if (!strcmp(s, "--zeta")) {
@@ -175,7 +156,7 @@ static int parse_args(int argc, char **argv, ghd_opts_t *o, char *err)
 			o->ng = (int)b;
 		} else if (!strcmp(s, "--bmax")) {
 			NEED;
-			if (parse_double(v, &o->bmax) || !(o->bmax > 0) ||
+			if (eu_parse_double(v, &o->bmax) || !(o->bmax > 0) ||
 			    o->bmax > 1000)
 				return eu_err(err, "--bmax '%s': in (0, 1000]",
 					    v);
@@ -284,57 +265,11 @@ static int compute(const ghd_opts_t *o, ghd_res_t *res, char *err)
 
 /* ---- writing /analysis/ghd ---- */
 
-static int write_dbl(hid_t g, const char *name, int rank, const hsize_t *dims,
-		     const double *data, const char *index0)
+/* The datasets of /analysis/ghd (schema_ghd_ds), in their order. */
+static int write_ghd_ds(hid_t g, const ghd_opts_t *o, const ghd_res_t *r)
 {
-	hid_t sp = H5Screate_simple(rank, dims, NULL), d = -1;
-	int rc = -1;
-	if (sp < 0)
-		goto out;
-	d = H5Dcreate2(g, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
-		       H5P_DEFAULT);
-	if (d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
-			      H5P_DEFAULT, data) < 0)
-		goto out;
-	if (index0 && h5x_attr_str(d, "index0", index0))
-		goto out;
-	rc = 0;
-out:
-	if (d >= 0)
-		H5Dclose(d);
-	if (sp >= 0)
-		H5Sclose(sp);
-	return rc;
-}
-
-static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
-		     int argc, char **argv, char *err)
-{
-	char cmd[1024] = "", now[32];
-	size_t off = 0;
-	time_t tnow = time(NULL);
-	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
-	for (int i = 0; i < argc && off < sizeof cmd; i++)
-		off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s",
-					i ? " " : "kapitza ", argv[i]);
-	hid_t an = H5Lexists(f, "/analysis", H5P_DEFAULT) > 0
-		? H5Gopen2(f, "/analysis", H5P_DEFAULT)
-		: H5Gcreate2(f, "/analysis", H5P_DEFAULT, H5P_DEFAULT,
-			     H5P_DEFAULT);
-	if (an < 0)
-		return eu_err(err, "cannot open or create /analysis");
-	if (H5Lexists(an, "ghd", H5P_DEFAULT) > 0 &&
-	    H5Ldelete(an, "ghd", H5P_DEFAULT) < 0) {
-		H5Gclose(an);
-		return eu_err(err, "cannot replace /analysis/ghd");
-	}
-	hid_t g = H5Gcreate2(an, "ghd", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	H5Gclose(an);
-	if (g < 0)
-		return eu_err(err, "cannot create /analysis/ghd");
-	double gamma = M_PI / o->P, Rs[GHD_MAXR], bm[GHD_MAXR],
-	       bp[GHD_MAXR], cur[GHD_MAXR], em[GHD_MAXR], ep[GHD_MAXR],
-	       okd[GHD_MAXR];
+	double Rs[GHD_MAXR], bm[GHD_MAXR], bp[GHD_MAXR], cur[GHD_MAXR],
+		em[GHD_MAXR], ep[GHD_MAXR], okd[GHD_MAXR];
 	for (int k = 0; k < o->nR; k++) {
 		Rs[k] = o->R[k];
 		bm[k] = r->s[k].beta_minus;
@@ -344,13 +279,52 @@ static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
 		ep[k] = r->ok[k] ? r->s[k].e_plus : NAN;
 		okd[k] = r->ok[k];
 	}
-	hsize_t nz = (hsize_t)o->rays, nr = (hsize_t)o->nR,
-		d2[2] = {nr, nz};
-	const char *i0 = "index 0: the first R of the R dataset; index 1: "
-			 "the rays of the zeta dataset";
+	const double *data[N_GHD_DS] = {
+		[GHD_ZETA] = r->zeta, [GHD_R] = Rs, [GHD_OK] = okd,
+		[GHD_BETA_MINUS] = bm, [GHD_BETA_PLUS] = bp,
+		[GHD_CURRENT] = cur, [GHD_ENERGY_MINUS] = em,
+		[GHD_ENERGY_PLUS] = ep, [GHD_ENERGY] = r->e,
+		[GHD_ENERGY_CURRENT] = r->je, [GHD_SZ] = r->sz,
+		[GHD_SPIN_CURRENT] = r->jm,
+	};
+	for (int k = 0; k < N_GHD_DS; k++) {
+		const schema_ds_t *d = &schema_ghd_ds[k];
+		hsize_t dims[2];
+		int rank = schema_ghd_dims(d, o->nR, o->rays, dims);
+		if (an_write_ds(g, d->name, rank, dims, H5T_IEEE_F64LE,
+				H5T_NATIVE_DOUBLE, data[k], d->units,
+				d->index0))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
+		     int argc, char **argv, char *err)
+{
+	char cmd[1024], now[32];
+	eu_utc_now(now, sizeof now);
+	an_command(cmd, sizeof cmd, argc, argv);
+	hid_t an = H5Lexists(f, SCHEMA_ANALYSIS, H5P_DEFAULT) > 0
+		? H5Gopen2(f, SCHEMA_ANALYSIS, H5P_DEFAULT)
+		: H5Gcreate2(f, SCHEMA_ANALYSIS, H5P_DEFAULT, H5P_DEFAULT,
+			     H5P_DEFAULT);
+	if (an < 0)
+		return eu_err(err, "cannot open or create /analysis");
+	if (H5Lexists(an, SCHEMA_AN_GHD, H5P_DEFAULT) > 0 &&
+	    H5Ldelete(an, SCHEMA_AN_GHD, H5P_DEFAULT) < 0) {
+		H5Gclose(an);
+		return eu_err(err, "cannot replace /analysis/ghd");
+	}
+	hid_t g = H5Gcreate2(an, SCHEMA_AN_GHD, H5P_DEFAULT, H5P_DEFAULT,
+			     H5P_DEFAULT);
+	H5Gclose(an);
+	if (g < 0)
+		return eu_err(err, "cannot create /analysis/ghd");
+	double gamma = M_PI / o->P;
 	int bad =
-		h5x_attr_str(g, "format", GHD_FORMAT) ||
-		h5x_attr_int(g, "format_version", GHD_FORMAT_VERSION) ||
+		h5x_attr_str(g, "format", SCHEMA_GHD_FORMAT) ||
+		h5x_attr_int(g, "format_version", SCHEMA_GHD_FORMAT_VERSION) ||
 		h5x_attr_str(g, "kapitza_version", KAPITZA_VERSION) ||
 		h5x_attr_str(g, "created", now) ||
 		h5x_attr_str(g, "command", cmd) ||
@@ -367,18 +341,7 @@ static int write_ghd(hid_t f, const ghd_opts_t *o, const ghd_res_t *r,
 		h5x_attr_int(g, "ng", o->ng) ||
 		h5x_attr_dbl(g, "bmax", o->bmax) ||
 		h5x_attr_dbl(g, "cpu_seconds", r->cpu) ||
-		write_dbl(g, "zeta", 1, &nz, r->zeta, NULL) ||
-		write_dbl(g, "R", 1, &nr, Rs, NULL) ||
-		write_dbl(g, "ok", 1, &nr, okd, NULL) ||
-		write_dbl(g, "beta_minus", 1, &nr, bm, NULL) ||
-		write_dbl(g, "beta_plus", 1, &nr, bp, NULL) ||
-		write_dbl(g, "current", 1, &nr, cur, NULL) ||
-		write_dbl(g, "energy_minus", 1, &nr, em, NULL) ||
-		write_dbl(g, "energy_plus", 1, &nr, ep, NULL) ||
-		write_dbl(g, "energy", 2, d2, r->e, i0) ||
-		write_dbl(g, "energy_current", 2, d2, r->je, i0) ||
-		write_dbl(g, "sz", 2, d2, r->sz, i0) ||
-		write_dbl(g, "spin_current", 2, d2, r->jm, i0);
+		write_ghd_ds(g, o, r);
 	H5Gclose(g);
 	return bad ? eu_err(err, "cannot write /analysis/ghd") : 0;
 }

@@ -86,6 +86,12 @@ def P(pid, ds=None, kind="point"):
     return g if ds is None else "%s/%s" % (g, N[kind][ds])
 
 
+def G(ds=None):
+    """/analysis/ghd[/<dataset>] (kapitza ghd's group)."""
+    g = "/" + N["paths"]["ghd"]
+    return g if ds is None else "%s/%s" % (g, N["ghd"][ds])
+
+
 def A(pid, ds=None):
     """/analysis/points/<id>[/<dataset>]."""
     g = "/%s/%d" % (N["paths"]["analysis_points"], pid)
@@ -772,25 +778,25 @@ def with_edges(a, st, ds, panel):
 def ghd_reference(a, ds):
     """The archive's |Psi1> junction point (ground_state, XX left half) at
     the gamma of /analysis/ghd with the latest data, or None."""
-    d = float(a.f["analysis/ghd"].attrs["delta_right"])
+    d = float(a.f[G()].attrs["delta_right"])
     c = [p for p in a.usable(GROUND, [ds]) if not p.homogeneous and
          abs(p.dr - d) <= 1e-9]
     return max(c, key=lambda p: (p.tlast, p.chi)) if c else None
 
 
 def fig6(a, sc, dpi):
-    have = "analysis/ghd" in a.f
+    have = G() in a.f
 
     def check():
         return None if have else "no GHD profiles (run kapitza ghd)"
 
     def panel(ds, ylabel, what):
         def draw(ax):
-            g = a.f["analysis/ghd"]
-            R = sc.take("/analysis/ghd/R")
-            ok = sc.take("/analysis/ghd/ok")
-            z = sc.take("/analysis/ghd/zeta")
-            y = sc.take("/analysis/ghd/" + ds)
+            g = a.f[G()]
+            R = sc.take(G("R"))
+            ok = sc.take(G("ok"))
+            z = sc.take(G("zeta"))
+            y = sc.take(G(ds))
             cols = plt.cm.plasma(np.linspace(0.05, 0.8, max(len(R), 1)))
             for k in range(len(R)):
                 if ok[k]:
@@ -798,8 +804,8 @@ def fig6(a, sc, dpi):
             p = ghd_reference(a, ds)
             if p is not None:
                 r = int(p.rows[-1])
-                t = sc.take("/points/%d/time" % p.id, rows=[r])[0]
-                yy = sc.take("/points/%d/%s" % (p.id, ds), rows=[r])[0]
+                t = sc.take(P(p.id, "time"), rows=[r])[0]
+                yy = sc.take(P(p.id, ds), rows=[r])[0]
                 ax.plot(xlabels(p.L, "bond") / t, yy, "k-", lw=1.1,
                         label="numerics, t = %g" % t)
             vr = float(g.attrs["v_right"])

@@ -43,6 +43,46 @@ static void note_restarts(char *message, int restarts)
 			 l ? "; " : "", restarts, restarts == 1 ? "" : "s");
 }
 
+/* The lines n_R(t), n_L(t) through the m maxima (tw, yr, yl) of the fit
+ * window into r (v', its sd and intercept, ok), or the reason in
+ * r->message why not; tlast: the latest time the point reached. */
+static void fit_window(lc_row_t *r, const an_opts_t *o, const double *tw,
+		       const double *yr, const double *yl, int m,
+		       double tlast, int restarts)
+{
+	fit_line_t fr, fl;
+	char ferr[EU_ERRLEN];
+
+	if (tlast < o->t1 - TIME_EPS) {
+		an_msg(r->message,
+		    "the window %g:%g is outside the data: the point reaches "
+		    "t = %g",
+		    o->t0, o->t1, isfinite(tlast) ? tlast : NAN);
+		return;
+	}
+	if (fit_line(tw, yr, NULL, m, &fr, ferr) ||
+	    fit_line(tw, yl, NULL, m, &fl, ferr)) {
+		an_msg(r->message, "window %g:%g (%d time%s): %s",
+		    o->t0, o->t1, m, m == 1 ? "" : "s", ferr);
+		return;
+	}
+	r->v_right = fr.slope;
+	r->v_right_sd = fr.slope_sd;
+	r->c_right = fr.intercept;
+	r->v_left = fl.slope;
+	r->v_left_sd = fl.slope_sd;
+	r->c_left = fl.intercept;
+	r->ok = 1;
+	/* fitted, but say so when every row had one maximum: v' = 0 then
+	 * only means no slow region has formed (yet) in the window */
+	if (!r->rows_found)
+		an_msg(r->message,
+		    "one maximum in every row of the window: n' = 0 "
+		    "(no slow region around the junction before t = %g)",
+		    o->t1);
+	note_restarts(r->message, restarts);
+}
+
 /* Maxima at every written row, then the lines over the window. */
 int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 {
@@ -52,7 +92,6 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	track_row_t *tr = NULL;
 	int L = p->L, nb = L - 1, rc = -1, m = 0, restarts = 0;
 	double tlast = -INFINITY;
-	fit_line_t fr, fl;
 	char ferr[EU_ERRLEN];
 
 	memset(r, 0, sizeof *r);
@@ -130,34 +169,7 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	}
 	r->rows = m;
 	rc = 0;
-	if (tlast < o->t1 - TIME_EPS) {
-		an_msg(r->message, 
-		    "the window %g:%g is outside the data: the point reaches "
-		    "t = %g",
-		    o->t0, o->t1, isfinite(tlast) ? tlast : NAN);
-		goto out;
-	}
-	if (fit_line(tw, yr, NULL, m, &fr, ferr) ||
-	    fit_line(tw, yl, NULL, m, &fl, ferr)) {
-		an_msg(r->message, "window %g:%g (%d time%s): %s",
-		    o->t0, o->t1, m, m == 1 ? "" : "s", ferr);
-		goto out;
-	}
-	r->v_right = fr.slope;
-	r->v_right_sd = fr.slope_sd;
-	r->c_right = fr.intercept;
-	r->v_left = fl.slope;
-	r->v_left_sd = fl.slope_sd;
-	r->c_left = fl.intercept;
-	r->ok = 1;
-	/* fitted, but say so when every row had one maximum: v' = 0 then
-	 * only means no slow region has formed (yet) in the window */
-	if (!r->rows_found)
-		an_msg(r->message, 
-		    "one maximum in every row of the window: n' = 0 "
-		    "(no slow region around the junction before t = %g)",
-		    o->t1);
-	note_restarts(r->message, restarts);
+	fit_window(r, o, tw, yr, yl, m, tlast, restarts);
 out:
 	free(tr);
 	free(je);
@@ -172,12 +184,7 @@ out:
 static int same_group(const archive_point_row_t *a,
 		      const archive_point_row_t *b)
 {
-	return a->L == b->L && a->J == b->J && a->delta_left == b->delta_left &&
-	       a->state == b->state && a->dt == b->dt &&
-	       a->t_max == b->t_max && a->order == b->order &&
-	       a->measure_every == b->measure_every &&
-	       a->chi_max == b->chi_max && a->cutoff == b->cutoff &&
-	       a->measure == b->measure;
+	return chiconv_same_params(a, b, CHICONV_SKIP_DELTA_R);
 }
 
 /* Row r of group g (points i with gid[i] == g): the group's parameters

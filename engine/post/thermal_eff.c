@@ -11,6 +11,7 @@
 #include "analysis.h"
 #include "eu.h"
 #include "h5x.h"
+#include "params.h"
 
 void tabs_free(tab_t *t, int n)
 {
@@ -73,14 +74,8 @@ static int table_load(hid_t f, const archive_point_row_t *p,
 	}
 	schema_rho_swap((double *)kr, (const double *)rho, nn);
 	thermal_params_t tp;
-	thermal_params_default(&tp);
-	tp.J = p->J;
-	tp.delta = p->delta_right;
-	tp.n_sites = p->L;
-	tp.chi_max = p->chi_max;
-	tp.cutoff = p->cutoff;
-	tp.dtau = p->dt;
-	tp.order = p->order;
+	params_thermal_of(p->J, p->delta_right, p->L, p->chi_max, p->cutoff,
+			  p->dt, p->order, 0, &tp);
 	if (thermal_table_create_from(out, &tp, b, nb, mu, nm, e, sz, kr,
 				      kerr)) {
 		eu_err(err, "thermal table (point %d, delta = %.6g): %s",

@@ -123,16 +123,10 @@ static int candidates(const double *f, int nb, int n0, const track_opts_t *o,
 		if (!isfinite(f[i]))
 			return eu_err(err, "track: bond %d is not finite",
 				    n0 + i);
-	/* centred moving average, truncated at the ends (as fit_peaks) */
-	for (int i = 0, h = p->smooth / 2; i < nb; i++) {
-		int a = i - h < 0 ? 0 : i - h, b = i + h >= nb ? nb - 1 : i + h;
-		double acc = 0;
-		for (int k = a; k <= b; k++)
-			acc += f[k];
-		s[i] = acc / (b - a + 1);
+	/* fit_peaks' smoothing, and the residual */
+	M = fit_smooth(f, nb, p->smooth, s);
+	for (int i = 0; i < nb; i++)
 		r[i] = fabs(f[i] - s[i]);
-		M = fmax(M, s[i]);
-	}
 	if (!(M > p->floor))
 		return 0;
 	for (int i = 0; i < nb; i++) {

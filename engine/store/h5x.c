@@ -202,3 +202,45 @@ out:
 		H5Pclose(fapl);
 	return f;
 }
+
+hid_t h5x_open_serial(const char *path, unsigned flags)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+	if (fapl < 0)
+		return -1;
+	H5Pset_fapl_sec2(fapl);
+#if H5_VERSION_GE(1, 10, 7)
+	H5Pset_file_locking(fapl, 0, 1);
+#endif
+	f = H5Fopen(path, flags, fapl);
+	H5Pclose(fapl);
+	return f;
+}
+
+int h5x_read_rows(hid_t loc, const char *path, hid_t type, size_t rowsize,
+		  void **rows, int *n)
+{
+	hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+	hid_t sp = d >= 0 ? H5Dget_space(d) : -1;
+	hssize_t m = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+	int rc = -1;
+	*rows = NULL;
+	*n = 0;
+	if (m < 0 || m > INT32_MAX - 1)
+		goto out;
+	*rows = calloc((size_t)m + 1, rowsize);
+	if (!*rows ||
+	    (m && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0)) {
+		free(*rows);
+		*rows = NULL;
+		goto out;
+	}
+	*n = (int)m;
+	rc = 0;
+out:
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (d >= 0)
+		H5Dclose(d);
+	return rc;
+}

@@ -43,4 +43,17 @@ int h5x_check_regular(const char *path, char *err);
  * negative with err on failure. */
 hid_t h5x_open_ro(const char *path, char *err);
 
+/* `path` opened with the sec2 driver and HDF5's file locking off, flags as
+ * for H5Fopen, nothing checked or reported: for the serial commands that
+ * hold the archive's own lock or only read (merge, extend, refine, status).
+ * Negative on failure. */
+hid_t h5x_open_serial(const char *path, unsigned flags);
+
+/* Every row of the 1-D dataset `path` of loc, read as `type` (rows of
+ * rowsize bytes, converted by member names), into a new zeroed array of
+ * *n rows (plus one, so never NULL on success).  0, or -1 (dataset
+ * missing or unreadable, out of memory; *rows NULL). */
+int h5x_read_rows(hid_t loc, const char *path, hid_t type, size_t rowsize,
+		  void **rows, int *n);
+
 #endif

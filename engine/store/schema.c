@@ -408,6 +408,10 @@ int schema_dims(const schema_ds_t *d, int L, int n, int nbeta,
 	case SC_BETA_RHO:
 		dims[1] = (hsize_t)nbeta;
 		return 4;
+	case SC_GHD_R:
+	case SC_GHD_RAYS:
+	case SC_GHD_R_RAYS:
+		break;
 	}
 	return -1;
 }
@@ -437,6 +441,32 @@ const char *const schema_analysis_attrs[13] = {
 	"format", "format_version", "kapitza_version", "created", "command",
 	"window_t0", "window_t1", "smooth", "rel_height", "min_dip", "floor",
 	"refine", "tol"};
+
+#define GHD_INDEX0                                                       \
+	"index 0: the first R of the R dataset; index 1: the rays of the " \
+	"zeta dataset"
+/* /analysis/ghd, in the order kapitza ghd writes it */
+const schema_ds_t schema_ghd_ds[N_GHD_DS] = {
+	{"zeta", SC_GHD_RAYS, 0, 0, NULL, NULL},
+	{"R", SC_GHD_R, 0, 0, NULL, NULL},
+	{"ok", SC_GHD_R, 0, 0, NULL, NULL},
+	{"beta_minus", SC_GHD_R, 0, 0, NULL, NULL},
+	{"beta_plus", SC_GHD_R, 0, 0, NULL, NULL},
+	{"current", SC_GHD_R, 0, 0, NULL, NULL},
+	{"energy_minus", SC_GHD_R, 0, 0, NULL, NULL},
+	{"energy_plus", SC_GHD_R, 0, 0, NULL, NULL},
+	{"energy", SC_GHD_R_RAYS, 0, 0, NULL, GHD_INDEX0},
+	{"energy_current", SC_GHD_R_RAYS, 0, 0, NULL, GHD_INDEX0},
+	{"sz", SC_GHD_R_RAYS, 0, 0, NULL, GHD_INDEX0},
+	{"spin_current", SC_GHD_R_RAYS, 0, 0, NULL, GHD_INDEX0},
+};
+
+int schema_ghd_dims(const schema_ds_t *d, int nR, int rays, hsize_t dims[2])
+{
+	dims[0] = (hsize_t)(d->cols == SC_GHD_RAYS ? rays : nR);
+	dims[1] = (hsize_t)rays;
+	return d->cols == SC_GHD_R_RAYS ? 2 : 1;
+}
 
 /* ---- rho3 --------------------------------------------------------------- */
 
@@ -480,10 +510,11 @@ char *schema_json(void)
 	for (int k = 0; k < SCHEMA_AN_NTABLES; k++)
 		fprintf(f, ", \"%s\": \"%s/%s\"", schema_analysis_tables[k]->name,
 			SCHEMA_ANALYSIS, schema_analysis_tables[k]->name);
-	fprintf(f, "}");
+	fprintf(f, ", \"ghd\": \"%s/%s\"}", SCHEMA_ANALYSIS, SCHEMA_AN_GHD);
 	json_names(f, "point", schema_point_ds, NDS);
 	json_names(f, "table", schema_table_ds, NTDS);
 	json_names(f, "analysis_point", schema_analysis_ds, N_AN_DS);
+	json_names(f, "ghd", schema_ghd_ds, N_GHD_DS);
 	fprintf(f, ", \"state\": {");
 	for (int k = 0; k < ARCHIVE_NSTATES; k++)
 		fprintf(f, "%s\"%s\": %d", k ? ", " : "", archive_state_name(k),

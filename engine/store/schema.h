@@ -32,6 +32,7 @@
 #define SCHEMA_AN_THERMAL_PROFILES "thermal_profiles"
 #define SCHEMA_AN_CHI_VERDICT "chi_verdict"          /* chiconv.h */
 #define SCHEMA_AN_VELOCITY_FIT_CHI "velocity_fit_chi"
+#define SCHEMA_AN_GHD "ghd"              /* kapitza ghd's group */
 
 /* "points/<id>" (ds NULL) or "points/<id>/<ds>" into buf; -1 if too long. */
 int schema_point_path(char *buf, size_t n, int id, const char *ds);
@@ -106,6 +107,9 @@ typedef enum {
 	SC_ROW,
 	SC_BETA,
 	SC_BETA_RHO,
+	SC_GHD_R,         /* /analysis/ghd: one value per R */
+	SC_GHD_RAYS,      /* one per ray zeta */
+	SC_GHD_R_RAYS,    /* one per R, per ray */
 } schema_cols_t;
 
 typedef struct {
@@ -136,7 +140,8 @@ extern const schema_ds_t schema_table_ds[NTDS];
 const char *schema_index0(const schema_ds_t *d);
 
 /* Rank and dimensions of a dataset d of a point of L sites and n rows, or
- * of a thermal table of nbeta x n (nmu) nodes.  Complex entries count one. */
+ * of a thermal table of nbeta x n (nmu) nodes.  Complex entries count one.
+ * -1 for a dataset of /analysis/ghd (schema_ghd_dims). */
 int schema_dims(const schema_ds_t *d, int L, int n, int nbeta,
 		hsize_t dims[4]);
 
@@ -246,6 +251,20 @@ extern const schema_ds_t schema_analysis_ds[N_AN_DS];
 #define SCHEMA_AN_NTABLES 6
 extern const schema_table_t *const schema_analysis_tables[SCHEMA_AN_NTABLES];
 extern const char *const schema_analysis_attrs[13];
+
+/* /analysis/ghd: the GHD profiles of the junction model that `kapitza ghd`
+ * writes (engine/post/ghd.c; engine/POSTSTAGE.md).  Not among the tables
+ * above: `kapitza fit` rewrites those and leaves this group as it is, and
+ * `kapitza ghd` replaces only this group. */
+#define SCHEMA_GHD_FORMAT "kapitza-ghd"
+#define SCHEMA_GHD_FORMAT_VERSION 1
+enum { GHD_ZETA, GHD_R, GHD_OK, GHD_BETA_MINUS, GHD_BETA_PLUS, GHD_CURRENT,
+       GHD_ENERGY_MINUS, GHD_ENERGY_PLUS, GHD_ENERGY, GHD_ENERGY_CURRENT,
+       GHD_SZ, GHD_SPIN_CURRENT, N_GHD_DS };
+extern const schema_ds_t schema_ghd_ds[N_GHD_DS];
+/* Rank and dimensions of /analysis/ghd dataset d for nR values of R and
+ * `rays` rays. */
+int schema_ghd_dims(const schema_ds_t *d, int nR, int rays, hsize_t dims[2]);
 
 /* ---- the rho3 index order ------------------------------------------------ */
 

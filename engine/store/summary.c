@@ -156,27 +156,13 @@ static int read_convergence(hid_t f, archive_summary_t *s)
 	if (H5Lexists(f, SCHEMA_ANALYSIS, H5P_DEFAULT) <= 0 ||
 	    H5Lexists(f, path, H5P_DEFAULT) <= 0)
 		return 0;
-	hid_t d = H5Dopen2(f, path, H5P_DEFAULT), sp = -1;
 	hid_t t = schema_type(&schema_convergence);
-	int rc = -1;
-	if (d < 0 || t < 0 || (sp = H5Dget_space(d)) < 0)
-		goto out;
-	hssize_t n = H5Sget_simple_extent_npoints(sp);
-	if (n < 0)
-		goto out;
-	s->conv = calloc((size_t)n + 1, sizeof *s->conv);
-	if (!s->conv ||
-	    (n && H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->conv) < 0))
-		goto out;
-	s->nconv = (int)n;
-	rc = 0;
-out:
-	if (sp >= 0)
-		H5Sclose(sp);
+	int rc = t < 0 || h5x_read_rows(f, path, t, sizeof *s->conv,
+					 (void **)&s->conv, &s->nconv)
+			 ? -1
+			 : 0;
 	if (t >= 0)
 		H5Tclose(t);
-	if (d >= 0)
-		H5Dclose(d);
 	return rc;
 }
 

@@ -22,16 +22,24 @@ void params_dmrg(const spec_point_t *p, dmrg_params_t *dp)
 	dp->cutoff = p->cutoff;
 }
 
-void params_thermal(const spec_point_t *p, int threads, thermal_params_t *tp)
+void params_thermal_of(double J, double delta, int L, int chi_max,
+		       double cutoff, double dt, int order, int threads,
+		       thermal_params_t *tp)
 {
 	thermal_params_default(tp);
-	tp->J = p->J;
-	tp->delta = p->delta_right;
-	tp->n_sites = p->L;
-	tp->chi_max = p->chi_max;
-	tp->cutoff = p->cutoff;
-	tp->dtau = p->dt;
-	tp->order = p->order;
+	tp->J = J;
+	tp->delta = delta;
+	tp->n_sites = L;
+	tp->chi_max = chi_max;
+	tp->cutoff = cutoff;
+	tp->dtau = dt;
+	tp->order = order;
 	if (threads >= 1)
 		tp->threads = threads;
+}
+
+void params_thermal(const spec_point_t *p, int threads, thermal_params_t *tp)
+{
+	params_thermal_of(p->J, p->delta_right, p->L, p->chi_max, p->cutoff,
+			  p->dt, p->order, threads, tp);
 }

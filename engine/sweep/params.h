@@ -26,4 +26,12 @@ void params_dmrg(const spec_point_t *p, dmrg_params_t *dp);
  * `threads` OpenMP threads if >= 1, else the kernel's default. */
 void params_thermal(const spec_point_t *p, int threads, thermal_params_t *tp);
 
+/* The same from the fields themselves (delta is the point's delta_right,
+ * L its length, dt its step): for a table's point read back from the
+ * archive's /points_table (engine/post/thermal_eff.c), which holds the same
+ * fields as the spec point it was made from. */
+void params_thermal_of(double J, double delta, int L, int chi_max,
+		       double cutoff, double dt, int order, int threads,
+		       thermal_params_t *tp);
+
 #endif

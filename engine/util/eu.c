@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +83,23 @@ int eu_read_file(const char *path, const char *what, unsigned char **buf,
 out:
 	close(fd);
 	return rc;
+}
+
+int eu_parse_double(const char *s, double *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end || !isfinite(*v) ? -1 : 0;
+}
+
+int eu_parse_int(const char *s, int *v)
+{
+	char *end;
+	errno = 0;
+	long x = strtol(s, &end, 10);
+	if (errno || end == s || *end || x < -1000000000 || x > 1000000000)
+		return -1;
+	*v = (int)x;
+	return 0;
 }

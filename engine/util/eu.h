@@ -1,6 +1,7 @@
 /* eu: what every engine module shares -- one error formatter with one buffer
  * size, the UTC time stamp of archives and checkpoints, the FNV-1a hash of
- * spec hashes and checkpoint checksums, and whole-file reading.
+ * spec hashes and checkpoint checksums, whole-file reading, and the
+ * numbers of the command lines.
  *
  * Errors: every engine function that can fail takes a caller-owned `char
  * *err` of EU_ERRLEN bytes (may be NULL), writes one line into it and returns
@@ -32,5 +33,13 @@ uint64_t eu_fnv1a(uint64_t h, const void *buf, size_t n);
  * without blocking: it is opened with O_NONBLOCK and checked by fstat. */
 int eu_read_file(const char *path, const char *what, unsigned char **buf,
 		 size_t *n, char *err);
+
+/* The whole of s as a finite double (strtod): 0, or -1 (*v unspecified)
+ * if s is empty, has anything after the number, overflows or is not
+ * finite. */
+int eu_parse_double(const char *s, double *v);
+/* The whole of s as a decimal integer in [-1e9, 1e9]: 0, or -1 (*v
+ * unchanged). */
+int eu_parse_int(const char *s, int *v);
 
 #endif

@@ -23,19 +23,7 @@ static double crossing(const tba_dressed_t *d, int j, double zeta, double a,
 		double fc = tba_velocity_at(d, j, c) - zeta;
 		if (fc == 0)
 			return c;
-		if ((fc > 0) == (fa > 0)) {
-			a = c;
-			fa = fc;
-			if (side == -1)
-				fb /= 2;
-			side = -1;
-		} else {
-			b = c;
-			fb = fc;
-			if (side == 1)
-				fa /= 2;
-			side = 1;
-		}
+		tba_illinois_step(&a, &fa, &b, &fb, &side, c, fc);
 	}
 	return (a + b) / 2;
 }

@@ -60,19 +60,8 @@ static int root(kj_fn f, void *ctx, double a, double fa, double b, double fb,
 			*x = c;
 			return KZ_OK;
 		}
-		if (fc < 0) {
-			a = c;
-			fa = fc;
-			if (side == -1)
-				fb /= 2;
-			side = -1;
-		} else {
-			b = c;
-			fb = fc;
-			if (side == 1)
-				fa /= 2;
-			side = 1;
-		}
+		/* fa < 0 throughout: the step moves a where fc < 0 */
+		tba_illinois_step(&a, &fa, &b, &fb, &side, c, fc);
 		if (b - a < tol) {
 			*x = (a * fb - b * fa) / (fb - fa);
 			return KZ_OK;

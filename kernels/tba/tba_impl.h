@@ -28,4 +28,28 @@ static inline double tba_log1pexp_neg(double x)
 	return x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
 }
 
+/* One step of the Illinois regula falsi (the root of f bracketed by [a, b],
+ * f(a) = fa and f(b) = fb of opposite signs): c with fc = f(c) != 0
+ * replaces the end whose value has fc's sign, and the value at the other
+ * end is halved when the same end moved last time too (side: -1 a moved,
+ * 1 b moved, 0 at the start), which keeps the convergence superlinear. */
+static inline void tba_illinois_step(double *a, double *fa, double *b,
+				     double *fb, int *side, double c,
+				     double fc)
+{
+	if ((fc > 0) == (*fa > 0)) {
+		*a = c;
+		*fa = fc;
+		if (*side == -1)
+			*fb /= 2;
+		*side = -1;
+	} else {
+		*b = c;
+		*fb = fc;
+		if (*side == 1)
+			*fa /= 2;
+		*side = 1;
+	}
+}
+
 #endif

@@ -9,15 +9,7 @@ import time
 import h5py
 import numpy as np
 
-from farmtest import check
-
-
-def fnv1a64(data):
-    """FNV-1a 64, the checksum of a checkpoint file (engine/util/eu.c)."""
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
+from farmtest import check, fnv1a64
 
 
 def scale_last_site(buf, factor):

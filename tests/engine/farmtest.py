@@ -22,6 +22,15 @@ FAILURES = []
 COUNT = [0]
 
 
+def fnv1a64(data):
+    """FNV-1a 64 (engine/util/eu.c): the checksum of a checkpoint file and
+    the hash of a spec and of a point."""
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def check(cond, what):
     COUNT[0] += 1
     if not cond:

@@ -44,13 +44,78 @@ static double read_double(const char *path, const char *dset, int row,
 	return v;
 }
 
+/* A reader sees the status while the writer still has the file. */
+static void check_summary(const char *path, const spec_t *s)
+{
+	char err[EU_ERRLEN];
+	archive_summary_t *sum = NULL;
+
+	CHECK(archive_summary_read(&sum, path, err) == 0, "read open: %s",
+	      err);
+	if (sum) {
+		CHECK(sum->npoints == 2, "npoints");
+		CHECK(sum->status[1].state == ARCHIVE_FAILED &&
+			      sum->status[1].attempt == 3 &&
+			      !strcmp(sum->status[1].message, "a message"),
+		      "status round trip");
+		CHECK(sum->status[0].state == ARCHIVE_PENDING &&
+			      sum->status[0].attempt == 0 &&
+			      sum->status[0].rank == -1 &&
+			      isnan(sum->status[0].t_reached),
+		      "status fill = pending");
+		CHECK(sum->points[1].L == 10 &&
+			      sum->points[1].n_measure == 4 &&
+			      fabs(sum->points[1].delta_right - 0.5) < 1e-15 &&
+			      !strcmp(sum->points[1].hash,
+				      s->points[1].hash_hex),
+		      "points table");
+		CHECK(!strcmp(sum->format, ARCHIVE_FORMAT) &&
+			      sum->format_version == 1 &&
+			      !strcmp(sum->spec_hash, s->hash_hex) &&
+			      !strcmp(sum->sweep, "unit"),
+		      "root attributes");
+	}
+	archive_summary_destroy(&sum);
+	archive_summary_destroy(&sum); /* NULL is fine */
+}
+
+/* Readers: not HDF5, HDF5 but not an archive, missing (bad). */
+static void test_bad_readers(const char *dir, const char *bad)
+{
+	char err[EU_ERRLEN];
+	archive_summary_t *sum = NULL;
+
+	char junk[300], plain[300];
+	snprintf(junk, sizeof junk, "%s/junk.h5", dir);
+	snprintf(plain, sizeof plain, "%s/plain.h5", dir);
+	FILE *fj = fopen(junk, "w");
+	if (fj) {
+		fputs("not hdf5\n", fj);
+		fclose(fj);
+	}
+	hid_t fp = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	H5Fclose(fp);
+	CHECK(archive_summary_read(&sum, junk, err) < 0 && sum == NULL &&
+		      strstr(err, "cannot open archive"),
+	      "junk: %s", err);
+	CHECK(archive_summary_read(&sum, plain, err) < 0 &&
+		      strstr(err, "not a kapitza archive"),
+	      "plain: %s", err);
+	CHECK(archive_summary_read(&sum, bad, err) < 0, "missing: %s", err);
+	CHECK(!strcmp(archive_state_name(ARCHIVE_INTERRUPTED), "interrupted") &&
+		      !strcmp(archive_state_name(9), "?"),
+	      "state names");
+
+	unlink(junk);
+	unlink(plain);
+}
+
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/kapitza-test-archive-XXXXXX";
 	char path[256], err[EU_ERRLEN], serr[EU_ERRLEN];
 	spec_t *s = NULL;
 	archive_t *a = NULL;
-	archive_summary_t *sum = NULL;
 	obs_t *o = NULL;
 
 	MPI_Init(&argc, &argv);
@@ -107,34 +172,7 @@ int main(int argc, char **argv)
 	snprintf(pv.host, sizeof pv.host, "testhost");
 	CHECK(archive_write_provenance(a, 0, &pv, err) == 0, "prov: %s", err);
 
-	/* a reader sees the status while the writer still has the file */
-	CHECK(archive_summary_read(&sum, path, err) == 0, "read open: %s",
-	      err);
-	if (sum) {
-		CHECK(sum->npoints == 2, "npoints");
-		CHECK(sum->status[1].state == ARCHIVE_FAILED &&
-			      sum->status[1].attempt == 3 &&
-			      !strcmp(sum->status[1].message, "a message"),
-		      "status round trip");
-		CHECK(sum->status[0].state == ARCHIVE_PENDING &&
-			      sum->status[0].attempt == 0 &&
-			      sum->status[0].rank == -1 &&
-			      isnan(sum->status[0].t_reached),
-		      "status fill = pending");
-		CHECK(sum->points[1].L == 10 &&
-			      sum->points[1].n_measure == 4 &&
-			      fabs(sum->points[1].delta_right - 0.5) < 1e-15 &&
-			      !strcmp(sum->points[1].hash,
-				      s->points[1].hash_hex),
-		      "points table");
-		CHECK(!strcmp(sum->format, ARCHIVE_FORMAT) &&
-			      sum->format_version == 1 &&
-			      !strcmp(sum->spec_hash, s->hash_hex) &&
-			      !strcmp(sum->sweep, "unit"),
-		      "root attributes");
-	}
-	archive_summary_destroy(&sum);
-	archive_summary_destroy(&sum); /* NULL is fine */
+	check_summary(path, s);
 
 	/* an existing file is not replaced without force */
 	archive_t *b = NULL;
@@ -171,30 +209,7 @@ int main(int argc, char **argv)
 		      strstr(err, "cannot create archive"),
 	      "missing dir: %s", err);
 
-	/* readers: not HDF5, HDF5 but not an archive, missing */
-	char junk[300], plain[300];
-	snprintf(junk, sizeof junk, "%s/junk.h5", dir);
-	snprintf(plain, sizeof plain, "%s/plain.h5", dir);
-	FILE *fj = fopen(junk, "w");
-	if (fj) {
-		fputs("not hdf5\n", fj);
-		fclose(fj);
-	}
-	hid_t fp = H5Fcreate(plain, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	H5Fclose(fp);
-	CHECK(archive_summary_read(&sum, junk, err) < 0 && sum == NULL &&
-		      strstr(err, "cannot open archive"),
-	      "junk: %s", err);
-	CHECK(archive_summary_read(&sum, plain, err) < 0 &&
-		      strstr(err, "not a kapitza archive"),
-	      "plain: %s", err);
-	CHECK(archive_summary_read(&sum, bad, err) < 0, "missing: %s", err);
-	CHECK(!strcmp(archive_state_name(ARCHIVE_INTERRUPTED), "interrupted") &&
-		      !strcmp(archive_state_name(9), "?"),
-	      "state names");
-
-	unlink(junk);
-	unlink(plain);
+	test_bad_readers(dir, bad);
 	unlink(path);
 	rmdir(dir);
 	obs_destroy(&o);

@@ -254,6 +254,9 @@ static void version1(const char *path, const unsigned char *b, size_t n,
 	free(v);
 }
 
+/* One checkpoint's life, in order: written, read back, matched, damaged,
+ * removed, swept by prepare, locked.  (121 lines: left whole because the
+ * steps share one file and one header.) */
 static void test_files(const char *dir, const spec_t *s)
 {
 	char err[EU_ERRLEN] = "", kerr[KZ_ERRLEN], path[512];

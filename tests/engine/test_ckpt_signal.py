@@ -34,14 +34,7 @@ import h5py
 import numpy as np
 
 from ckpttest import children, history
-from farmtest import Farm, check, done, spec
-
-
-def fnv1a64(data):
-    h = 0xcbf29ce484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
+from farmtest import Farm, check, done, fnv1a64, spec
 
 
 def check_ckpt_file(path, point_hash, spec_hash):

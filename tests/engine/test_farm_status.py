@@ -40,6 +40,9 @@ def rows(stdout):
             if ln.strip()[:1].isdigit()]
 
 
+# main is 179 lines, over the ~120 of the code: left whole because it is one
+# scenario in order: a sweep finished, then run, polled, stopped and killed,
+# each step on the archive the one before left.
 def main():
     f = Farm(sys.argv, "status")
 

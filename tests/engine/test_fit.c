@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "synth_profile.h"
 #include "fit.h"
 #include "obs.h"
 #include "thermal.h"
@@ -108,31 +109,7 @@ static void test_line(void)
 
 /* ---- synthetic light cones ---- */
 
-/* A profile over bonds n0 .. n0+nb-1 that is exactly a downward parabola
- * within 3.5 bonds of each of its two maxima (pl < 0 < pr, sub-bond
- * positions), so that the 3-bond moving average keeps each vertex where it
- * is and the parabolic refinement is exact; between them a flat dip (the
- * slow region) at 0.3 times the lower maximum; outside, linear decay to 0
- * (the light cone). */
-static void synth(double *f, int nb, int n0, double pl, double pr, double hl,
-		  double hr)
-{
-	const double a = 0.004, w = 3.5; /* curvature, parabola half-width */
-	for (int i = 0; i < nb; i++) {
-		double n = n0 + i, v;
-		if (fabs(n - pl) <= w)
-			v = hl - a * (n - pl) * (n - pl);
-		else if (fabs(n - pr) <= w)
-			v = hr - a * (n - pr) * (n - pr);
-		else if (n > pl && n < pr)
-			v = 0.3 * fmin(hl, hr);
-		else if (n < pl)
-			v = fmax(0, hl - a * w * w - 0.01 * (pl - w - n));
-		else
-			v = fmax(0, hr - a * w * w - 0.01 * (n - pr - w));
-		f[i] = v;
-	}
-}
+/* the profiles: synth_profile.h */
 
 static void test_lightcone(void)
 {
@@ -154,7 +131,8 @@ static void test_lightcone(void)
 				     0.05 * ((k * (d + 1)) % 2);
 			pr[k] = v * t[k] + 2.5 + eta;
 			pl[k] = vl * t[k] - 1.5 - 0.5 * eta;
-			synth(f, NB, -L / 2 + 1, pl[k], pr[k], 0.11, 0.13);
+			synth_profile(f, NB, -L / 2 + 1, pl[k], pr[k], 0.11,
+				      0.13);
 			fit_peaks_t r;
 			CHECK(!fit_peaks(f, NB, -L / 2 + 1, &o, &r, err), "%s",
 			      err);
@@ -244,7 +222,7 @@ static void test_peaks_rule(void)
 	CHECK(r.found == 0, "a 0.4%% dip is not two maxima");
 	/* a small bump far out (below half the global maximum) is ignored;
 	 * the real pair is found */
-	synth(f, NB, n0, -8.3, 12.2, 0.1, 0.12);
+	synth_profile(f, NB, n0, -8.3, 12.2, 0.1, 0.12);
 	f[2] += 0.04;
 	CHECK(!fit_peaks(f, NB, n0, &o, &r, err), "%s", err);
 	CHECK(r.found == 1, "pair with a side bump");

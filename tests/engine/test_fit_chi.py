@@ -29,18 +29,12 @@ import h5py
 import numpy as np
 
 from posttest import Env, check, check_close, done, lsq
+from test_fit_lightcone import SPEC as LC_SPEC
 from test_fit_lightcone import synth as caps
 
 A_TRUE, B_TRUE = 1.33, -0.03
-SPEC = """sweep: chi
-chain:
-  length: 60
-  left: { delta: 0 }
-  right: { delta: [0.3, 0.5, 0.7, 0.9] }
-state: domain_wall
-evolve: { dt: 0.1, t_max: 10, order: 2, measure_every: 0.5 }
-truncate: { chi_max: [4, 8], cutoff: 1.0e-10 }
-"""
+# test_fit_lightcone's sweep (4 Delta x chi_max 4, 8), under its own name
+SPEC = LC_SPEC.replace("sweep: lightcone", "sweep: chi")
 ONE = SPEC.replace("[0.3, 0.5, 0.7, 0.9]", "0.5").replace("[4, 8]", "8")
 
 

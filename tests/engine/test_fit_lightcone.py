@@ -64,9 +64,9 @@ def eta(k, pid):
     return 0.23 * (((k + pid) % 3) - 1) + 0.05 * ((k * (pid + 1)) % 2)
 
 
-def main():
-    e = Env(sys.argv, "fit-lightcone")
-    a = e.run_sweep(SPEC, "lc")
+def inject(a):
+    """Synthetic energy-current profiles with known maxima into every point
+    of archive a; {point id: (time, n'_L, n'_R, delta_right, chi_max)}."""
     truth = {}
     with h5py.File(a, "r+") as f:
         tab = f["points_table"][()]
@@ -88,118 +88,104 @@ def main():
             g["energy_current"][...] = je
             truth[pid] = (t, pl, pr, float(row["delta_right"]),
                           int(row["chi_max"]))
-    before = digest_datasets(a)
+    return truth
 
-    # --no-write: nothing changes
-    with open(a, "rb") as fh:
-        raw = hashlib.sha256(fh.read()).hexdigest()
-    p = e.kz(["fit", a, "--window", "4:10", "--no-write"])
-    check(p.returncode == 0, "fit --no-write: %d %s" % (p.returncode,
-                                                        p.stderr))
-    with open(a, "rb") as fh:
-        check(hashlib.sha256(fh.read()).hexdigest() == raw,
-              "--no-write leaves the archive byte for byte")
 
-    p = e.kz(["fit", a, "--window", "4:10"])
-    check(p.returncode == 0, "fit: exit %d\n%s\n%s" % (p.returncode,
-                                                       p.stdout, p.stderr))
-    print(p.stdout)
-    with h5py.File(a, "r") as f:
-        lc = f["analysis/lightcone"][()]
-        vf = f["analysis/velocity_fit"][()]
-        cv = f["analysis/convergence"][()]
-        check(f["analysis"].attrs["window_t0"] == 4 and
-              f["analysis"].attrs["window_t1"] == 10, "window attributes")
-        check(len(lc) == len(truth), "one light-cone row per point")
-        for r in lc:
-            pid = int(r["point_id"])
+def check_points(f, truth):
+    """/analysis/lightcone and /analysis/points against the lines through
+    the injected maxima."""
+    lc = f["analysis/lightcone"][()]
+    check(len(lc) == len(truth), "one light-cone row per point")
+    for r in lc:
+        pid = int(r["point_id"])
+        t, pl, pr, d, chi = truth[pid]
+        w = (t >= 4 - 1e-9) & (t <= 10 + 1e-9)
+        va, vb, sa, sb = lsq(t[w], pr[w])
+        check(r["ok"] == 1 and r["rows"] == w.sum() and
+              r["rows_found"] == w.sum(), "point %d fitted" % pid)
+        check_close(r["v_right"], va, 1e-9, "v'_R of point %d" % pid)
+        check_close(r["v_right_sd"], sa, 1e-9, "sd(v'_R) of %d" % pid)
+        check_close(r["c_right"], vb, 1e-8, "c_R of %d" % pid)
+        check(sa > 1e-3, "sd(v'_R) not trivial (%g)" % sa)
+        va, vb, sa, sb = lsq(t[w], pl[w])
+        check_close(r["v_left"], va, 1e-9, "v'_L of point %d" % pid)
+        check_close(r["v_left_sd"], sa, 1e-9, "sd(v'_L) of %d" % pid)
+        nl = f["analysis/points/%d/n_left" % pid][()]
+        nr = f["analysis/points/%d/n_right" % pid][()]
+        check_close(nr, pr, 1e-9, "n'_R(t) of point %d" % pid)
+        check_close(nl, pl, 1e-9, "n'_L(t) of point %d" % pid)
+        found = f["analysis/points/%d/peaks_found" % pid][()]
+        check(np.all(found == (t >= 2)), "peaks_found of %d" % pid)
+
+
+def check_groups(f, truth, stdout):
+    """/analysis/velocity_fit: A and B per chi_max group, plain and
+    weighted, against numpy's least squares of the injected velocities."""
+    vf = f["analysis/velocity_fit"][()]
+    # A and B per chi_max group
+    check(len(vf) == 2, "two v'_R(Delta) groups (chi 4, 8): %d"
+          % len(vf))
+    for g in vf:
+        ids = [int(s) for s in g["point_ids"].decode().split(",")]
+        check(len(ids) == 4 and g["ok"] == 1, "group of 4 fitted")
+        x, y, s = [], [], []
+        for pid in ids:
             t, pl, pr, d, chi = truth[pid]
             w = (t >= 4 - 1e-9) & (t <= 10 + 1e-9)
             va, vb, sa, sb = lsq(t[w], pr[w])
-            check(r["ok"] == 1 and r["rows"] == w.sum() and
-                  r["rows_found"] == w.sum(), "point %d fitted" % pid)
-            check_close(r["v_right"], va, 1e-9, "v'_R of point %d" % pid)
-            check_close(r["v_right_sd"], sa, 1e-9, "sd(v'_R) of %d" % pid)
-            check_close(r["c_right"], vb, 1e-8, "c_R of %d" % pid)
-            check(sa > 1e-3, "sd(v'_R) not trivial (%g)" % sa)
-            va, vb, sa, sb = lsq(t[w], pl[w])
-            check_close(r["v_left"], va, 1e-9, "v'_L of point %d" % pid)
-            check_close(r["v_left_sd"], sa, 1e-9, "sd(v'_L) of %d" % pid)
-            nl = f["analysis/points/%d/n_left" % pid][()]
-            nr = f["analysis/points/%d/n_right" % pid][()]
-            check_close(nr, pr, 1e-9, "n'_R(t) of point %d" % pid)
-            check_close(nl, pl, 1e-9, "n'_L(t) of point %d" % pid)
-            found = f["analysis/points/%d/peaks_found" % pid][()]
-            check(np.all(found == (t >= 2)), "peaks_found of %d" % pid)
-        # A and B per chi_max group
-        check(len(vf) == 2, "two v'_R(Delta) groups (chi 4, 8): %d"
-              % len(vf))
-        for g in vf:
-            ids = [int(s) for s in g["point_ids"].decode().split(",")]
-            check(len(ids) == 4 and g["ok"] == 1, "group of 4 fitted")
-            x, y, s = [], [], []
-            for pid in ids:
-                t, pl, pr, d, chi = truth[pid]
-                w = (t >= 4 - 1e-9) & (t <= 10 + 1e-9)
-                va, vb, sa, sb = lsq(t[w], pr[w])
-                x.append(d)
-                y.append(va)
-                s.append(sa)
-                check(chi == g["chi_max"], "group chi_max")
-            A, B, sA, sB = lsq(x, y)
-            check_close(g["A"], A, 1e-9, "A")
-            check_close(g["B"], B, 1e-9, "B")
-            check_close(g["A_sd"], sA, 1e-9, "sd(A)")
-            check_close(g["B_sd"], sB, 1e-9, "sd(B)")
-            check(sA > 1e-3 and sB > 1e-3, "sd(A), sd(B) not trivial")
-            check_close(g["A"], A_TRUE, 0.05, "A near 1.33")
-            check_close(g["B"], B_TRUE, 0.05, "B near -0.03")
-            A, B, sA, sB = lsq(x, y, s)
-            check_close(g["A_w"], A, 1e-8, "weighted A")
-            check_close(g["B_w"], B, 1e-8, "weighted B")
-            check_close(g["A_w_sd"], sA, 1e-8, "weighted sd(A)")
-            check("%.4f" % g["A"] in p.stdout, "A printed")
-        # convergence: chi 4 against chi 8, every observable
-        check(len(cv) == 4, "four convergence pairs: %d" % len(cv))
-        for r in cv:
-            i, j = int(r["point_id"]), int(r["ref_point_id"])
-            check(r["chi_max"] == 4 and r["ref_chi_max"] == 8, "chi pair")
-            t = f["points/%d/time" % i][()]
-            tall = np.inf
-            for ds in ("energy", "energy_current", "sz", "spin_current",
-                       "entropy"):
-                x = f["points/%d/%s" % (i, ds)][()]
-                y = f["points/%d/%s" % (j, ds)][()]
-                d = np.max(np.abs(x - y), axis=1)
-                bad = np.flatnonzero(d > 1e-3)
-                want = np.nan if len(bad) and bad[0] == 0 else \
-                    (t[bad[0] - 1] if len(bad) else t[-1])
-                got = r["t_" + ds]
-                check((np.isnan(want) and np.isnan(got)) or want == got,
-                      "t_%s of %d: %r vs %r" % (ds, i, got, want))
-                tall = min(tall, want)
-            check(r["t_all"] == tall or (np.isnan(tall) and
-                                          np.isnan(r["t_all"])),
-                  "t_all of %d" % i)
-        check(any(r["t_all"] < 10 for r in cv),
-              "chi 4 and 8 part before t = 10 somewhere")
-    # kapitza status reports the stored convergence times, one line a pair
-    ps = e.kz(["status", a])
-    check(ps.returncode == 0 and "convergence in chi_max" in ps.stdout,
-          "status shows convergence: %s" % ps.stdout)
+            x.append(d)
+            y.append(va)
+            s.append(sa)
+            check(chi == g["chi_max"], "group chi_max")
+        A, B, sA, sB = lsq(x, y)
+        check_close(g["A"], A, 1e-9, "A")
+        check_close(g["B"], B, 1e-9, "B")
+        check_close(g["A_sd"], sA, 1e-9, "sd(A)")
+        check_close(g["B_sd"], sB, 1e-9, "sd(B)")
+        check(sA > 1e-3 and sB > 1e-3, "sd(A), sd(B) not trivial")
+        check_close(g["A"], A_TRUE, 0.05, "A near 1.33")
+        check_close(g["B"], B_TRUE, 0.05, "B near -0.03")
+        A, B, sA, sB = lsq(x, y, s)
+        check_close(g["A_w"], A, 1e-8, "weighted A")
+        check_close(g["B_w"], B, 1e-8, "weighted B")
+        check_close(g["A_w_sd"], sA, 1e-8, "weighted sd(A)")
+        check("%.4f" % g["A"] in stdout, "A printed")
+
+
+def check_convergence(f):
+    """/analysis/convergence: chi 4 against chi 8, every observable, from
+    the archive's own data."""
+    cv = f["analysis/convergence"][()]
+    # convergence: chi 4 against chi 8, every observable
+    check(len(cv) == 4, "four convergence pairs: %d" % len(cv))
     for r in cv:
-        tall = r["t_all"]
-        want = "point %d (chi 4) vs point %d (chi 8): up to t = %s" % (
-            r["point_id"], r["ref_point_id"],
-            "-" if np.isnan(tall) else "%.3f" % tall)
-        check(want in ps.stdout, "status line %r in %s" % (want, ps.stdout))
-    check(digest_datasets(a) == before, "/points unchanged by kapitza fit")
+        i, j = int(r["point_id"]), int(r["ref_point_id"])
+        check(r["chi_max"] == 4 and r["ref_chi_max"] == 8, "chi pair")
+        t = f["points/%d/time" % i][()]
+        tall = np.inf
+        for ds in ("energy", "energy_current", "sz", "spin_current",
+                   "entropy"):
+            x = f["points/%d/%s" % (i, ds)][()]
+            y = f["points/%d/%s" % (j, ds)][()]
+            d = np.max(np.abs(x - y), axis=1)
+            bad = np.flatnonzero(d > 1e-3)
+            want = np.nan if len(bad) and bad[0] == 0 else \
+                (t[bad[0] - 1] if len(bad) else t[-1])
+            got = r["t_" + ds]
+            check((np.isnan(want) and np.isnan(got)) or want == got,
+                  "t_%s of %d: %r vs %r" % (ds, i, got, want))
+            tall = min(tall, want)
+        check(r["t_all"] == tall or (np.isnan(tall) and
+                                      np.isnan(r["t_all"])),
+              "t_all of %d" % i)
+    check(any(r["t_all"] < 10 for r in cv),
+          "chi 4 and 8 part before t = 10 somewhere")
+    return cv
 
-    # a second fit replaces /analysis
-    p = e.kz(["fit", a, "--window", "4:10", "-q"])
-    check(p.returncode == 0 and p.stdout == "", "second fit, quiet: %d %r"
-          % (p.returncode, p.stdout))
 
+def check_errors(e, a):
+    """What fit refuses or reports: windows outside the data, bad options,
+    a missing archive, --thermal, a point marked running, a failed point."""
     # errors that say so
     p = e.kz(["fit", a, "--window", "20:30"])
     check(p.returncode == 1 and "outside the data" in p.stdout and
@@ -269,6 +255,52 @@ def main():
         g = vf[vf["chi_max"] == 8][0]
         check(g["ok"] == 1 and b"1 point without v'_R" in g["message"],
               "group fitted on 3 points: %r" % g["message"])
+
+
+def main():
+    e = Env(sys.argv, "fit-lightcone")
+    a = e.run_sweep(SPEC, "lc")
+    truth = inject(a)
+    before = digest_datasets(a)
+
+    # --no-write: nothing changes
+    with open(a, "rb") as fh:
+        raw = hashlib.sha256(fh.read()).hexdigest()
+    p = e.kz(["fit", a, "--window", "4:10", "--no-write"])
+    check(p.returncode == 0, "fit --no-write: %d %s" % (p.returncode,
+                                                        p.stderr))
+    with open(a, "rb") as fh:
+        check(hashlib.sha256(fh.read()).hexdigest() == raw,
+              "--no-write leaves the archive byte for byte")
+
+    p = e.kz(["fit", a, "--window", "4:10"])
+    check(p.returncode == 0, "fit: exit %d\n%s\n%s" % (p.returncode,
+                                                       p.stdout, p.stderr))
+    print(p.stdout)
+    with h5py.File(a, "r") as f:
+        check(f["analysis"].attrs["window_t0"] == 4 and
+              f["analysis"].attrs["window_t1"] == 10, "window attributes")
+        check_points(f, truth)
+        check_groups(f, truth, p.stdout)
+        cv = check_convergence(f)
+    # kapitza status reports the stored convergence times, one line a pair
+    ps = e.kz(["status", a])
+    check(ps.returncode == 0 and "convergence in chi_max" in ps.stdout,
+          "status shows convergence: %s" % ps.stdout)
+    for r in cv:
+        tall = r["t_all"]
+        want = "point %d (chi 4) vs point %d (chi 8): up to t = %s" % (
+            r["point_id"], r["ref_point_id"],
+            "-" if np.isnan(tall) else "%.3f" % tall)
+        check(want in ps.stdout, "status line %r in %s" % (want, ps.stdout))
+    check(digest_datasets(a) == before, "/points unchanged by kapitza fit")
+
+    # a second fit replaces /analysis
+    p = e.kz(["fit", a, "--window", "4:10", "-q"])
+    check(p.returncode == 0 and p.stdout == "", "second fit, quiet: %d %r"
+          % (p.returncode, p.stdout))
+
+    check_errors(e, a)
     e.cleanup()
     return done("test_fit_lightcone")
 

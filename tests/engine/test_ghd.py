@@ -11,10 +11,15 @@ point, L = 16, t = 2), read back with h5py:
 - the junction: J(0-) = J(0+) = current (the rays next to zeta = 0),
   Fourier's law beta_plus - beta_minus = R J, beta_minus = beta_plus at
   R = 0, J decreasing in R;
-- `kapitza fit` afterwards leaves /analysis/ghd alone; `kapitza plot --only
+- the names: /analysis/ghd holds exactly the datasets that the archive's
+  schema (`kapitza plot --schema`, the plotting script's names) lists;
+- `kapitza fit` afterwards leaves /analysis/ghd alone (every dataset and
+  attribute bit for bit) while writing its own tables, and `kapitza ghd`
+  run again after it leaves fit's tables alone; `kapitza plot --only
   fig6` draws it (when matplotlib is there).
 
 usage: test_ghd.py KAPITZA MPIRUN"""
+import json
 import math
 import os
 import sys
@@ -46,6 +51,16 @@ def takahashi_e0(g):
         s += 0.125 * np.sum(w * np.sinh((math.pi - g) * t) /
                             (np.sinh(math.pi * t) * np.cosh(g * t)))
     return math.cos(g) / 4 - math.sin(g) * s
+
+
+def snapshot(path, group):
+    """({attribute: bytes}, {dataset: bytes and type}) of group `group`."""
+    with h5py.File(path, "r") as f:
+        g = f[group]
+        at = {k: np.asarray(v).tobytes() for k, v in g.attrs.items()}
+        ds = {k: np.asarray(g[k][()]).tobytes() + str(g[k].dtype).encode()
+              for k in g}
+    return at, ds
 
 
 def main():
@@ -105,9 +120,31 @@ def main():
         check_close(bp - bm, R * cur, 1e-8, "Fourier's law")
         check_close(bm[0], bp[0], 1e-12, "R = 0: one temperature")
         check(np.all(np.diff(cur) < 0), "J decreasing in R: %s" % cur)
+    p = e.kz(["plot", "--schema"])
+    check(p.returncode == 0, "plot --schema: %d %s" % (p.returncode, p.stderr))
+    names = json.loads(p.stdout)
+    check(names["paths"]["ghd"] == "analysis/ghd", "schema: the ghd path")
+    before = snapshot(a, names["paths"]["ghd"])
+    check(sorted(before[1]) == sorted(names["ghd"].values()),
+          "/analysis/ghd holds the schema's datasets: %s against %s"
+          % (sorted(before[1]), sorted(names["ghd"].values())))
+    ghd_cmd = ["ghd", a, "-R", ",".join("%g" % r for r in Rs), "--rays", "60",
+               "--zeta", "-1.5:1.8", "-q"]
     p = e.kz(["fit", a, "--window", "1:2", "-q"])
     with h5py.File(a, "r") as f:
         check("analysis/ghd/energy" in f, "fit leaves /analysis/ghd alone")
+    check(p.returncode == 0, "fit: exit %d %s" % (p.returncode, p.stderr))
+    lc = names["paths"]["lightcone"]
+    with h5py.File(a, "r") as f:
+        check(lc in f, "fit wrote /%s" % lc)
+        fit_lc = f[lc][()]
+    check(snapshot(a, names["paths"]["ghd"]) == before,
+          "fit leaves every dataset and attribute of /analysis/ghd as it was")
+    p = e.kz(ghd_cmd)
+    check(p.returncode == 0, "ghd again: %d %s" % (p.returncode, p.stderr))
+    with h5py.File(a, "r") as f:
+        check(lc in f and f[lc][()].tobytes() == fit_lc.tobytes(),
+              "ghd after fit leaves fit's /%s as it was" % lc)
     try:
         import matplotlib  # noqa: F401
         have_mpl = True
@@ -118,7 +155,6 @@ def main():
         p = e.kz(["plot", a, "-o", out, "--only", "fig6,fig2"])
         check(p.returncode == 0, "plot: %d %s" % (p.returncode, p.stderr))
         check(os.path.exists(os.path.join(out, "fig6.png")), "fig6.png")
-        import json
         with open(os.path.join(out, "fig6.json")) as fh:
             side = json.load(fh)
         drawn = [d["dataset"] for d in side["panels"]["a"]]

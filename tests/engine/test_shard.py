@@ -36,6 +36,9 @@ def h5diff(tool, a, b):
     return d.returncode, d.stdout[:1500]
 
 
+# main is 140 lines, over the ~120 of the code: left whole because it is the
+# shards of one sweep run, merged and refused in turn, each step on what the
+# one before made.
 def main():
     f = Farm(sys.argv, "shard")
     tool = f.extra[0]

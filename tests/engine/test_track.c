@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "synth_profile.h"
 #include "fit.h"
 #include "track.h"
 
@@ -31,25 +32,11 @@ static char err[EU_ERRLEN];
 
 enum { L = 160, NB = L - 1, N0 = -L / 2 + 1 };
 
-/* parabolic caps at pl < 0 < pr (as tests/engine/test_fit.c's synth):
- * exact under the 3-bond average and the parabolic refinement */
+/* parabolic caps at pl < 0 < pr (synth_profile.h): exact under the
+ * 3-bond average and the parabolic refinement */
 static void caps(double *f, double pl, double pr, double hl, double hr)
 {
-	const double a = 0.004, w = 3.5;
-	for (int i = 0; i < NB; i++) {
-		double n = N0 + i, v;
-		if (fabs(n - pl) <= w)
-			v = hl - a * (n - pl) * (n - pl);
-		else if (fabs(n - pr) <= w)
-			v = hr - a * (n - pr) * (n - pr);
-		else if (n > pl && n < pr)
-			v = 0.3 * fmin(hl, hr);
-		else if (n < pl)
-			v = fmax(0, hl - a * w * w - 0.01 * (pl - w - n));
-		else
-			v = fmax(0, hr - a * w * w - 0.01 * (n - pr - w));
-		f[i] = v;
-	}
+	synth_profile(f, NB, N0, pl, pr, hl, hr);
 }
 
 static double gauss(double n, double c, double h, double w)

@@ -32,14 +32,6 @@
 
 static char err[KZ_ERRLEN];
 
-#define FAILS(call)                                                         \
-	do {                                                                \
-		err[0] = 0;                                                 \
-		int rc_ = (call);                                           \
-		CHECK(rc_ < 0 && err[0], "%s should fail (rc %d)", #call,   \
-		      rc_);                                                 \
-	} while (0)
-
 static double fermi(double x)
 {
 	return x > 0 ? exp(-x) / (1 + exp(-x)) : 1 / (1 + exp(x));

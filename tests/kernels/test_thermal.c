@@ -31,15 +31,6 @@
 
 static char err[KZ_ERRLEN];
 
-/* the call must fail with a message */
-#define FAILS(call)                                                         \
-	do {                                                                \
-		err[0] = 0;                                                 \
-		int rc_ = (call);                                           \
-		CHECK(rc_ < 0 && err[0], "%s should fail (rc %d)", #call,   \
-		      rc_);                                                 \
-	} while (0)
-
 static double max_diff(const kz_cplx *a, const kz_cplx *b, int n)
 {
 	double m = 0;
