@@ -2,12 +2,15 @@
  * junction, Delta_right = cos(pi/4), domain wall, dt = 0.02, singular values
  * below 1e-10 dropped, truncation to chi, from t = 0 to t_end.  Prints
  * figures; it never judges them. */
+#include <cblas.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "blascore.h"
 #include "chain.h"
 #include "cmd.h"
 #include "mps.h"
@@ -24,7 +27,7 @@ static void bench_usage(FILE *f)
 	fprintf(f,
 		"usage: kapitza bench [--chi N] [--threads T] [--t-end T] "
 		"[--order 2|4] [--scheme NAME] [--length L]\n"
-		"  [--decomp svd|qr]\n"
+		"  [--decomp svd|qr] [--peak]\n"
 		"  Reference TEBD workload: L=140 XX/XXZ junction, "
 		"Delta_right=cos(pi/4),\n"
 		"  domain wall, dt=0.02, cutoff 1e-10.  Defaults: --chi 128 "
@@ -32,6 +35,8 @@ static void bench_usage(FILE *f)
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
 		"  --decomp qr: QR-based sector decompositions (default svd).\n"
+		"  --peak: only the core's zgemm rate (1 thread), the limit the\n"
+		"  final line's peak_frac compares with.\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -125,10 +130,53 @@ static int bench_params(const bench_opts_t *o, tebd_params_t *p)
 	return 0;
 }
 
-/* nsteps single steps of t on m, each timed into step_s, with progress
+/* Process CPU seconds (robust on a shared machine). */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* The core's complex matrix-product rate: one-thread zgemm of n x n
+ * matrices, n = 128, 256, 512, each repeated for >= 0.3 CPU seconds,
+ * 8 n^3 flops a product; the best rate in GFLOP/s (0 if out of memory). */
+static double bench_peak(int verbose)
+{
+	const int nmax = 512;
+	size_t nn = (size_t)nmax * nmax;
+	kz_cplx *a = malloc(3 * nn * sizeof *a), one = 1, zero = 0;
+	if (!a)
+		return 0;
+	for (size_t k = 0; k < 3 * nn; k++)
+		a[k] = cos(0.7 * k) + I * sin(0.3 * k);
+	int prev = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	double best = 0;
+	for (int n = 128; n <= nmax; n *= 2) {
+		long reps = 0;
+		double c0 = cpu_now(), c = 0;
+		do {
+			cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans,
+				    n, n, n, &one, a, n, a + nn, n, &zero,
+				    a + 2 * nn, n);
+			reps++;
+		} while ((c = cpu_now() - c0) < 0.3);
+		double r = 8.0 * n * n * (double)n * reps / c / 1e9;
+		if (verbose)
+			fprintf(stderr, "  zgemm n=%d: %.1f GFLOP/s\n", n, r);
+		best = r > best ? r : best;
+	}
+	openblas_set_num_threads(prev);
+	free(a);
+	return best;
+}
+
+/* nsteps single steps of t on m, each timed into step_s (its cumulative
+ * counted flops into step_f), with progress
  * on stderr; 0 or 1. */
 static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
-		       double *step_s, double *wall)
+		       double *step_s, double *step_f, double *wall)
 {
 	char err[KZ_ERRLEN] = "";
 	double w0 = kz_wtime(), last_print = w0;
@@ -140,6 +188,9 @@ static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
 		}
 		double b = kz_wtime();
 		step_s[s] = b - a;
+		tebd_stats_t st;
+		tebd_stats(t, &st);
+		step_f[s] = st.gemm_flops + st.svd_flops; /* cumulative */
 		if (b - last_print > 5 || s == nsteps - 1) {
 			fprintf(stderr,
 				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
@@ -153,13 +204,23 @@ static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
 	return 0;
 }
 
-/* The time split on stderr and the one line of figures on stdout. */
+/* The time split on stderr and the one line of figures on stdout: sat_gflops
+ * is the counted flops of the last 30 steps (the saturated ones, once the
+ * bonds are at chi) over their wall time, peak_frac its fraction of the
+ * core's zgemm rate (bench_peak, measured after the run). */
 static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
-			 tebd_t *t, const mps_t *m, double *step_s, int nsteps,
-			 double wall)
+			 tebd_t *t, const mps_t *m, double *step_s,
+			 const double *step_f, int nsteps, double wall,
+			 double cpu)
 {
 	int nlast = nsteps < 30 ? nsteps : 30;
-	double med = 0;
+	double med = 0, sat_s = 0, sat_f = 0;
+	for (int s = nsteps - nlast; s < nsteps; s++)
+		sat_s += step_s[s];
+	if (nlast)
+		sat_f = step_f[nsteps - 1] -
+			(nsteps > nlast ? step_f[nsteps - nlast - 1] : 0);
+	double sat = sat_s > 0 ? sat_f / sat_s / 1e9 : 0;
 	if (nlast) {
 		qsort(step_s + nsteps - nlast, (size_t)nlast, sizeof(double),
 		      cmp_d);
@@ -184,10 +245,15 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 			st.qr_sectors, st.qr_redone);
 	printf("bench L=%d chi=%d threads=%d order=%d decomp=%s t_end=%g "
 	       "wall_s=%.2f s_per_step_last30=%.4f bonds_at_chi=%d "
-	       "max_bond=%d discarded=%.4e gflops=%.2f\n",
+	       "max_bond=%d discarded=%.4e gflops=%.2f cpu_s=%.2f "
+	       "sat_gflops=%.2f",
 	       o->L, o->chi, o->threads, p->scheme == TEBD_TROTTER2 ? 2 : 4,
 	       o->decomp, o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
-	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0);
+	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0, cpu,
+	       sat);
+	double peak = bench_peak(0);
+	printf(" peak_gflops=%.2f peak_frac=%.3f blas=%s\n", peak,
+	       peak > 0 ? sat / peak : 0, blascore_name());
 }
 
 int cmd_bench(int argc, char **argv)
@@ -198,6 +264,14 @@ int cmd_bench(int argc, char **argv)
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))
 			return dmrg_bench_main(argc, argv);
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--peak")) {
+			double r = bench_peak(1);
+			printf("peak blas=%s zgemm_gflops=%.2f (1 thread, best "
+			       "of n=128,256,512)\n",
+			       blascore_name(), r);
+			return r > 0 ? 0 : 1;
+		}
 	tebd_params_t p;
 	int a = bench_args(argc, argv, &o);
 	if (a)
@@ -209,10 +283,11 @@ int cmd_bench(int argc, char **argv)
 	mps_t *m = NULL;
 	tebd_t *t = NULL;
 	int L = o.L, *up = NULL, nsteps = (int)lround(o.t_end / o.dt);
-	double *step_s = NULL, wall = 0;
+	double *step_s = NULL, *step_f = NULL, wall = 0;
 	up = malloc((size_t)(L > 0 ? L : 1) * sizeof(int));
 	step_s = malloc((size_t)(nsteps + 1) * sizeof(double));
-	if (!up || !step_s) {
+	step_f = malloc((size_t)(nsteps + 1) * sizeof(double));
+	if (!up || !step_s || !step_f) {
 		fprintf(stderr, "kapitza bench: out of memory\n");
 		goto out;
 	}
@@ -228,9 +303,11 @@ int cmd_bench(int argc, char **argv)
 		"dt=%g steps=%d decomp=%s\n",
 		L, o.chi, o.threads, tebd_scheme_name(p.scheme),
 		tebd_scheme_layers(p.scheme), o.dt, nsteps, o.decomp);
-	if (bench_steps(t, m, nsteps, o.dt, step_s, &wall))
+	double cpu0 = cpu_now();
+	if (bench_steps(t, m, nsteps, o.dt, step_s, step_f, &wall))
 		goto out;
-	bench_report(&o, &p, t, m, step_s, nsteps, wall);
+	bench_report(&o, &p, t, m, step_s, step_f, nsteps, wall,
+		     cpu_now() - cpu0);
 	rc = 0;
 out:
 	tebd_destroy(&t);
@@ -238,5 +315,6 @@ out:
 	chain_destroy(&c);
 	free(up);
 	free(step_s);
+	free(step_f);
 	return rc;
 }

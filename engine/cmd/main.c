@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blascore.h"
 #include "cmd.h"
 #include "version.h"
 
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	blascore_fix(argv);
 	if (argc < 2) {
 		usage(stderr);
 		exit(2);

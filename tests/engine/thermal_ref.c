@@ -11,10 +11,13 @@
  * then one line per grid node, mu slowest and beta fastest:
  *   e sz re(rho[0]) im(rho[0]) ... re(rho[63]) im(rho[63])
  * with rho in the kernel's layout, rho[a + 8 b] = <a|rho|b>; every number
- * %.17g (exact round trip).  Exit status 0, or 1 with a message. */
+ * %.17g (exact round trip).  Exit status 0, or 1 with a message.
+ * It runs on the OpenBLAS kernels kapitza runs on (blascore_fix, as
+ * kapitza's main does): the comparison is bitwise. */
 #include <complex.h>
 #include <stdio.h>
 
+#include "blascore.h"
 #include "spec.h"
 #include "thermal.h"
 
@@ -23,6 +26,7 @@ int main(int argc, char **argv)
 	char err[EU_ERRLEN], kerr[KZ_ERRLEN];
 	spec_t *s = NULL;
 
+	blascore_fix(argv);
 	if (argc != 2) {
 		fprintf(stderr, "usage: thermal_ref SPEC.yaml\n");
 		return 1;
