@@ -14,12 +14,15 @@
  *   - the c = 1 law pi T^2 / (6 v) of the thermal TBA at large beta;
  *   - the junction model (XX top of band | XXZ pi/4 ground state): equal
  *     edge currents, Fourier's law, J decreasing in R and vanishing as R
- *     grows, energy conservation of the profiles on both halves. */
+ *     grows, energy conservation of the profiles on both halves;
+ *   - the interpolated equation of state e(beta) (tba_eos.h) against direct
+ *     TBA solves, its inversion, and the anisotropies it refuses. */
 #include "check.h"
 
 #include "tba/ghd.h"
 #include "tba/junction.h"
 #include "tba/tba.h"
+#include "tba/tba_eos.h"
 #include "thermal.h"
 
 #include <math.h>
@@ -488,8 +491,70 @@ static void test_junction(void)
 	tba_state_free(&sR);
 }
 
+/* ---- 8. the equation of state as an interpolant (beta_eff) ------------- */
+static void test_eos(void)
+{
+	CHECK(tba_p_of_delta(cos(PI / 2)) == 2, "P of cos(pi/2)");
+	CHECK(tba_p_of_delta(0) == 2, "P of 0");
+	CHECK(tba_p_of_delta(0.5) == 3, "P of 1/2");
+	CHECK(tba_p_of_delta(cos(PI / 4)) == 4, "P of cos(pi/4)");
+	CHECK(tba_p_of_delta(cos(PI / 12)) == 12, "P of cos(pi/12)");
+	CHECK(tba_p_of_delta(0.7) == 0, "0.7 is no cos(pi/P)");
+	CHECK(tba_p_of_delta(cos(2 * PI / 5)) == 0, "2 pi/5 is no pi/P");
+	CHECK(tba_p_of_delta(1) == 0 && tba_p_of_delta(-0.5) == 0,
+	      "Delta = 1, -1/2 refused");
+	static tba_eos_t t;
+	FAILS(tba_eos_build(&t, 0.7, err));
+	CHECK(strstr(err, "0.7") && strstr(err, "pi/P"),
+	      "the refusal names delta and pi/P: %s", err);
+	const int Ps[2] = {2, 4};
+	tba_grid_t g;
+	tba_grid_default(&g);
+	for (int q = 0; q < 2; q++) {
+		tba_model_t m;
+		OK(tba_model_init(&m, Ps[q], err));
+		OK(tba_eos_build(&t, cos(PI / Ps[q]), err));
+		CHECK(t.err_est < 1e-10, "P=%d interpolation error estimate %g",
+		      Ps[q], t.err_est);
+		double werr = 0, wrep = 0, wbeta = 0;
+		/* off the nodes, both signs, hot and cold */
+		const double bs[8] = {-9.37, -4.1, -1.3, -0.21, 0.33, 1.7,
+				      4.6, 9.71};
+		for (int i = 0; i < 8; i++) {
+			double e, e2;
+			OK(tba_energy(&m, bs[i], &g, &e, err));
+			werr = fmax(werr, fabs(tba_eos_energy(&t, bs[i]) - e));
+			double b = tba_eos_beta(&t, e);
+			CHECK(isfinite(b), "P=%d beta(e(%g)) finite", Ps[q],
+			      bs[i]);
+			OK(tba_energy(&m, b, &g, &e2, err));
+			wrep = fmax(wrep, fabs(e2 - e));
+			if (fabs(bs[i]) <= 5)
+				wbeta = fmax(wbeta, fabs(b - bs[i]));
+		}
+		printf("P=%d TBA e(beta) interpolant: error %.2e (estimate "
+		       "%.2e), inverted beta reproduces e to %.2e, beta to "
+		       "%.2e (|beta| <= 5)\n",
+		       Ps[q], werr, t.err_est, wrep, wbeta);
+		CHECK(werr < 1e-10, "P=%d interpolant error %g", Ps[q], werr);
+		CHECK(wrep < 1e-10, "P=%d e(beta_inverted) error %g", Ps[q],
+		      wrep);
+		CHECK(wbeta < 1e-7, "P=%d beta error %g", Ps[q], wbeta);
+		/* beyond the range: infinities; the ends are e(-+bmax) */
+		const int n = TBA_EOS_NODES;
+		CHECK(tba_eos_beta(&t, t.e[n - 1] + 1e-9) == -HUGE_VAL,
+		      "hotter than beta = -bmax: -inf");
+		CHECK(tba_eos_beta(&t, t.e[0] - 1e-9) == HUGE_VAL,
+		      "colder than beta = bmax: +inf");
+		CHECK(isnan(tba_eos_beta(&t, NAN)), "NaN energy: NaN");
+		CHECK_CLOSE(tba_eos_beta(&t, t.e[n / 2]), 0, 1e-13,
+			    "the middle node is beta = 0");
+	}
+}
+
 int main(void)
 {
+	test_eos();
 	test_junction();
 	test_low_t();
 	test_high_t();
