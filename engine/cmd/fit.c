@@ -10,7 +10,8 @@
  *     thermal_table that `kapitza run` farms from the spec's `thermal:`
  *     section; this command never computes one), the effective
  *     beta_eff_n(t), mu_eff_n(t) and the trace distance d_n(t) to the
- *     thermal three-site state (Fig. 4, Fig. 7, Methods);
+ *     thermal three-site state (Fig. 4, Fig. 7, Methods); with
+ *     --beta-from tba, beta_eff from the Bethe-ansatz e(beta) instead;
  * writes everything under /analysis (never touching /points) and prints it.
  *
  * Serial and not collective: the archive is opened read-write with the sec2
@@ -82,6 +83,14 @@ static void usage(FILE *f)
 		"T.h5 instead (e.g. a\n"
 		"                       run of the same thermal: section "
 		"beside a sweep without one)\n"
+		"      --beta-from S    beta_eff from S = tables (default) or "
+		"tba: the Bethe-ansatz\n"
+		"                       e(beta) at mu = 0 (ground_state points; "
+		"anisotropies\n"
+		"                       gamma = pi/P, P = 2..12, only; "
+		"|beta| <= 10, beyond: +-inf);\n"
+		"                       tables, where present, give d_n and "
+		"max|dbeta| against them\n"
 		"Exit status: 0 all fits done, 1 some fit not done (see the "
 		"messages), 2 error.\n");
 }
@@ -236,6 +245,14 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 		} else if (!strcmp(s, "--tables")) {
 			NEED;
 			o->tables = v;
+		} else if (!strcmp(s, "--beta-from")) {
+			NEED;
+			if (strcmp(v, "tables") && strcmp(v, "tba"))
+				return eu_err(err,
+					      "--beta-from takes 'tables' or "
+					      "'tba', not '%s'",
+					      v);
+			o->beta_tba = !strcmp(v, "tba");
 		} else if (!strcmp(s, "-n") || !strcmp(s, "--no-write")) {
 			o->no_write = 1;
 		} else if (!strcmp(s, "-f") || !strcmp(s, "--force")) {
@@ -271,6 +288,7 @@ typedef struct {
 	cv_row_t *cv;
 	tab_t *tabs;
 	int nvf, ncv, ntab;
+	eos_cache_t eos;       /* --beta-from tba: the TBA's e(beta) */
 	chi_t chi;             /* the velocities' verdicts in chi_max */
 	ckpt_lock_t *lock;     /* the archive lock, while /analysis is written */
 } fit_run_t;
@@ -371,15 +389,19 @@ static int fit_thermal(fit_run_t *r, char *err)
 			table_missing(&r->tabs[k], tpath, why);
 			fprintf(stderr, "kapitza fit: %s\n", why);
 		}
-	for (int i = 0; r->ntab && i < r->np; i++) {
+	for (int i = 0; (r->ntab || r->o.beta_tba) && i < r->np; i++) {
 		if (!r->pts[i].nw)
 			continue;
 		if (thermal_point(r->f, tpath, &r->pts[i], r->tabs, r->ntab,
-				  err))
+				  r->o.beta_tba ? &r->eos : NULL, err))
 			return 2;
 		if (r->pts[i].th.message[0])
 			status = 1;
 	}
+	/* the anisotropies the TBA refused, once each */
+	for (int k = 0; k < r->eos.n; k++)
+		if (!r->eos.e[k].eos)
+			fprintf(stderr, "kapitza fit: %s\n", r->eos.e[k].msg);
 	return status;
 }
 
@@ -407,6 +429,7 @@ static int fit_close(fit_run_t *r, int status)
 	free(r->cv);
 	chi_free(&r->chi);
 	tabs_free(r->tabs, r->ntab);
+	eos_cache_free(&r->eos);
 	archive_summary_destroy(&r->sum);
 	ckpt_lock_destroy(&r->lock);
 	fflush(stdout);
@@ -455,6 +478,12 @@ int cmd_fit(int argc, char **argv)
 			 r.ntab);
 		chiconv_print(stdout, r.chi.in, &r.o.chi, r.chi.lad,
 			      r.chi.nlad, r.chi.fit, r.chi.nfit);
+		for (int k = 0; k < r.eos.n; k++)
+			if (r.eos.e[k].eos)
+				printf("TBA e(beta) at delta = %.6g: P = %d, "
+				       "interpolation error ~%.1e\n",
+				       r.eos.e[k].delta, r.eos.e[k].eos->P,
+				       r.eos.e[k].eos->err_est);
 		if (!r.o.no_write)
 			printf("\nwritten: %s:/" SCHEMA_ANALYSIS "\n", r.o.path);
 	}

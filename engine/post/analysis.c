@@ -186,7 +186,8 @@ static hid_t an_group(hid_t f, const an_opts_t *o, int argc, char **argv)
 	     h5x_attr_dbl(an, "min_dip", o->peaks.min_dip) ||
 	     h5x_attr_dbl(an, "floor", o->peaks.floor) ||
 	     h5x_attr_int(an, "refine", o->peaks.refine) ||
-	     h5x_attr_dbl(an, "tol", o->tol))) {
+	     h5x_attr_dbl(an, "tol", o->tol) ||
+	     h5x_attr_str(an, "beta_from", o->beta_tba ? "tba" : "tables"))) {
 		H5Gclose(an);
 		return -1;
 	}
@@ -341,29 +342,41 @@ void an_print(const an_opts_t *o, pt_t *pts, int np, const vf_row_t *vf,
 		printf("  (+: agree as far as both runs go; nan: not measured "
 		       "or already apart at t = 0)\n");
 	printf("\neffective temperature: ");
-	if (!ntab) {
+	if (!ntab && !o->beta_tba) {
 		printf("no thermal tables (the archive's spec has no thermal: "
 		       "section; kapitza run computes its tables as items of "
 		       "the sweep)\n");
 		return;
 	}
-	printf("beta_eff (and mu_eff for domain_wall), d_n with rho3; "
-	       "thermal tables:");
+	if (o->beta_tba)
+		printf("beta_eff from the TBA's e(beta) (--beta-from tba, "
+		       "ground_state points, |beta| <= %g), d_n with rho3 "
+		       "where a table covers beta_eff; thermal tables:",
+		       TBA_EOS_BMAX);
+	else
+		printf("beta_eff (and mu_eff for domain_wall), d_n with rho3; "
+		       "thermal tables:");
 	for (int k = 0; k < ntab; k++)
 		printf("%s delta = %.6g (point %d%s%s)", k ? "," : "",
 		       tabs[k].delta, tabs[k].point, tabs[k].t ? "" : ", ",
 		       tabs[k].t ? "" : archive_state_name(tabs[k].state));
-	printf("\n");
-	printf("%5s %-12s %8s %8s %8s %8s %8s %9s  %s\n", "id", "state",
+	printf("%s\n", ntab ? "" : " none");
+	printf("%5s %-12s %8s %8s %8s %8s %8s %9s%s  %s\n", "id", "state",
 	       "values", "finite", "+inf", "-inf", "none", "max d_n",
-	       "message");
+	       o->beta_tba ? " max|dbeta|" : "", "message");
 	for (int i = 0; i < np; i++) {
 		const th_row_t *r = &pts[i].th;
 		if (!r->values && !r->message[0])
 			continue;
-		printf("%5d %-12s %8d %8d %8d %8d %8d %9.3g  %s\n",
+		printf("%5d %-12s %8d %8d %8d %8d %8d %9.3g",
 		       r->point_id, an_state_str(pts[i].p->state), r->values,
 		       r->finite, r->beyond_cold, r->beyond_hot,
-		       r->no_solution, r->d_max, r->message);
+		       r->no_solution, r->d_max);
+		if (o->beta_tba)
+			printf(" %10.3g", r->beta_diff_max);
+		printf("  %s\n", r->message);
 	}
+	if (o->beta_tba && ntab)
+		printf("  (max|dbeta|: the TBA's beta_eff against the tables' "
+		       "where both are finite)\n");
 }

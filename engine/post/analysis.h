@@ -20,6 +20,7 @@
 #include "chiconv.h"
 #include "fit.h"
 #include "schema.h"
+#include "tba/tba_eos.h"
 #include "thermal.h"
 #include "track.h"
 
@@ -37,6 +38,8 @@ typedef struct {
 	track_opts_t track;      /* .peaks is copied from `peaks` */
 	int no_track;            /* --no-track: fit_peaks row by row */
 	chiconv_opts_t chi;
+	int beta_tba;            /* --beta-from tba: beta_eff from the TBA's
+				  * e(beta) (kernels/tba/tba_eos.h) */
 } an_opts_t;
 
 /* One point's state through the analysis. */
@@ -137,8 +140,21 @@ int tables_from(hid_t f, const archive_summary_t *sum, const char *other,
 		hid_t fapl, tab_t **out, int *nout, char *err);
 /* Why table t cannot be used, and the command that fixes it. */
 void table_missing(const tab_t *t, const char *archive, char *buf);
-/* beta_eff, mu_eff and d_n of point q. */
+/* --beta-from tba: the TBA's e(beta) per anisotropy, built on first use;
+ * a refused anisotropy (not gamma = pi/P) keeps its message. */
+typedef struct {
+	double delta;
+	tba_eos_t *eos;          /* NULL: refused, see msg */
+	char msg[SCHEMA_AN_MSGLEN];
+} eos_entry_t;
+typedef struct {
+	eos_entry_t *e;
+	int n;
+} eos_cache_t;
+void eos_cache_free(eos_cache_t *c);
+/* beta_eff, mu_eff and d_n of point q; from the tables, or with eos (not
+ * NULL) beta_eff from the TBA, compared with the tables where they exist. */
 int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
-		  int ntab, char *err);
+		  int ntab, eos_cache_t *eos, char *err);
 
 #endif

@@ -2,7 +2,11 @@
  * (the points of state thermal_table that `kapitza run` farms from the
  * spec's `thermal:` section; kapitza fit never computes one): per point and
  * three-site window, beta_eff_n(t), mu_eff_n(t) and the trace distance d_n(t)
- * to the thermal three-site state (paper Fig. 4, Fig. 7, Methods). */
+ * to the thermal three-site state (paper Fig. 4, Fig. 7, Methods).  With
+ * --beta-from tba, beta_eff of the ground_state points comes from the
+ * TBA's e(beta) instead (kernels/tba/tba_eos.h; gamma = pi/P only), and
+ * the tables, where they exist, give d_n and the difference of the two
+ * inversions. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,11 +198,36 @@ typedef struct {
 	kz_cplx *R;
 } th_data_t;
 
+/* beta_eff (J = 1) of the window energy eb from the TBA's e(beta) eos,
+ * and, with a table t, the table's inversion compared with it: the largest
+ * difference where both are finite goes to r->beta_diff_max.  0, or 1
+ * with a message in ferr. */
+static int beta_tba(th_row_t *r, const tba_eos_t *eos,
+		    const thermal_table_t *t, double eb, double *b, char *ferr)
+{
+	*b = tba_eos_beta(eos, eb);
+	if (!t)
+		return 0;
+	double bt;
+	if (fit_beta_from_energy(t, eb, &bt, ferr))
+		return 1;
+	if (isfinite(*b) && isfinite(bt)) {
+		double d = fabs(*b - bt);
+		r->beta_diff_max = isnan(r->beta_diff_max)
+					   ? d
+					   : fmax(r->beta_diff_max, d);
+	}
+	return 0;
+}
+
 /* beta_eff, mu_eff and d_n of window w at row k of point q, from table t
- * (the left or the right half's); 0, or 1 with a message in q->th that ends
- * the point's inversion. */
+ * (the left or the right half's), or with eos (--beta-from tba) beta_eff
+ * from the TBA and d_n from t (may then be NULL) where its grid covers
+ * beta_eff; 0, or 1 with a message in q->th that ends the point's
+ * inversion. */
 static int thermal_window(pt_t *q, const thermal_table_t *t,
-			  const th_data_t *x, int k, int w)
+			  const tba_eos_t *eos, const th_data_t *x, int k,
+			  int w)
 {
 	const int L = q->p->L, nw = L - 2;
 	const double J = q->p->J;
@@ -216,7 +245,10 @@ static int thermal_window(pt_t *q, const thermal_table_t *t,
 		r->no_solution++;
 		return 0;
 	}
-	if (r->with_mu) {
+	if (eos) {
+		if (beta_tba(r, eos, t, eb, &b, ferr))
+			goto stop;
+	} else if (r->with_mu) {
 		/* s^z of the window's centre site, the site whose energy Ebar
 		 * is */
 		double sz = x->S[(size_t)k * L + w + 1];
@@ -241,7 +273,9 @@ static int thermal_window(pt_t *q, const thermal_table_t *t,
 	r->finite++;
 	q->beta[o] = b / J;
 	q->mu[o] = m * J;
-	if (r->with_distance) {
+	const double *tb = t ? thermal_table_betas(t) : NULL;
+	if (r->with_distance &&
+	    (!eos || (b >= tb[0] && b <= tb[thermal_table_nbeta(t) - 1]))) {
 		kz_cplx th[64];
 		double d;
 		if (thermal_rho3_at(t, b, m, th, ferr) ||
@@ -254,6 +288,84 @@ static int thermal_window(pt_t *q, const thermal_table_t *t,
 stop:
 	an_msg(r->message, "%s", ferr);
 	return 1;
+}
+
+void eos_cache_free(eos_cache_t *c)
+{
+	for (int k = 0; c && k < c->n; k++)
+		free(c->e[k].eos);
+	if (c) {
+		free(c->e);
+		c->e = NULL;
+		c->n = 0;
+	}
+}
+
+/* The TBA's e(beta) of anisotropy delta (built on first use, one TBA
+ * solve per interpolation node), or NULL with the reason in msg (delta is
+ * not cos(pi/P)); -1 on error (err). */
+static int eos_get(eos_cache_t *c, double delta, const tba_eos_t **out,
+		   char *msg, char *err)
+{
+	eos_entry_t *e = NULL;
+	for (int k = 0; k < c->n && !e; k++)
+		if (fabs(c->e[k].delta - delta) <= 1e-12)
+			e = &c->e[k];
+	if (!e) {
+		eos_entry_t *ne = realloc(c->e, (size_t)(c->n + 1) * sizeof *ne);
+		if (!ne)
+			return eu_err(err, "out of memory");
+		c->e = ne;
+		e = &c->e[c->n++];
+		memset(e, 0, sizeof *e);
+		e->delta = delta;
+		char kerr[KZ_ERRLEN];
+		int P = tba_p_of_delta(delta);
+		e->eos = P ? malloc(sizeof *e->eos) : NULL;
+		if (P && !e->eos)
+			return eu_err(err, "out of memory");
+		if (P && tba_eos_build(e->eos, delta, kerr))
+			return eu_err(err, "TBA e(beta) at delta = %.12g: %s",
+				      delta, kerr);
+		if (!P)
+			an_msg(e->msg,
+			       "--beta-from tba: delta = %.12g is not cos(pi/P) "
+			       "for an integer P in 2..%d (the TBA is built "
+			       "for gamma = pi/P only): use the thermal tables",
+			       delta, TBA_MAXP);
+	}
+	*out = e->eos;
+	if (!e->eos)
+		an_msg(msg, "%s", e->msg);
+	return 0;
+}
+
+/* --beta-from tba: the eos of both halves of q into *el, *er and its
+ * tables, where they exist, into *tl, *tr (for the comparison and d_n);
+ * 0, 1 with the reason in q->th.message, -1 on error. */
+static int thermal_eos_of(pt_t *q, const tab_t *tabs, int ntab,
+			  eos_cache_t *c, const tba_eos_t **el,
+			  const tba_eos_t **er, const thermal_table_t **tl,
+			  const thermal_table_t **tr, char *err)
+{
+	const archive_point_row_t *p = q->p;
+	th_row_t *r = &q->th;
+	if (p->state == SPEC_STATE_DOMAIN_WALL) {
+		an_msg(r->message,
+		       "--beta-from tba: the TBA inversion is at mu = 0; "
+		       "domain_wall needs (beta, mu): use the thermal tables");
+		return 1;
+	}
+	if (eos_get(c, p->delta_left, el, r->message, err) ||
+	    eos_get(c, p->delta_right, er, r->message, err))
+		return -1;
+	if (!*el || !*er)
+		return 1;
+	const tab_t *ttl = table_for(tabs, ntab, p->delta_left);
+	const tab_t *ttr = table_for(tabs, ntab, p->delta_right);
+	*tl = ttl ? ttl->t : NULL;
+	*tr = ttr ? ttr->t : NULL;
+	return 0;
 }
 
 /* The left and right tables of point q into *tl, *tr and whether mu_eff
@@ -321,22 +433,30 @@ static int thermal_read(hid_t f, pt_t *q, hid_t cplx, th_data_t *x,
 /* beta_eff, mu_eff and d_n of one point (window w = sites w, w+1, w+2;
  * the left table for windows starting at n <= 0, the paper's rule). */
 int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
-		  int ntab, char *err)
+		  int ntab, eos_cache_t *eos, char *err)
 {
 	const archive_point_row_t *p = q->p;
 	th_row_t *r = &q->th;
 	const int L = p->L, nw = L - 2;
 	th_data_t x = {NULL, NULL, NULL};
 	const thermal_table_t *tl = NULL, *tr = NULL;
+	const tba_eos_t *el = NULL, *er = NULL;
 	hid_t cplx = h5x_complex_type();
 	int rc = -1;
 
 	memset(r, 0, sizeof *r);
 	r->point_id = p->id;
-	r->d_max = NAN;
+	r->d_max = r->beta_diff_max = NAN;
 	if (cplx < 0)
 		return eu_err(err, "HDF5: complex type");
-	if (thermal_tables_of(q, archive, tabs, ntab, &tl, &tr)) {
+	if (eos) {
+		int e = thermal_eos_of(q, tabs, ntab, eos, &el, &er, &tl, &tr,
+				       err);
+		if (e) {
+			rc = e > 0 ? 0 : -1;
+			goto out;
+		}
+	} else if (thermal_tables_of(q, archive, tabs, ntab, &tl, &tr)) {
 		rc = 0;
 		goto out;
 	}
@@ -345,7 +465,7 @@ int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
 		rc = e > 0 ? 0 : -1;
 		goto out;
 	}
-	r->with_distance = x.R && thermal_table_rho3(tl) &&
+	r->with_distance = x.R && tl && tr && thermal_table_rho3(tl) &&
 			   thermal_table_rho3(tr);
 	size_t tot = (size_t)q->n * nw;
 	q->beta = malloc(tot * sizeof *q->beta);
@@ -360,8 +480,10 @@ int thermal_point(hid_t f, const char *archive, pt_t *q, const tab_t *tabs,
 	rc = 0;
 	for (int k = 0; k < q->n; k++)
 		for (int w = 0; isfinite(q->time[k]) && w < nw; w++)
-			if (thermal_window(q, w - L / 2 + 1 <= 0 ? tl : tr, &x,
-					   k, w))
+			if (thermal_window(q, w - L / 2 + 1 <= 0 ? tl : tr,
+					   eos ? (w - L / 2 + 1 <= 0 ? el : er)
+					       : NULL,
+					   &x, k, w))
 				goto out;
 	q->th_done = 1;
 out:

@@ -180,6 +180,7 @@ static const schema_field_t th_f[] = {
 	F(th_row_t, beyond_hot, SF_INT),
 	F(th_row_t, no_solution, SF_INT),
 	F(th_row_t, d_max, SF_F64),
+	F(th_row_t, beta_diff_max, SF_F64),
 	F(th_row_t, message, SF_STR),
 };
 TABLE(schema_thermal_profiles, SCHEMA_AN_THERMAL_PROFILES, th_row_t, th_f);
@@ -437,10 +438,10 @@ const schema_ds_t schema_analysis_ds[N_AN_DS] = {
 	{"trace_distance", SC_WINDOW_VALUES, 0, 0, "1", WINDOW_INDEX0},
 };
 
-const char *const schema_analysis_attrs[13] = {
+const char *const schema_analysis_attrs[14] = {
 	"format", "format_version", "kapitza_version", "created", "command",
 	"window_t0", "window_t1", "smooth", "rel_height", "min_dip", "floor",
-	"refine", "tol"};
+	"refine", "tol", "beta_from"};
 
 #define GHD_INDEX0                                                       \
 	"index 0: the first R of the R dataset; index 1: the rays of the " \

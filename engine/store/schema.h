@@ -193,6 +193,9 @@ typedef struct {
 	int32_t values;          /* windows x rows inverted */
 	int32_t finite, beyond_cold, beyond_hot, no_solution;
 	double d_max;
+	/* --beta-from tba: max |beta_tba - beta_table| over the windows
+	 * where both are finite (NaN: not compared) */
+	double beta_diff_max;
 	char message[SCHEMA_AN_MSGLEN];
 } th_row_t;
 
@@ -250,7 +253,7 @@ extern const schema_ds_t schema_analysis_ds[N_AN_DS];
  * attributes. */
 #define SCHEMA_AN_NTABLES 6
 extern const schema_table_t *const schema_analysis_tables[SCHEMA_AN_NTABLES];
-extern const char *const schema_analysis_attrs[13];
+extern const char *const schema_analysis_attrs[14];
 
 /* /analysis/ghd: the GHD profiles of the junction model that `kapitza ghd`
  * writes (engine/post/ghd.c; engine/POSTSTAGE.md).  Not among the tables
