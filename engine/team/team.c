@@ -25,7 +25,8 @@
  * Errors: a step's local return codes are agreed on (agree_step) before any
  * communication whose pattern depends on success, so a failure never leaves
  * a member waiting; messages of a failing member are still sent (possibly
- * empty) and rejected by their receivers' checks. */
+ * empty) and rejected by their receivers' checks.  Within team_run() the
+ * agreement comes once, at the end (see do_run). */
 #include "team.h"
 
 #include <math.h>
@@ -514,20 +515,23 @@ static int do_run(team_t *t, int nsteps, char *err)
 		rc = eu_err(err, "team: out of memory");
 	if ((rc = agree_step(t, rc, err)))
 		return rc;
-	for (size_t l = 0; l < nl && !rc; l++) {
+	/* A failure is sticky but silent until the end: the member stops
+	 * computing and keeps exchanging (its pieces stay well-formed, and a
+	 * receiver checks what it unpacks), so the only per-layer
+	 * synchronisation is the neighbours' exchange. */
+	for (size_t l = 0; l < nl; l++) {
 		int par = t->seq.par[l];
 		if (l % REBALANCE_LAYERS == 0)
 			rebalance(t);
 		layer_bounds(t, par, t->need);
-		rc = redistribute(t, t->need, err);
-		if ((rc = agree_step(t, rc, err)))
-			break;
-		if (tebd_layer(t->tebd, t->m, par, t->seq.coef[l], lo_of(t),
-			       hi_of(t), t->disc + l * t->L,
-			       t->cost + l * t->L, kerr))
+		int x = redistribute(t, t->need, rc ? NULL : err);
+		rc = rc ? rc : x;
+		if (!rc && tebd_layer(t->tebd, t->m, par, t->seq.coef[l],
+				      lo_of(t), hi_of(t), t->disc + l * t->L,
+				      t->cost + l * t->L, kerr))
 			rc = eu_err(err, "%s", kerr);
-		rc = agree_step(t, rc, err);
 	}
+	rc = agree_step(t, rc, err);
 	return run_results(t, rc, nl, err);
 }
 
