@@ -39,6 +39,8 @@ static void bench_usage(FILE *f)
 		"  --team: under mpirun, the same workload on a team of all "
 		"ranks (bond-parallel;\n"
 		"  --threads per rank); the final line adds team=R.\n"
+		"  --scalapack instead measures the ScaLAPACK crossover (see "
+		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -282,6 +284,8 @@ int cmd_bench(int argc, char **argv)
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))
 			return dmrg_bench_main(argc, argv);
+		else if (!strcmp(argv[k], "--scalapack"))
+			return scalapack_bench_main(argc, argv);
 	tebd_params_t p;
 	int a = bench_args(argc, argv, &o);
 	if (a)
