@@ -73,4 +73,7 @@ int team_stats(team_t *t, tebd_stats_t *s, char *err);
 int team_size(const team_t *t);
 int team_max_bond_dim(const team_t *t);
 
+/* Leader: how many times the partition has been rebalanced so far. */
+int team_rebalanced(const team_t *t);
+
 #endif
