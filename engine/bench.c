@@ -262,10 +262,15 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		o->threads);
 	if (bench_steps(&b, nsteps, o->dt, step_s, &wall))
 		goto out;
-	if (team_stats(b.tm, &st, err) || team_gather(b.tm, &m, err)) {
+	double wait_s = 0;
+	if (team_stats(b.tm, &st, &wait_s, err) ||
+	    team_gather(b.tm, &m, err)) {
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
+	fprintf(stderr, "team: %d ranks waited %.2f s for each other's "
+			"sites (summed), rebalanced %d times\n",
+		size, wait_s, team_rebalanced(b.tm));
 	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, nsteps,
 		     wall, size);
 	rc = 0;

@@ -79,6 +79,7 @@ struct team_s {
 	int max_bond;     /* leader: after the last step */
 	int broken;       /* a step failed: the members have left team_serve */
 	int rebalanced;   /* times the nominal partition changed */
+	double wait_s;    /* seconds spent waiting for the neighbours' sites */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -433,7 +434,7 @@ int team_create(team_t **out, MPI_Comm comm, const chain_t *c,
 static int do_run(team_t *t, int nsteps, char *err);
 static int do_measure(team_t *t, obs_t *o, double *rho3, char *err);
 static int do_gather(team_t *t, mps_t **m, char *err);
-static void do_stats(team_t *t, tebd_stats_t *s);
+static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s);
 
 int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 	       char *err)
@@ -453,7 +454,7 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 			rc = do_measure(t, NULL, NULL, err);
 			break;
 		case CMD_GATHER: rc = do_gather(t, NULL, err); break;
-		case CMD_STATS: do_stats(t, NULL); break;
+		case CMD_STATS: do_stats(t, NULL, NULL); break;
 		default: rc = eu_err(err, "team: unknown command %d", cmd[0]);
 		}
 	}
@@ -603,9 +604,11 @@ static int do_run(team_t *t, int nsteps, char *err)
 	for (size_t l = 0; l < nl; l++) {
 		int x = 0;
 		if (l > 0) { /* the sites the previous layer sent me */
+			double w0 = MPI_Wtime();
 			x = recv_sites(t, t->own, t->own + 1, t->nxt,
 				       t->nxt + 1, rc ? NULL : err);
 			sends_done(t);
+			t->wait_s += MPI_Wtime() - w0;
 			memcpy(t->own, t->nxt, (size_t)(t->size + 1) * sizeof(int));
 		}
 		rc = rc ? rc : x;
@@ -851,28 +854,30 @@ int team_gather(team_t *t, mps_t **m, char *err)
 
 /* ---- statistics -------------------------------------------------------- */
 
-static void do_stats(team_t *t, tebd_stats_t *s)
+static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s)
 {
 	tebd_stats_t mine, sum;
 	tebd_stats(t->tebd, &mine);
-	double v[8] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
+	double v[9] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
 		       mine.gemm_flops, mine.svd_flops, (double)mine.gates,
-		       (double)mine.qr_sectors, (double)mine.qr_redone};
-	double r[8] = {0};
-	MPI_Reduce(v, r, 8, MPI_DOUBLE, MPI_SUM, 0, t->comm);
+		       (double)mine.qr_sectors, (double)mine.qr_redone,
+		       t->wait_s};
+	double r[9] = {0};
+	MPI_Reduce(v, r, 9, MPI_DOUBLE, MPI_SUM, 0, t->comm);
 	double w = 0;
 	MPI_Reduce(&mine.wall_s, &w, 1, MPI_DOUBLE, MPI_MAX, 0, t->comm);
 	if (!s)
 		return;
+	*wait_s = r[8];
 	sum = (tebd_stats_t){r[0], r[1], r[2], w, r[3], r[4], (long)r[5],
 			     (long)r[6], (long)r[7]};
 	*s = sum;
 }
 
-int team_stats(team_t *t, tebd_stats_t *s, char *err)
+int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err)
 {
 	int rc = command(t, CMD_STATS, 0, err);
 	if (!rc)
-		do_stats(t, s);
+		do_stats(t, s, wait_s);
 	return rc;
 }
