@@ -19,6 +19,8 @@ extern void Cblacs_gridinit(int *ctxt, const char *order, int nprow,
 extern void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow,
 			    int *mycol);
 extern void Cblacs_gridexit(int ctxt);
+extern void Cblacs_gridmap(int *ctxt, int *usermap, int ldumap, int nprow,
+			   int npcol);
 /* ScaLAPACK (Fortran interface) */
 extern int numroc_(const int *n, const int *nb, const int *iproc,
 		   const int *isrc, const int *nprocs);
@@ -38,11 +40,19 @@ extern void Cpzgemr2d(int m, int n, kz_cplx *a, int ia, int ja, int *desca,
 struct psvd_s {
 	MPI_Comm comm;
 	int rank, size, nb;
-	int handle, handle0; /* BLACS system handles of comm */
-	int ctxt;            /* the pr x pc grid of all ranks */
-	int ctxt0;           /* rank 0 alone (-1 elsewhere) */
+	int handle, *handle1; /* BLACS system handles of comm */
+	int ctxt;             /* the pr x pc grid of all ranks */
+	int *ctxt1;           /* [size]: rank r alone (-1 elsewhere) */
 	int pr, pc, myr, myc;
 };
+
+/* Any rank's failure, on every rank. */
+static int agree_bad(MPI_Comm comm, int bad)
+{
+	int any = 0;
+	MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
+	return any;
+}
 
 int psvd_create(psvd_t **out, MPI_Comm comm, int nb, char *err)
 {
@@ -50,9 +60,7 @@ int psvd_create(psvd_t **out, MPI_Comm comm, int nb, char *err)
 	if (nb < 1)
 		return eu_err(err, "psvd: block size %d < 1", nb);
 	psvd_t *p = calloc(1, sizeof *p);
-	int bad = !p, any = 0;
-	MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, comm);
-	if (any) {
+	if (agree_bad(comm, !p)) {
 		free(p);
 		return eu_err(err, "psvd: out of memory");
 	}
@@ -71,9 +79,21 @@ int psvd_create(psvd_t **out, MPI_Comm comm, int nb, char *err)
 	p->ctxt = p->handle;
 	Cblacs_gridinit(&p->ctxt, "R", p->pr, p->pc);
 	Cblacs_gridinfo(p->ctxt, &p->pr, &p->pc, &p->myr, &p->myc);
-	p->handle0 = Csys2blacs_handle(comm);
-	p->ctxt0 = p->handle0;
-	Cblacs_gridinit(&p->ctxt0, "R", 1, 1);
+	p->handle1 = calloc((size_t)p->size, sizeof(int));
+	p->ctxt1 = calloc((size_t)p->size, sizeof(int));
+	if (agree_bad(comm, !p->handle1 || !p->ctxt1)) {
+		free(p->handle1), free(p->ctxt1);
+		Cblacs_gridexit(p->ctxt);
+		Cfree_blacs_system_handle(p->handle);
+		free(p);
+		return eu_err(err, "psvd: out of memory");
+	}
+	for (int r = 0; r < p->size; r++) {
+		p->handle1[r] = Csys2blacs_handle(comm);
+		p->ctxt1[r] = p->handle1[r];
+		int map = r;
+		Cblacs_gridmap(&p->ctxt1[r], &map, 1, 1, 1);
+	}
 	*out = p;
 	return 0;
 }
@@ -83,11 +103,14 @@ void psvd_destroy(psvd_t **pp)
 	if (!pp || !*pp)
 		return;
 	psvd_t *p = *pp;
-	if (p->rank == 0)
-		Cblacs_gridexit(p->ctxt0);
+	for (int r = 0; r < p->size; r++) {
+		if (p->rank == r)
+			Cblacs_gridexit(p->ctxt1[r]);
+		Cfree_blacs_system_handle(p->handle1[r]);
+	}
 	Cblacs_gridexit(p->ctxt);
-	Cfree_blacs_system_handle(p->handle0);
 	Cfree_blacs_system_handle(p->handle);
+	free(p->handle1), free(p->ctxt1);
 	free(p);
 	*pp = NULL;
 }
@@ -119,15 +142,15 @@ static int dist_init(const psvd_t *p, dist_t *d, int m, int n)
 	return !d->x || info;
 }
 
-/* The whole matrix on rank 0 alone: a descriptor in ctxt0 (ctxt -1 on
- * the other ranks, as Cpzgemr2d wants). */
-static void desc0(const psvd_t *p, int *desc, int m, int n, int ld)
+/* The whole matrix on rank root alone: a descriptor in its 1 x 1 grid
+ * (ctxt -1 on the other ranks, as Cpzgemr2d wants). */
+static void desc1(const psvd_t *p, int root, int *desc, int m, int n, int ld)
 {
 	const int zero = 0;
 	int info = 0, mb = m > 0 ? m : 1, nbk = n > 0 ? n : 1;
-	if (p->rank == 0) {
-		descinit_(desc, &m, &n, &mb, &nbk, &zero, &zero, &p->ctxt0,
-			  &ld, &info);
+	if (p->rank == root) {
+		descinit_(desc, &m, &n, &mb, &nbk, &zero, &zero,
+			  &p->ctxt1[root], &ld, &info);
 	} else {
 		memset(desc, 0, 9 * sizeof(int));
 		desc[1] = -1;
@@ -137,18 +160,42 @@ static void desc0(const psvd_t *p, int *desc, int m, int n, int ld)
 /* The agreed failure of any rank (0 if none). */
 static int agree(const psvd_t *p, int bad)
 {
-	int any = 0;
-	MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, p->comm);
-	return any;
+	return agree_bad(p->comm, bad);
 }
 
 int psvd_svd(psvd_t *p, int m, int n, const kz_cplx *a, int lda, double *s,
 	     kz_cplx *vt, int ldvt, char *err)
 {
+	return psvd_svd_at(p, 0, m, n, a, lda, s, vt, ldvt, err);
+}
+
+void psvd_end(psvd_t *p)
+{
+	int dims[2] = {-1, -1};
+	MPI_Bcast(dims, 2, MPI_INT, p->rank, p->comm);
+}
+
+int psvd_serve(psvd_t *p, int root, char *err)
+{
+	int first = 0;
+	for (;;) {
+		int rc = psvd_svd_at(p, root, 0, 0, NULL, 1, NULL, NULL, 1,
+				     first ? NULL : err);
+		if (rc == PSVD_END)
+			return first;
+		first = first ? first : rc;
+	}
+}
+
+int psvd_svd_at(psvd_t *p, int root, int m, int n, const kz_cplx *a,
+		int lda, double *s, kz_cplx *vt, int ldvt, char *err)
+{
 	int dims[2] = {m, n};
-	MPI_Bcast(dims, 2, MPI_INT, 0, p->comm);
+	MPI_Bcast(dims, 2, MPI_INT, root, p->comm);
 	m = dims[0];
 	n = dims[1];
+	if (m == -1 && n == -1)
+		return PSVD_END;
 	int k = m < n ? m : n, rc = 0;
 	if (m < 1 || n < 1)
 		return eu_err(err, "psvd: empty %d x %d matrix", m, n);
@@ -162,8 +209,8 @@ int psvd_svd(psvd_t *p, int m, int n, const kz_cplx *a, int lda, double *s,
 		goto out;
 	}
 	int d0[9], dv0[9];
-	desc0(p, d0, m, n, lda);
-	desc0(p, dv0, k, n, ldvt);
+	desc1(p, root, d0, m, n, lda);
+	desc1(p, root, dv0, k, n, ldvt);
 	Cpzgemr2d(m, n, (kz_cplx *)a, 1, 1, d0, A.x, 1, 1, A.desc, p->ctxt);
 	const int one = 1;
 	int info = 0, lwork = -1, udesc[9];
@@ -192,7 +239,7 @@ int psvd_svd(psvd_t *p, int m, int n, const kz_cplx *a, int lda, double *s,
 	free(rwork);
 	if (!rc) {
 		Cpzgemr2d(k, n, V.x, 1, 1, V.desc, vt, 1, 1, dv0, p->ctxt);
-		if (p->rank == 0)
+		if (p->rank == root)
 			memcpy(s, sv, (size_t)k * sizeof(double));
 	}
 out:

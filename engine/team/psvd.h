@@ -34,6 +34,20 @@ void psvd_destroy(psvd_t **p);
 int psvd_svd(psvd_t *p, int m, int n, const kz_cplx *a, int lda, double *s,
 	     kz_cplx *vt, int ldvt, char *err);
 
+/* The same with the matrix and the results on rank root (any rank of
+ * the communicator); the other ranks call it with root too. */
+int psvd_svd_at(psvd_t *p, int root, int m, int n, const kz_cplx *a,
+		int lda, double *s, kz_cplx *vt, int ldvt, char *err);
+
+/* A series of decompositions held by one rank, whose count only it knows:
+ * the others call psvd_serve(p, root), which joins each psvd_svd_at() of
+ * root until root calls psvd_end(); it returns the first failure's code
+ * (0 if none).  psvd_svd_at() returns PSVD_END to a rank that receives
+ * the end instead of a matrix. */
+#define PSVD_END 1
+int psvd_serve(psvd_t *p, int root, char *err);
+void psvd_end(psvd_t *p);
+
 /* The grid's shape (rows, columns of processes). */
 void psvd_grid(const psvd_t *p, int *pr, int *pc);
 

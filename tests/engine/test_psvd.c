@@ -3,7 +3,9 @@
  * complex matrices spread over several blocks (block size 8): singular
  * values to 1e-12 of the largest, and each right singular vector equal up
  * to a phase (|<v_lapack, v_scalapack>| = 1 to 1e-10; random matrices have
- * well separated singular values).  Run under mpirun with 1..4 ranks. */
+ * well separated singular values); also with the matrix on the last rank
+ * and the others joining through psvd_serve().  Run under mpirun with 1..4
+ * ranks. */
 #include <cblas.h>
 #include <complex.h>
 #include <lapacke.h>
@@ -31,12 +33,15 @@ static void random_matrix(kz_cplx *a, int m, int n, unsigned long seed)
 	}
 }
 
-static void one_shape(psvd_t *p, int rank, int m, int n)
+/* root: the rank holding the matrix; with serve, the others join through
+ * psvd_serve() and root ends the series after this one matrix. */
+static void one_shape_at(psvd_t *p, int rank, int root, int serve, int m,
+			 int n)
 {
 	int k = m < n ? m : n;
 	kz_cplx *a = NULL, *b = NULL, *v1 = NULL, *v2 = NULL;
 	double *s1 = NULL, *s2 = NULL, *sup = NULL;
-	if (rank == 0) {
+	if (rank == root) {
 		a = malloc((size_t)m * n * sizeof *a);
 		b = malloc((size_t)m * n * sizeof *b);
 		v1 = malloc((size_t)k * n * sizeof *v1);
@@ -50,9 +55,16 @@ static void one_shape(psvd_t *p, int rank, int m, int n)
 				     NULL, 1, v1, k, sup) == 0,
 		      "zgesvd %dx%d", m, n);
 	}
-	int rc = psvd_svd(p, m, n, a, m, s2, v2, k, err);
+	int rc;
+	if (serve && rank != root) {
+		rc = psvd_serve(p, root, err);
+	} else {
+		rc = psvd_svd_at(p, root, m, n, a, m, s2, v2, k, err);
+		if (serve)
+			psvd_end(p);
+	}
 	CHECK(rc == 0, "psvd %dx%d on rank %d: %s", m, n, rank, err);
-	if (rank == 0 && rc == 0) {
+	if (rank == root && rc == 0) {
 		double ds = 0, dv = 0;
 		for (int i = 0; i < k; i++) {
 			ds = fmax(ds, fabs(s1[i] - s2[i]) / s1[0]);
@@ -70,6 +82,11 @@ static void one_shape(psvd_t *p, int rank, int m, int n)
 		       dv);
 	}
 	free(a), free(b), free(v1), free(v2), free(s1), free(s2), free(sup);
+}
+
+static void one_shape(psvd_t *p, int rank, int m, int n)
+{
+	one_shape_at(p, rank, 0, 0, m, n);
 }
 
 int main(int argc, char **argv)
@@ -91,6 +108,8 @@ int main(int argc, char **argv)
 		one_shape(p, rank, 37, 53);
 		one_shape(p, rank, 70, 25);
 		one_shape(p, rank, 128, 96);
+		/* held by the last rank, the others serving */
+		one_shape_at(p, rank, size - 1, 1, 45, 33);
 		/* an empty matrix is refused on every rank */
 		CHECK(psvd_svd(p, 0, 5, NULL, 1, NULL, NULL, 1, err) != 0,
 		      "empty matrix accepted on rank %d", rank);
