@@ -41,68 +41,16 @@
 
 #include "eu.h"
 #include "mps_io.h"
-#include "psvd.h"
-#include "schema.h"
-#include "trotter.h"
+#include "team_impl.h"
 
 /* layers between two rebalancings (deterministic on every member) */
 #define REBALANCE_LAYERS 64
 /* a new partition is taken only if it lowers the largest load by 5% */
 #define REBALANCE_GAIN 0.95
 
-enum {
-	CMD_RUN = 1,
-	CMD_MEASURE,
-	CMD_GATHER,
-	CMD_STATS,
-	CMD_SCALAPACK,
-	CMD_END
-};
-
-/* big gates of one member in one layer that go to ScaLAPACK (more go to
- * LAPACK) */
-#define MAXBIG 8
-
-/* message tags */
-enum { TAG_SITES = 101, TAG_ENV = 102 };
-
-struct team_s {
-	MPI_Comm comm;
-	int rank, size, L, nup;
-	const chain_t *c;
-	tebd_params_t p;
-	tebd_t *tebd;     /* this member's gates; the leader's sums discards */
-	mps_t *m;         /* local copy: sites [own[rank], own[rank+1]) valid */
-	int *own, *nom;   /* [size+1] current and nominal boundaries */
-	int *need;        /* [2 (size+1)] scratch: ranges an exchange wants */
-	int *nb, *cnt;    /* [size+1], [2 size] scratch */
-	int *bdim;        /* [L+1] all bond dimensions at the last rebalance */
-	int *mydim;       /* [L+1] scratch: this member's bond dimensions */
-	double *load;     /* [L] scratch: cost of the gate left on each site */
-	trotter_seq_t seq;
-	double *disc, *cost; /* [layers * L]: this member's gates of a run */
-	unsigned char **sbuf; /* [size] send buffers */
-	MPI_Request *req;     /* [size] their sends */
-	int nreq;
-	int *nxt;             /* [size+1] the next layer's boundaries */
-	size_t *scap;
-	unsigned char *rbuf;
-	size_t rcap;
-	int max_bond;     /* leader: after the last step */
-	int broken;       /* a step failed: the members have left team_serve */
-	int rebalanced;   /* times the nominal partition changed */
-	double wait_s;    /* seconds spent waiting for the neighbours' sites */
-	/* ScaLAPACK for sectors with min(rows, cols) >= svd_min (0: off) */
-	psvd_t *psvd;
-	int svd_min;
-	int big[MAXBIG], nbig; /* this layer's gates done with it */
-	int *allbig;           /* [size (MAXBIG+1)] scratch */
-	long nsvd, nsvd_total; /* sectors it decomposed (total: leader) */
-};
-
 /* ---- small helpers ----------------------------------------------------- */
 
-static int reserve(void *pbuf, size_t *cap, size_t n)
+int team_reserve(void *pbuf, size_t *cap, size_t n)
 {
 	unsigned char **buf = pbuf;
 	if (n <= *cap)
@@ -120,7 +68,7 @@ static int reserve(void *pbuf, size_t *cap, size_t n)
 
 /* The step's outcome on every member: 0, or the first failing member's
  * code, with err = "team member R: why" (err: EU_ERRLEN, may be NULL). */
-static int agree_step(team_t *t, int rc, char *err)
+int team_agree_step(team_t *t, int rc, char *err)
 {
 	int mine = rc ? t->rank : t->size, first = t->size;
 	MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, t->comm);
@@ -138,8 +86,6 @@ static int agree_step(team_t *t, int rc, char *err)
 	return code ? code : -1;
 }
 
-static int lo_of(const team_t *t) { return t->own[t->rank]; }
-static int hi_of(const team_t *t) { return t->own[t->rank + 1]; }
 
 /* ---- partition --------------------------------------------------------- */
 
@@ -220,7 +166,7 @@ static int send_sites(team_t *t, const int *flo, const int *fhi,
 		size_t n = 0;
 		for (int i = a; i < b; i++)
 			n += mps_site_bytes(t->m, i);
-		if (reserve(&t->sbuf[d], &t->scap[d], n))
+		if (team_reserve(&t->sbuf[d], &t->scap[d], n))
 			rc = eu_err(err, "team: out of memory");
 		size_t off = 0;
 		for (int i = a; i < b && !rc; i++) {
@@ -254,7 +200,7 @@ static int recv_sites(team_t *t, const int *flo, const int *fhi,
 		int n = 0;
 		MPI_Probe(s, TAG_SITES, t->comm, &st);
 		MPI_Get_count(&st, MPI_BYTE, &n);
-		if (reserve(&t->rbuf, &t->rcap, (size_t)n + 1)) {
+		if (team_reserve(&t->rbuf, &t->rcap, (size_t)n + 1)) {
 			/* cannot hold it: take it nowhere, fail */
 			MPI_Recv(NULL, 0, MPI_BYTE, s, TAG_SITES, t->comm,
 				 MPI_STATUS_IGNORE);
@@ -288,7 +234,7 @@ static void sends_done(team_t *t)
 
 /* Every member gets the sites of [nlo[r], nhi[r]) it does not own (its
  * own stay): a new partition, or ghost sites for measurements. */
-static int exchange_ranges(team_t *t, const int *nlo, const int *nhi,
+int team_exchange(team_t *t, const int *nlo, const int *nhi,
 			   char *err)
 {
 	int rc = send_sites(t, t->own, t->own + 1, nlo, nhi, err);
@@ -306,7 +252,7 @@ static int redistribute(team_t *t, const int *nb, char *err)
 		same &= nb[r] == t->own[r];
 	if (same)
 		return 0;
-	int rc = exchange_ranges(t, nb, nb + 1, err);
+	int rc = team_exchange(t, nb, nb + 1, err);
 	memcpy(t->own, nb, (size_t)(t->size + 1) * sizeof(int));
 	return rc;
 }
@@ -403,7 +349,7 @@ static int team_start(team_t *t, int rc, const mps_t *m, char *err)
 	char kerr[KZ_ERRLEN] = "";
 	if (!rc && mps_create_blank(&t->m, t->L, t->nup, kerr))
 		rc = eu_err(err, "team: %s", kerr);
-	if ((rc = agree_step(t, rc, err)))
+	if ((rc = team_agree_step(t, rc, err)))
 		return rc;
 	/* the leader's bond dimensions give everyone the same partition */
 	if (m)
@@ -417,21 +363,21 @@ static int team_start(team_t *t, int rc, const mps_t *m, char *err)
 	if (m) {
 		mps_t *mine = t->m;
 		t->m = (mps_t *)m; /* read only: exchange_ranges packs from it */
-		rc = exchange_ranges(t, t->nom, t->nom + 1, err);
+		rc = team_exchange(t, t->nom, t->nom + 1, err);
 		t->m = mine;
 		for (int i = t->nom[0]; i < t->nom[1] && !rc; i++) {
 			size_t n = mps_site_bytes(m, i);
-			if (reserve(&t->rbuf, &t->rcap, n) ||
+			if (team_reserve(&t->rbuf, &t->rcap, n) ||
 			    mps_site_pack(m, i, t->rbuf, n, kerr) ||
 			    mps_site_unpack(t->m, t->rbuf, n, NULL, kerr))
 				rc = eu_err(err, "team: %s", kerr);
 		}
 		t->max_bond = mps_max_bond_dim(m);
 	} else {
-		rc = exchange_ranges(t, t->nom, t->nom + 1, err);
+		rc = team_exchange(t, t->nom, t->nom + 1, err);
 	}
 	memcpy(t->own, t->nom, (size_t)(t->size + 1) * sizeof(int));
-	return agree_step(t, rc, err);
+	return team_agree_step(t, rc, err);
 }
 
 int team_create(team_t **out, MPI_Comm comm, const chain_t *c,
@@ -453,9 +399,6 @@ int team_create(team_t **out, MPI_Comm comm, const chain_t *c,
 }
 
 static int do_run(team_t *t, int nsteps, char *err);
-static int do_measure(team_t *t, obs_t *o, double *rho3, char *err);
-static int do_gather(team_t *t, mps_t **m, char *err);
-static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s);
 static int do_scalapack(team_t *t, int min_dim, char *err);
 
 int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
@@ -473,10 +416,10 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 		switch (cmd[0]) {
 		case CMD_RUN: rc = do_run(t, cmd[1], err); break;
 		case CMD_MEASURE:
-			rc = do_measure(t, NULL, NULL, err);
+			rc = team_do_measure(t, NULL, NULL, err);
 			break;
-		case CMD_GATHER: rc = do_gather(t, NULL, err); break;
-		case CMD_STATS: do_stats(t, NULL, NULL); break;
+		case CMD_GATHER: rc = team_do_gather(t, NULL, err); break;
+		case CMD_STATS: team_do_stats(t, NULL, NULL); break;
 		case CMD_SCALAPACK: rc = do_scalapack(t, cmd[1], err); break;
 		default: rc = eu_err(err, "team: unknown command %d", cmd[0]);
 		}
@@ -486,7 +429,7 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 }
 
 /* Leader: the command to the members; refused once the team is broken. */
-static int command(team_t *t, int cmd, int arg, char *err)
+int team_command(team_t *t, int cmd, int arg, char *err)
 {
 	if (!t)
 		return eu_err(err, "team: no team");
@@ -502,7 +445,7 @@ void team_destroy(team_t **pt)
 	if (!pt || !*pt)
 		return;
 	if (!(*pt)->broken)
-		command(*pt, CMD_END, 0, NULL);
+		team_command(*pt, CMD_END, 0, NULL);
 	team_free(*pt);
 	*pt = NULL;
 }
@@ -519,7 +462,7 @@ static void rebalance(team_t *t)
 		dsp[r] = t->own[r];
 	}
 	for (int k = 0; k < cnt[t->rank]; k++)
-		t->mydim[k] = mps_bond_dim(t->m, lo_of(t) + k);
+		t->mydim[k] = mps_bond_dim(t->m, team_lo(t) + k);
 	MPI_Allgatherv(t->mydim, cnt[t->rank], MPI_INT, t->bdim, cnt, dsp,
 		       MPI_INT, t->comm);
 	balance(t, t->nb);
@@ -535,7 +478,7 @@ static int run_results(team_t *t, int rc, size_t nl, char *err)
 {
 	size_t n = nl * (size_t)t->L;
 	int mx = 0;
-	for (int b = lo_of(t); b <= hi_of(t); b++)
+	for (int b = team_lo(t); b <= team_hi(t); b++)
 		if (mps_bond_dim(t->m, b) > mx)
 			mx = mps_bond_dim(t->m, b);
 	MPI_Reduce(&mx, &t->max_bond, 1, MPI_INT, MPI_MAX, 0, t->comm);
@@ -610,7 +553,7 @@ static int team_svd(void *ctx, int m, int n, kz_cplx *a, int lda, double *s,
  * serve and in which order. */
 static int big_gates(team_t *t, size_t l, int rc, char *err)
 {
-	int par = t->seq.par[l], lo = lo_of(t), hi = hi_of(t), K = MAXBIG + 1;
+	int par = t->seq.par[l], lo = team_lo(t), hi = team_hi(t), K = MAXBIG + 1;
 	int mine[MAXBIG + 1] = {0};
 	t->nbig = 0;
 	tebd_set_svd(t->tebd, team_svd, t, t->svd_min);
@@ -646,7 +589,7 @@ static int big_gates(team_t *t, size_t l, int rc, char *err)
  * the range). */
 static int layer_pipelined(team_t *t, size_t l, int rc, char *err)
 {
-	int me = t->rank, lo = lo_of(t), hi = hi_of(t);
+	int me = t->rank, lo = team_lo(t), hi = team_hi(t);
 	int y = t->nxt[me] > lo ? t->nxt[me] : lo;
 	int x = t->nxt[me + 1] < hi ? t->nxt[me + 1] : hi;
 	int split = (y > lo || x < hi) && y + 2 <= x;
@@ -670,7 +613,7 @@ static int do_run(team_t *t, int nsteps, char *err)
 {
 	int rc = 0;
 	if (nsteps <= 0)
-		return agree_step(t, nsteps < 0 ? eu_err(err, "team: nsteps "
+		return team_agree_step(t, nsteps < 0 ? eu_err(err, "team: nsteps "
 								"%d < 0",
 							 nsteps)
 						: 0,
@@ -683,7 +626,7 @@ static int do_run(team_t *t, int nsteps, char *err)
 	t->cost = calloc(n + 1, sizeof(double));
 	if (!t->disc || !t->cost)
 		rc = eu_err(err, "team: out of memory");
-	if ((rc = agree_step(t, rc, err)))
+	if ((rc = team_agree_step(t, rc, err)))
 		return rc;
 	/* A failure is sticky but silent until the end: the member stops
 	 * computing and keeps exchanging (its pieces stay well-formed, and a
@@ -717,13 +660,13 @@ static int do_run(team_t *t, int nsteps, char *err)
 		rc = layer_pipelined(t, l, rc, err);
 	}
 	sends_done(t);
-	rc = agree_step(t, rc, err);
+	rc = team_agree_step(t, rc, err);
 	return run_results(t, rc, nl, err);
 }
 
 int team_run(team_t *t, int nsteps, char *err)
 {
-	int rc = command(t, CMD_RUN, nsteps, err);
+	int rc = team_command(t, CMD_RUN, nsteps, err);
 	return rc ? rc : do_run(t, nsteps, err);
 }
 
@@ -740,240 +683,6 @@ int team_size(const team_t *t) { return t->size; }
 int team_max_bond_dim(const team_t *t) { return t->max_bond; }
 int team_rebalanced(const team_t *t) { return t->rebalanced; }
 
-/* ---- measurement ------------------------------------------------------- */
-
-/* <psi|psi> by the left-to-right contraction passed along the members (as
- * mps_norm(): the same products in the same order). */
-static int norm_pass(team_t *t, double *norm, char *err)
-{
-	char kerr[KZ_ERRLEN] = "";
-	int lo = lo_of(t), hi = hi_of(t), rc = 0;
-	size_t nin = mps_env_size(t->m, lo), nout = mps_env_size(t->m, hi);
-	kz_cplx *ein = calloc(nin + 1, sizeof(kz_cplx));
-	kz_cplx *eout = calloc(nout + 1, sizeof(kz_cplx));
-	if (!ein || !eout)
-		rc = eu_err(err, "team: out of memory");
-	if (t->rank == 0) {
-		if (ein)
-			ein[0] = 1.0;
-	} else {
-		MPI_Status st;
-		int n = 0;
-		MPI_Probe(t->rank - 1, TAG_ENV, t->comm, &st);
-		MPI_Get_count(&st, MPI_C_DOUBLE_COMPLEX, &n);
-		kz_cplx *x = malloc(((size_t)n + 1) * sizeof(kz_cplx));
-		MPI_Recv(x, x ? n : 0, MPI_C_DOUBLE_COMPLEX, t->rank - 1,
-			 TAG_ENV, t->comm, MPI_STATUS_IGNORE);
-		if (!rc && (!x || (size_t)n != nin))
-			rc = eu_err(err, "team: environment of %d numbers, "
-					 "%zu expected",
-				    n, nin);
-		if (!rc)
-			memcpy(ein, x, nin * sizeof(kz_cplx));
-		free(x);
-	}
-	if (!rc && mps_norm_env(t->m, lo, hi, ein, eout, kerr))
-		rc = eu_err(err, "team: %s", kerr);
-	double v = 0;
-	if (t->rank + 1 < t->size)
-		MPI_Send(eout, rc ? 0 : (int)nout, MPI_C_DOUBLE_COMPLEX,
-			 t->rank + 1, TAG_ENV, t->comm);
-	else if (!rc)
-		v = sqrt(fabs(creal(eout[0])));
-	free(ein);
-	free(eout);
-	if (!rc && t->rank == t->size - 1 && !isfinite(v))
-		rc = eu_err(err, "team: mps_norm: not finite");
-	/* the last member's value to the leader */
-	if (t->size > 1) {
-		if (t->rank == t->size - 1)
-			MPI_Send(&v, 1, MPI_DOUBLE, 0, TAG_ENV, t->comm);
-		else if (t->rank == 0)
-			MPI_Recv(&v, 1, MPI_DOUBLE, t->size - 1, TAG_ENV,
-				 t->comm, MPI_STATUS_IGNORE);
-	}
-	*norm = v;
-	return rc;
-}
-
-/* Windows [lo, min(hi, L-2)) and bonds [lo, min(hi, L-1)) of this member
- * into rho (64 complex each) and ent/dim; the two sites past hi are
- * fetched first (ghosts: windows across the boundary). */
-static int local_measure(team_t *t, kz_cplx *rho, double *ent, int *dim,
-			 char *err)
-{
-	int *nlo = t->need, *nhi = t->need + t->size + 1;
-	for (int r = 0; r < t->size; r++) {
-		nlo[r] = t->own[r];
-		nhi[r] = t->own[r + 1] + 2 < t->L ? t->own[r + 1] + 2 : t->L;
-	}
-	int rc = exchange_ranges(t, nlo, nhi, err);
-	if ((rc = agree_step(t, rc, err)))
-		return rc;
-	char kerr[KZ_ERRLEN] = "";
-	int lo = lo_of(t), hi = hi_of(t);
-	for (int i = lo; i < hi && i + 2 < t->L && !rc; i++)
-		if (obs_rho3_window(t->m, i, rho + 64 * (size_t)(i - lo), kerr))
-			rc = eu_err(err, "team: %s", kerr);
-	for (int i = lo; i < hi && i + 1 < t->L; i++) {
-		ent[i - lo] = mps_entropy(t->m, i);
-		dim[i - lo] = mps_bond_dim(t->m, i + 1);
-	}
-	return rc;
-}
-
-/* Gathers each member's consecutive items (count(r) items of `per`
- * elements of type ty, ranges own[]) at the leader. */
-static void gather_ranges(team_t *t, const void *mine, void *all, int per,
-			  int limit, MPI_Datatype ty)
-{
-	int *cnt = malloc(2 * (size_t)t->size * sizeof(int));
-	int *dsp = cnt + t->size;
-	for (int r = 0; r < t->size; r++) {
-		int a = t->own[r], b = t->own[r + 1] < limit ? t->own[r + 1]
-							     : limit;
-		cnt[r] = b > a ? (b - a) * per : 0;
-		dsp[r] = a * per;
-	}
-	MPI_Gatherv(mine, cnt[t->rank], ty, all, cnt, dsp, ty, 0, t->comm);
-	free(cnt);
-}
-
-static int do_measure(team_t *t, obs_t *o, double *rho3, char *err)
-{
-	int L = t->L, n = hi_of(t) - lo_of(t), rc = 0;
-	kz_cplx *rho = calloc(64 * (size_t)n + 1, sizeof(kz_cplx));
-	double *ent = calloc((size_t)n + 1, sizeof(double));
-	int *dim = calloc((size_t)n + 1, sizeof(int));
-	kz_cplx *allrho = NULL;
-	if (t->rank == 0)
-		allrho = calloc(64 * (size_t)L, sizeof(kz_cplx));
-	if (!rho || !ent || !dim || (t->rank == 0 && !allrho))
-		rc = eu_err(err, "team: out of memory");
-	if ((rc = agree_step(t, rc, err)))
-		goto out;
-	double norm = 0;
-	rc = norm_pass(t, &norm, err);
-	if ((rc = agree_step(t, rc, err)))
-		goto out;
-	rc = local_measure(t, rho, ent, dim, err);
-	if (rc)
-		goto out; /* agreed inside */
-	rc = agree_step(t, 0, err);
-	if (rc)
-		goto out;
-	gather_ranges(t, rho, allrho, 64, L - 2, MPI_C_DOUBLE_COMPLEX);
-	gather_ranges(t, ent, o ? o->entropy : NULL, 1, L - 1, MPI_DOUBLE);
-	gather_ranges(t, dim, o ? o->bond_dim : NULL, 1, L - 1, MPI_INT);
-	if (t->rank == 0) {
-		o->norm = norm;
-		for (int i = 0; i + 2 < L; i++) {
-			obs_fill_window(o, t->c, i, allrho + 64 * (size_t)i);
-			if (rho3)
-				schema_rho_swap(rho3 + 128 * (size_t)i,
-						(const double *)(allrho +
-								 64 * (size_t)i),
-						1);
-		}
-		obs_currents(o);
-	}
-out:
-	free(rho), free(ent), free(dim), free(allrho);
-	return rc;
-}
-
-int team_measure(team_t *t, obs_t *o, double *rho3, char *err)
-{
-	if (t && (!o || o->L != t->L))
-		return eu_err(err, "team_measure: observables of the wrong "
-				   "length");
-	int rc = command(t, CMD_MEASURE, rho3 != NULL, err);
-	return rc ? rc : do_measure(t, o, rho3, err);
-}
-
-/* ---- the whole state --------------------------------------------------- */
-
-static int do_gather(team_t *t, mps_t **out, char *err)
-{
-	char kerr[KZ_ERRLEN] = "";
-	int *all = t->need, *none = t->need + t->size + 1;
-	/* the leader needs everything, the others nothing new */
-	for (int r = 0; r < t->size; r++) {
-		all[r] = r ? t->own[r] : 0;
-		none[r] = r ? t->own[r + 1] : t->L;
-	}
-	mps_t *m = NULL;
-	int rc = 0;
-	if (t->rank == 0 && mps_create_blank(&m, t->L, t->nup, kerr))
-		rc = eu_err(err, "team: %s", kerr);
-	if ((rc = agree_step(t, rc, err)))
-		return rc;
-	/* the leader's own sites first, into the blank state */
-	if (t->rank == 0) {
-		for (int i = lo_of(t); i < hi_of(t) && !rc; i++) {
-			size_t n = mps_site_bytes(t->m, i);
-			if (reserve(&t->rbuf, &t->rcap, n) ||
-			    mps_site_pack(t->m, i, t->rbuf, n, kerr) ||
-			    mps_site_unpack(m, t->rbuf, n, NULL, kerr))
-				rc = eu_err(err, "team: %s", kerr);
-		}
-		mps_t *mine = t->m;
-		t->m = m;
-		int rc2 = exchange_ranges(t, all, none, err);
-		t->m = mine;
-		rc = rc ? rc : rc2;
-	} else {
-		rc = exchange_ranges(t, all, none, err);
-	}
-	if ((rc = agree_step(t, rc, err))) {
-		mps_destroy(&m);
-		return rc;
-	}
-	if (out) {
-		mps_destroy(out);
-		*out = m;
-	}
-	return 0;
-}
-
-int team_gather(team_t *t, mps_t **m, char *err)
-{
-	if (t && !m)
-		return eu_err(err, "team_gather: NULL state");
-	int rc = command(t, CMD_GATHER, 0, err);
-	return rc ? rc : do_gather(t, m, err);
-}
-
-/* ---- statistics -------------------------------------------------------- */
-
-static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s)
-{
-	tebd_stats_t mine, sum;
-	tebd_stats(t->tebd, &mine);
-	double v[9] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
-		       mine.gemm_flops, mine.svd_flops, (double)mine.gates,
-		       (double)mine.qr_sectors, (double)mine.qr_redone,
-		       t->wait_s};
-	double r[9] = {0};
-	MPI_Reduce(v, r, 9, MPI_DOUBLE, MPI_SUM, 0, t->comm);
-	double w = 0;
-	MPI_Reduce(&mine.wall_s, &w, 1, MPI_DOUBLE, MPI_MAX, 0, t->comm);
-	if (!s)
-		return;
-	*wait_s = r[8];
-	sum = (tebd_stats_t){r[0], r[1], r[2], w, r[3], r[4], (long)r[5],
-			     (long)r[6], (long)r[7]};
-	*s = sum;
-}
-
-int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err)
-{
-	int rc = command(t, CMD_STATS, 0, err);
-	if (!rc)
-		do_stats(t, s, wait_s);
-	return rc;
-}
-
 /* ---- ScaLAPACK --------------------------------------------------------- */
 
 /* block size of the grid (the ScaLAPACK Users' Guide's usual 64) */
@@ -985,12 +694,12 @@ static int do_scalapack(team_t *t, int min_dim, char *err)
 	if (min_dim > 0 && !t->psvd)
 		rc = psvd_create(&t->psvd, t->comm, PSVD_NB, err);
 	t->svd_min = rc ? 0 : (min_dim > 0 ? min_dim : 0);
-	return agree_step(t, rc, err);
+	return team_agree_step(t, rc, err);
 }
 
 int team_set_scalapack(team_t *t, int min_dim, char *err)
 {
-	int rc = command(t, CMD_SCALAPACK, min_dim, err);
+	int rc = team_command(t, CMD_SCALAPACK, min_dim, err);
 	return rc ? rc : do_scalapack(t, min_dim, err);
 }
 

@@ -16,6 +16,11 @@
  * Unfried, Hauschild, Pollmann, PRB 107, 155133 (2023)): its discarded
  * weight outside the trial space (rest) enters the truncation, and it gives
  * Phi V directly.
+ *
+ * The file is longer than the usual 900 lines: one gate's pipeline (layout,
+ * products, decomposition, truncation, write-back) and the layers that
+ * schedule it share the private per-thread workspace, which a split would
+ * have to expose to another file.
  */
 #include "tebd.h"
 
