@@ -38,7 +38,10 @@ static void bench_usage(FILE *f)
 		"  --decomp qr: QR-based sector decompositions (default svd).\n"
 		"  --team: under mpirun, the same workload on a team of all "
 		"ranks (bond-parallel;\n"
-		"  --threads per rank); the final line adds team=R.\n"
+		"  --threads per rank); the final line adds team=R.  "
+		"--scalapack-min N: with --team,\n"
+		"  sectors of min(rows, cols) >= N are decomposed by "
+		"ScaLAPACK on all ranks.\n"
 		"  --scalapack instead measures the ScaLAPACK crossover (see "
 		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
@@ -52,6 +55,7 @@ typedef struct {
 	const char *scheme_name;
 	const char *decomp; /* "svd" or "qr" */
 	int team;           /* --team: all MPI ranks evolve the state */
+	int svd_min;        /* --scalapack-min: the team's ScaLAPACK sectors */
 } bench_opts_t;
 
 /* The command line into o; 0, or the exit status (help: -1 -> 0). */
@@ -66,6 +70,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		{"length", required_argument, 0, 'L'},
 		{"decomp", required_argument, 0, 'd'},
 		{"team", no_argument, 0, 'm'},
+		{"scalapack-min", required_argument, 0, 'M'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -82,6 +87,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		case 's': o->scheme_name = optarg; end = optarg + strlen(optarg); break;
 		case 'd': o->decomp = optarg; end = optarg + strlen(optarg); break;
 		case 'm': o->team = 1; end = ""; break;
+		case 'M': o->svd_min = (int)strtol(optarg, &end, 10); break;
 		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return 2;
 		}
@@ -258,8 +264,13 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
-	fprintf(stderr, "bench: a team of %d ranks, %d threads each\n", size,
-		o->threads);
+	if (o->svd_min > 0 && team_set_scalapack(b.tm, o->svd_min, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "bench: a team of %d ranks, %d threads each%s\n",
+		size, o->threads,
+		o->svd_min > 0 ? ", ScaLAPACK for large sectors" : "");
 	if (bench_steps(&b, nsteps, o->dt, step_s, &wall))
 		goto out;
 	double wait_s = 0;
@@ -269,8 +280,10 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		goto out;
 	}
 	fprintf(stderr, "team: %d ranks waited %.2f s for each other's "
-			"sites (summed), rebalanced %d times\n",
-		size, wait_s, team_rebalanced(b.tm));
+			"sites (summed), rebalanced %d times, %ld sectors by "
+			"ScaLAPACK\n",
+		size, wait_s, team_rebalanced(b.tm),
+		team_scalapack_sectors(b.tm));
 	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, nsteps,
 		     wall, size);
 	rc = 0;
