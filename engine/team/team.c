@@ -27,9 +27,18 @@
  * tebd_run()'s order (tebd_accumulate), so the totals are bitwise those of
  * one rank too.
  *
- * Errors: a step's local return codes are agreed on (agree_step) before any
- * communication whose pattern depends on success, so a failure never leaves
- * a member waiting; messages of a failing member are still sent (possibly
+ * ScaLAPACK (team_set_scalapack): before a layer's other gates, those
+ * holding a sector of min(rows, cols) >= svd_min are listed by their
+ * owners, the lists gathered, and each such gate is applied by its owner
+ * while all members decompose its large sectors together (psvd.h, through
+ * the kernel's tebd_set_svd hook; the others serve); the other gates then
+ * skip them.
+ *
+ * Measurement, gathering and statistics: team_measure.c.
+ *
+ * Errors: a step's local return codes are agreed on (team_agree_step)
+ * before any communication whose pattern depends on success, so a failure
+ * never leaves a member waiting; messages of a failing member are still sent (possibly
  * empty) and rejected by their receivers' checks.  Within team_run() the
  * agreement comes once, at the end (see do_run). */
 #include "team.h"
