@@ -10,10 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <mpi.h>
+
 #include "blascore.h"
 #include "chain.h"
 #include "cmd.h"
+#include "eu.h"
 #include "mps.h"
+#include "team.h"
 #include "tebd.h"
 
 static int cmp_d(const void *a, const void *b)
@@ -37,6 +41,14 @@ static void bench_usage(FILE *f)
 		"  --decomp qr: QR-based sector decompositions (default svd).\n"
 		"  --peak: only the core's zgemm rate (1 thread), the limit the\n"
 		"  final line's peak_frac compares with.\n"
+		"  --team: under mpirun, the same workload on a team of all "
+		"ranks (bond-parallel;\n"
+		"  --threads per rank); the final line adds team=R.  "
+		"--scalapack-min N: with --team,\n"
+		"  sectors of min(rows, cols) >= N are decomposed by "
+		"ScaLAPACK on all ranks.\n"
+		"  --scalapack instead measures the ScaLAPACK crossover (see "
+		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -47,6 +59,8 @@ typedef struct {
 	double t_end, dt;
 	const char *scheme_name;
 	const char *decomp; /* "svd" or "qr" */
+	int team;           /* --team: all MPI ranks evolve the state */
+	int svd_min;        /* --scalapack-min: the team's ScaLAPACK sectors */
 } bench_opts_t;
 
 /* The command line into o; 0, or the exit status (help: -1 -> 0). */
@@ -60,6 +74,8 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		{"scheme", required_argument, 0, 's'},
 		{"length", required_argument, 0, 'L'},
 		{"decomp", required_argument, 0, 'd'},
+		{"team", no_argument, 0, 'm'},
+		{"scalapack-min", required_argument, 0, 'M'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -75,6 +91,8 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		case 'L': o->L = (int)strtol(optarg, &end, 10); break;
 		case 's': o->scheme_name = optarg; end = optarg + strlen(optarg); break;
 		case 'd': o->decomp = optarg; end = optarg + strlen(optarg); break;
+		case 'm': o->team = 1; end = ""; break;
+		case 'M': o->svd_min = (int)strtol(optarg, &end, 10); break;
 		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return 2;
 		}
@@ -172,32 +190,58 @@ static double bench_peak(int verbose)
 	return best;
 }
 
-/* nsteps single steps of t on m, each timed into step_s (its cumulative
- * counted flops into step_f), with progress
- * on stderr; 0 or 1. */
-static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
-		       double *step_s, double *step_f, double *wall)
+/* One step of the workload, alone (t) or on a team (tm); the state's
+ * largest bond and the discarded weight so far for the progress line. */
+typedef struct {
+	tebd_t *t;
+	mps_t *m;
+	team_t *tm;
+} bench_run_t;
+
+static int bench_step(bench_run_t *b, char *err)
 {
-	char err[KZ_ERRLEN] = "";
+	return b->tm ? team_run(b->tm, 1, err) : tebd_run(b->t, b->m, 1, err);
+}
+
+static int bench_max_bond(const bench_run_t *b)
+{
+	return b->tm ? team_max_bond_dim(b->tm) : mps_max_bond_dim(b->m);
+}
+
+static double bench_discarded(const bench_run_t *b)
+{
+	return b->tm ? team_discarded_total(b->tm)
+		     : tebd_discarded_total(b->t);
+}
+
+/* nsteps single steps of b, each timed into step_s (alone, its cumulative
+ * counted flops into step_f; NULL on a team), with progress on stderr; 0 or
+ * 1. */
+static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
+		       double *step_f, double *wall)
+{
+	char err[EU_ERRLEN] = "";
 	double w0 = kz_wtime(), last_print = w0;
 	for (int s = 0; s < nsteps; s++) {
 		double a = kz_wtime();
-		if (tebd_run(t, m, 1, err)) {
+		if (bench_step(b, err)) {
 			fprintf(stderr, "kapitza bench: step %d: %s\n", s, err);
 			return 1;
 		}
-		double b = kz_wtime();
-		step_s[s] = b - a;
-		tebd_stats_t st;
-		tebd_stats(t, &st);
-		step_f[s] = st.gemm_flops + st.svd_flops; /* cumulative */
-		if (b - last_print > 5 || s == nsteps - 1) {
+		double e = kz_wtime();
+		step_s[s] = e - a;
+		if (step_f && b->t) {
+			tebd_stats_t st;
+			tebd_stats(b->t, &st);
+			step_f[s] = st.gemm_flops + st.svd_flops;
+		}
+		if (e - last_print > 5 || s == nsteps - 1) {
 			fprintf(stderr,
 				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
 				"step=%.4fs  elapsed=%.1fs\n",
-				(s + 1) * dt, mps_max_bond_dim(m),
-				tebd_discarded_total(t), step_s[s], b - w0);
-			last_print = b;
+				(s + 1) * dt, bench_max_bond(b),
+				bench_discarded(b), step_s[s], e - w0);
+			last_print = e;
 		}
 	}
 	*wall = kz_wtime() - w0;
@@ -206,18 +250,19 @@ static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
 
 /* The time split on stderr and the one line of figures on stdout: sat_gflops
  * is the counted flops of the last 30 steps (the saturated ones, once the
- * bonds are at chi) over their wall time, peak_frac its fraction of the
- * core's zgemm rate (bench_peak, measured after the run). */
+ * bonds are at chi) over their wall time (alone only: 0 on a team),
+ * peak_frac its fraction of the core's zgemm rate (bench_peak, measured
+ * after the run). */
 static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
-			 tebd_t *t, const mps_t *m, double *step_s,
-			 const double *step_f, int nsteps, double wall,
-			 double cpu)
+			 const tebd_stats_t *stp, double discarded,
+			 const mps_t *m, double *step_s, const double *step_f,
+			 int nsteps, double wall, double cpu, int team)
 {
 	int nlast = nsteps < 30 ? nsteps : 30;
 	double med = 0, sat_s = 0, sat_f = 0;
 	for (int s = nsteps - nlast; s < nsteps; s++)
 		sat_s += step_s[s];
-	if (nlast)
+	if (nlast && step_f)
 		sat_f = step_f[nsteps - 1] -
 			(nsteps > nlast ? step_f[nsteps - nlast - 1] : 0);
 	double sat = sat_s > 0 ? sat_f / sat_s / 1e9 : 0;
@@ -229,8 +274,7 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 	int at_chi = 0;
 	for (int b = 1; b < o->L; b++)
 		at_chi += mps_bond_dim(m, b) >= o->chi;
-	tebd_stats_t st;
-	tebd_stats(t, &st);
+	tebd_stats_t st = *stp;
 	double flops = st.gemm_flops + st.svd_flops;
 	fprintf(stderr,
 		"time split (thread-seconds): decomposition %.2f  gemm %.2f  "
@@ -249,11 +293,73 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 	       "sat_gflops=%.2f",
 	       o->L, o->chi, o->threads, p->scheme == TEBD_TROTTER2 ? 2 : 4,
 	       o->decomp, o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
-	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0, cpu,
-	       sat);
+	       discarded, wall > 0 ? flops / wall / 1e9 : 0, cpu, sat);
 	double peak = bench_peak(0);
-	printf(" peak_gflops=%.2f peak_frac=%.3f blas=%s\n", peak,
+	printf(" peak_gflops=%.2f peak_frac=%.3f blas=%s", peak,
 	       peak > 0 ? sat / peak : 0, blascore_name());
+	if (team)
+		printf(" team=%d", team);
+	printf("\n");
+}
+
+/* The workload on a team of all ranks: rank 0 leads (and reports), the
+ * others serve; MPI is started and ended here. */
+static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
+		      const chain_t *c, const mps_t *m0, double *step_s,
+		      int nsteps)
+{
+	int provided, inited, rank, size, rc = 1;
+	char err[EU_ERRLEN] = "";
+	MPI_Initialized(&inited);
+	if (!inited)
+		MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (rank) {
+		rc = team_serve(MPI_COMM_WORLD, c, p, err) != 0;
+		if (rc)
+			fprintf(stderr, "kapitza bench: rank %d: %s\n", rank,
+				err);
+		MPI_Finalize();
+		return rc;
+	}
+	bench_run_t b = {0};
+	mps_t *m = NULL;
+	tebd_stats_t st;
+	double wall = 0;
+	if (team_create(&b.tm, MPI_COMM_WORLD, c, p, m0, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	if (o->svd_min > 0 && team_set_scalapack(b.tm, o->svd_min, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "bench: a team of %d ranks, %d threads each%s\n",
+		size, o->threads,
+		o->svd_min > 0 ? ", ScaLAPACK for large sectors" : "");
+	double cpu0 = cpu_now();
+	if (bench_steps(&b, nsteps, o->dt, step_s, NULL, &wall))
+		goto out;
+	double cpu = cpu_now() - cpu0, wait_s = 0;
+	if (team_stats(b.tm, &st, &wait_s, err) ||
+	    team_gather(b.tm, &m, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "team: %d ranks waited %.2f s for each other's "
+			"sites (summed), rebalanced %d times, %ld sectors by "
+			"ScaLAPACK\n",
+		size, wait_s, team_rebalanced(b.tm),
+		team_scalapack_sectors(b.tm));
+	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, NULL,
+		     nsteps, wall, cpu, size);
+	rc = 0;
+out:
+	team_destroy(&b.tm);
+	mps_destroy(&m);
+	MPI_Finalize();
+	return rc;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -264,8 +370,9 @@ int cmd_bench(int argc, char **argv)
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))
 			return dmrg_bench_main(argc, argv);
-	for (int k = 1; k < argc; k++)
-		if (!strcmp(argv[k], "--peak")) {
+		else if (!strcmp(argv[k], "--scalapack"))
+			return scalapack_bench_main(argc, argv);
+		else if (!strcmp(argv[k], "--peak")) {
 			double r = bench_peak(1);
 			printf("peak blas=%s zgemm_gflops=%.2f (1 thread, best "
 			       "of n=128,256,512)\n",
@@ -294,7 +401,15 @@ int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < L; i++)
 		up[i] = i < L / 2;
 	if (chain_create_junction(&c, L, 1.0, 0.0, cos(M_PI / 4), err) ||
-	    mps_create_product(&m, L, up, err) || tebd_create(&t, c, &p, err)) {
+	    mps_create_product(&m, L, up, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	if (o.team) {
+		rc = bench_team(&o, &p, c, m, step_s, nsteps);
+		goto out;
+	}
+	if (tebd_create(&t, c, &p, err)) {
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
@@ -303,11 +418,15 @@ int cmd_bench(int argc, char **argv)
 		"dt=%g steps=%d decomp=%s\n",
 		L, o.chi, o.threads, tebd_scheme_name(p.scheme),
 		tebd_scheme_layers(p.scheme), o.dt, nsteps, o.decomp);
+	bench_run_t b = {.t = t, .m = m};
 	double cpu0 = cpu_now();
-	if (bench_steps(t, m, nsteps, o.dt, step_s, step_f, &wall))
+	if (bench_steps(&b, nsteps, o.dt, step_s, step_f, &wall))
 		goto out;
-	bench_report(&o, &p, t, m, step_s, step_f, nsteps, wall,
-		     cpu_now() - cpu0);
+	double cpu = cpu_now() - cpu0;
+	tebd_stats_t st;
+	tebd_stats(t, &st);
+	bench_report(&o, &p, &st, tebd_discarded_total(t), m, step_s, step_f,
+		     nsteps, wall, cpu, 0);
 	rc = 0;
 out:
 	tebd_destroy(&t);

@@ -16,6 +16,11 @@
  * Unfried, Hauschild, Pollmann, PRB 107, 155133 (2023)): its discarded
  * weight outside the trial space (rest) enters the truncation, and it gives
  * Phi V directly.
+ *
+ * The file is longer than the usual 900 lines: one gate's pipeline (layout,
+ * products, decomposition, truncation, write-back) and the layers that
+ * schedule it share the private per-thread workspace, which a split would
+ * have to expose to another file.
  */
 #include "tebd.h"
 
@@ -89,8 +94,11 @@ struct tebd_s {
 	double *disc_bond;
 	double disc_total, disc_max, wall;
 	trotter_seq_t seq; /* merged layer sequence */
+	tebd_svd_fn svd_fn; /* outside decomposition of large sectors */
+	void *svd_ctx;
+	int svd_min;
 	int *gorder;       /* gates of a layer, most expensive first */
-	double *gcost;
+	double *gcost, *gdisc; /* per gate of a layer: cost, discard */
 	tebd_hook_fn hook; /* asked between layers whether to stop */
 	void *hook_arg;
 };
@@ -174,7 +182,8 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	t->disc_bond = calloc((size_t)t->L, sizeof(double));
 	t->gorder = calloc((size_t)t->L, sizeof(int));
 	t->gcost = calloc((size_t)t->L, sizeof(double));
-	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost) {
+	t->gdisc = calloc((size_t)t->L, sizeof(double));
+	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost || !t->gdisc) {
 		rc = kz_err(err, KZ_ENOMEM, "tebd: out of memory");
 		goto out;
 	}
@@ -203,6 +212,7 @@ void tebd_destroy(tebd_t **pt)
 	trotter_seq_free(&t->seq);
 	free(t->gorder);
 	free(t->gcost);
+	free(t->gdisc);
 	free(t);
 	*pt = NULL;
 }
@@ -571,11 +581,43 @@ static int sector_qr(ws_t *w, const mps_t *m, int k, int c, int i)
 	return KZ_OK;
 }
 
+/* Sector k (middle charge c) by the outside decomposition: S and the
+ * whole V^dag at once (vt_rows skips it). */
+static int sector_outside(const tebd_t *t, ws_t *w, const mps_bond_t *bl,
+			  int k, int c, int bond)
+{
+	int mr = w->rows[k], nc = w->cols[k], mn = w->kfull[k];
+	build_psi(w, bl, k, c);
+	double tb = kz_wtime();
+	int rc = t->svd_fn(t->svd_ctx, mr, nc, w->a + w->phioff[k], mr,
+			   w->s + w->soff[k], w->vt + w->vtoff[k], mn, w->err);
+	if (rc) {
+		char why[KZ_ERRLEN];
+		memcpy(why, w->err, sizeof why);
+		why[KZ_ERRLEN - 1] = 0;
+		return kz_err(w->err, KZ_ELAPACK, "tebd: bond %d: %s", bond,
+			      why);
+	}
+	w->vtdone[k] = 1;
+	w->t_svd += kz_wtime() - tb;
+	double M = mr > nc ? mr : nc, N = mn;
+	w->f_svd += 4.0 * (4 * M * N * N - 4.0 / 3 * N * N * N);
+	return KZ_OK;
+}
+
+static int uses_outside(const tebd_t *t, int rows, int cols)
+{
+	return t->svd_fn && (rows < cols ? rows : cols) >= t->svd_min;
+}
+
 /* The one switch between the decompositions: sector k of the update on
- * bond i by QR where it is chosen and pays, else by SVD. */
+ * bond i by the outside decomposition when it is set and the sector is
+ * large enough; else by QR where it is chosen and pays, else by SVD. */
 static int sector_decompose(const tebd_t *t, ws_t *w, const mps_t *m, int k,
 			    int c, int i)
 {
+	if (uses_outside(t, w->rows[k], w->cols[k]))
+		return sector_outside(t, w, &m->bond[i], k, c, i);
 	if (t->p.decomp == TEBD_DECOMP_QR &&
 	    tebd_qr_pays(w->rows[k], w->cols[k], mps_qdim(&m->bond[i + 1], c)))
 		return sector_qr(w, m, k, c, i);
@@ -735,20 +777,28 @@ static void sort_gates(int *g, int n, const double *cost)
 	}
 }
 
-/* One layer: the gates on bonds of parity par with time tau, in parallel;
- * the discarded weights added in a fixed order (the gates'), so the sums do
- * not depend on the threads. */
-static int layer(tebd_t *t, mps_t *m, int par, double tau, char *err)
+/* The gates of parity par whose two sites lie in [lo, hi), of time
+ * coef * dt, over t's threads (most expensive first when there are
+ * several); cost[i] = the product of the gate's three bond dimensions
+ * before it, disc[i] = its discarded weight.  Touches no accumulator. */
+static int layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
+		 double *disc, double *cost, char *err)
 {
-	int ng = 0, L = t->L, rc = KZ_OK;
-	for (int i = par; i < L - 1; i += 2) {
+	int ng = 0, rc = KZ_OK;
+	double tau = coef * t->p.dt;
+	for (int k = 0; k < t->nth; k++)
+		t->ws[k].rc = KZ_OK;
+	int i0 = lo + ((lo & 1) != (par & 1));
+	for (int i = i0; i + 1 < hi && i < t->L - 1; i += 2) {
 		t->gorder[ng++] = i;
-		t->gcost[i] = (double)mps_bond_dim(m, i) *
-			      mps_bond_dim(m, i + 1) * mps_bond_dim(m, i + 2);
+		cost[i] = (double)mps_bond_dim(m, i) * mps_bond_dim(m, i + 1) *
+			  mps_bond_dim(m, i + 2);
 	}
 	if (t->nth > 1)
-		sort_gates(t->gorder, ng, t->gcost);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
+		sort_gates(t->gorder, ng, cost);
+	/* one gate runs on the calling thread (an outside decomposition may
+	 * need to be called from it) */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth) if (ng > 1)
 	for (int g = 0; g < ng; g++) {
 #ifdef _OPENMP
 		ws_t *w = &t->ws[omp_get_thread_num()];
@@ -758,23 +808,66 @@ static int layer(tebd_t *t, mps_t *m, int par, double tau, char *err)
 		if (w->rc)
 			continue;
 		int i = t->gorder[g];
-		double disc = 0;
+		double d = 0;
 		gate_t G = bond_gate(t->chain, i, tau);
-		w->rc = gate(t, w, m, i, &G, &disc);
-		t->disc_bond[i] += disc;
-		t->gcost[i] = disc; /* reused: per-gate discard */
+		w->rc = gate(t, w, m, i, &G, &d);
+		disc[i] = d;
 	}
-	for (int k = 0; k < t->nth; k++)
-		if (t->ws[k].rc) {
+	for (int k = 0; k < t->nth && !rc; k++)
+		if (t->ws[k].rc)
 			rc = kz_err(err, t->ws[k].rc, "%s", t->ws[k].err);
-			break;
-		}
-	for (int g = 0; g < ng && !rc; g++) {
-		double d = t->gcost[t->gorder[g]];
+	return rc;
+}
+
+/* The gates of a layer of parity par in the order their discards are
+ * summed: by bond, or most expensive first with several threads. */
+static int layer_order(const tebd_t *t, int par, const double *cost, int *order)
+{
+	int ng = 0;
+	for (int i = par & 1; i < t->L - 1; i += 2)
+		order[ng++] = i;
+	if (t->nth > 1)
+		sort_gates(order, ng, cost);
+	return ng;
+}
+
+/* The accumulators after one layer of parity par, in the order tebd_run()
+ * always used (layer_order). */
+static void accumulate(tebd_t *t, int par, const double *disc,
+		       const double *cost)
+{
+	int ng = layer_order(t, par, cost, t->gorder);
+	for (int g = 0; g < ng; g++) {
+		int i = t->gorder[g];
+		double d = disc[i];
+		t->disc_bond[i] += d;
 		t->disc_total += d;
 		if (d > t->disc_max)
 			t->disc_max = d;
 	}
+}
+
+void tebd_accumulate(tebd_t *t, int par, const double *disc,
+		     const double *cost)
+{
+	accumulate(t, par, disc, cost);
+}
+
+int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
+	       double *disc, double *cost, char *err)
+{
+	if (!t || !m || !disc || !cost)
+		return kz_err(err, KZ_EINVAL, "tebd_layer: NULL argument");
+	if (lo < 0 || hi > t->L || lo > hi)
+		return kz_err(err, KZ_EINVAL,
+			      "tebd_layer: sites [%d, %d) outside [0, %d)", lo,
+			      hi, t->L);
+	int prev_blas = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	double w0 = kz_wtime();
+	int rc = layer(t, m, par, coef, lo, hi, disc, cost, err);
+	t->wall += kz_wtime() - w0;
+	openblas_set_num_threads(prev_blas);
 	return rc;
 }
 
@@ -812,8 +905,6 @@ int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
 	int rc = KZ_OK, prev_blas = openblas_get_num_threads();
 	/* kernel threads over gates; BLAS stays single-threaded inside */
 	openblas_set_num_threads(1);
-	for (int k = 0; k < t->nth; k++)
-		t->ws[k].rc = KZ_OK;
 	size_t l = (size_t)first;
 	for (; l < nl; l++) {
 		if (l > (size_t)first && t->hook &&
@@ -821,9 +912,12 @@ int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
 			rc = KZ_STOPPED;
 			break;
 		}
-		rc = layer(t, m, t->seq.par[l], t->seq.coef[l] * t->p.dt, err);
+		int par = t->seq.par[l];
+		rc = layer(t, m, par, t->seq.coef[l], 0, t->L, t->gdisc,
+			   t->gcost, err);
 		if (rc)
 			break;
+		accumulate(t, par, t->gdisc, t->gcost);
 	}
 	if (done && rc != KZ_OK && rc != KZ_STOPPED)
 		*done = -1; /* a layer failed half-way: no position */
@@ -874,4 +968,27 @@ int tebd_apply(tebd_t *t, mps_t *m, int i, const kz_cplx g[16],
 	if (discarded)
 		*discarded = d;
 	return KZ_OK;
+}
+
+void tebd_set_svd(tebd_t *t, tebd_svd_fn fn, void *ctx, int min_dim)
+{
+	t->svd_fn = fn;
+	t->svd_ctx = ctx;
+	t->svd_min = min_dim;
+}
+
+int tebd_gate_uses_svd(const tebd_t *t, const mps_t *m, int i)
+{
+	if (!t->svd_fn || i < 0 || i + 2 > m->L)
+		return 0;
+	const mps_bond_t *bl = &m->bond[i], *bm = &m->bond[i + 1],
+			 *br = &m->bond[i + 2];
+	for (int k = 0; k < bm->nq; k++) {
+		int c = bm->qlo + k;
+		int rows = mps_qdim(bl, c) + mps_qdim(bl, c - 1);
+		int cols = mps_qdim(br, c) + mps_qdim(br, c + 1);
+		if (uses_outside(t, rows, cols))
+			return 1;
+	}
+	return 0;
 }
