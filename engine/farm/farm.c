@@ -150,6 +150,26 @@ void farm_opts_default(farm_opts_t *o)
 	o->out = stdout;
 	o->ckpt_dir = NULL;
 	o->ckpt_every_s = 0;
+	o->team_size = 1;
+	o->team_min_core_hours = 0;
+}
+
+int farm_team_cap(int size, int dedicated)
+{
+	int cap = dedicated && size > 1 ? size - 1 : size;
+	return cap < FARM_TEAM_MAX ? cap : FARM_TEAM_MAX;
+}
+
+int farm_point_team(const farm_opts_t *o, const spec_point_t *p, int size)
+{
+	if (o->team_size < 2 ||
+	    (p->state != SPEC_STATE_DOMAIN_WALL &&
+	     p->state != SPEC_STATE_GROUND) ||
+	    !(spec_point_core_hours(p) >= o->team_min_core_hours))
+		return 1;
+	int cap = farm_team_cap(size, o->dedicated);
+	int n = o->team_size < cap ? o->team_size : cap;
+	return n >= 2 ? n : 1;
 }
 
 /* ---- the scheduler (rank 0) -------------------------------------------- */
@@ -170,9 +190,12 @@ typedef struct {
 	double *cost;
 	double cost_total, cost_done;
 	int *busy;               /* per rank: point id or -1 */
+	int *member;             /* per rank: serves a team it does not lead */
+	int *nteam;              /* per point: its team size (1: alone) */
 	int *idle;               /* per remote rank: waiting for work */
 	int *stopped;            /* per remote rank: sent STOP */
 	int *interrupt_sent;     /* per remote rank */
+	int *ids;                /* [size]: scratch for idle_ranks() */
 	int nstopped;
 	int stopping;            /* a stop signal reached some rank */
 	int counts[ARCHIVE_NSTATES];
@@ -367,11 +390,56 @@ static void put_history(sched_t *S, int k)
 		io_fail(S, err);
 }
 
-/* pending (or not done, on resubmission) -> running: write the status row
- * and the history slot, then hand the point to `rank`.  Non-zero (nothing
- * handed out) if the transition is illegal. */
-static int assign(sched_t *S, int k, int rank)
+/* "1-3,7": the ranks of a team, leader first, runs of 3 or more as
+ * ranges, cut at the buffer's end ("..."). */
+static void team_text(char *buf, size_t n, const int *ranks, int nr)
 {
+	size_t at = 0;
+	buf[0] = 0;
+	for (int j = 0; j < nr && at < n; j++) {
+		int e = j;
+		while (e + 1 < nr && ranks[e + 1] == ranks[e] + 1)
+			e++;
+		int w = e - j >= 2
+				? snprintf(buf + at, n - at, "%s%d-%d",
+					   j ? "," : "", ranks[j], ranks[e])
+				: snprintf(buf + at, n - at, "%s%d",
+					   j ? "," : "", ranks[j]);
+		if (e - j >= 2)
+			j = e;
+		if (w < 0 || (size_t)w >= n - at) {
+			if (n >= 4)
+				snprintf(buf + n - 4, 4, "...");
+			return;
+		}
+		at += (size_t)w;
+	}
+}
+
+/* The ASSIGN of point k to remote rank `to`, with its team. */
+static void send_assign(sched_t *S, int k, int to, const int *ranks, int n,
+			int resume)
+{
+	farm_msg_t m;
+	memset(&m, 0, sizeof m);
+	m.kind = MSG_ASSIGN;
+	m.point = k;
+	m.attempt = S->st[k].attempt;
+	m.resume = resume;
+	m.team_size = n;
+	for (int j = 0; j < n; j++)
+		m.team[j] = ranks[j];
+	S->idle[to] = 0;
+	farm_send(S->comm, to, &m);
+}
+
+/* pending (or not done, on resubmission) -> running: write the status row
+ * and the history slot, then hand the point to the team ranks[0..n-1]
+ * (n = 1: one rank alone), led by ranks[0].  Non-zero (nothing handed out)
+ * if the transition is illegal. */
+static int assign(sched_t *S, int k, const int *ranks, int n)
+{
+	const int rank = ranks[0];
 	archive_status_t *st = &S->st[k];
 	archive_history_t *h = &S->hist[k];
 	/* the counter saturates: an archive resubmitted 2^31 times (or
@@ -406,6 +474,8 @@ static int assign(sched_t *S, int k, int rank)
 	h->rank = rank;
 	h->mpi_size = S->size;
 	snprintf(h->job, sizeof h->job, "%s", S->job);
+	h->team_size = n;
+	team_text(h->team_ranks, sizeof h->team_ranks, ranks, n);
 	eu_utc_now(h->start_time, sizeof h->start_time);
 	h->t_resumed = tr;
 	put_history(S, k);
@@ -419,16 +489,11 @@ static int assign(sched_t *S, int k, int rank)
 			fflush(S->o->out);
 		}
 	}
-	S->busy[rank] = k;
-	if (rank != 0) {
-		farm_msg_t m;
-		memset(&m, 0, sizeof m);
-		m.kind = MSG_ASSIGN;
-		m.point = k;
-		m.attempt = attempt;
-		m.resume = isfinite(tr);
-		S->idle[rank] = 0;
-		farm_send(S->comm, rank, &m);
+	for (int j = 0; j < n; j++) {
+		S->busy[ranks[j]] = k;
+		S->member[ranks[j]] = j > 0;
+		if (ranks[j] != 0)
+			send_assign(S, k, ranks[j], ranks, n, isfinite(tr));
 	}
 	return 0;
 }
@@ -497,6 +562,13 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 			progress(S, &p);
 		break;
 	}
+	case MSG_FREE: /* a member: its team ended */
+		if (S->member[from]) {
+			S->member[from] = 0;
+			S->busy[from] = -1;
+		}
+		S->idle[from] = 1;
+		break;
 	case MSG_DONE: {
 		worker_result_t r = m->result;
 		r.message[sizeof r.message - 1] = 0;
@@ -510,18 +582,48 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 	}
 }
 
+/* The idle remote ranks (not stopped), ascending, into ids; their count. */
+static int idle_ranks(const sched_t *S, int *ids)
+{
+	int n = 0;
+	for (int r = 1; r < S->size; r++)
+		if (S->idle[r] && !S->stopped[r])
+			ids[n++] = r;
+	return n;
+}
+
+/* The queue's head goes to idle remote ranks as long as there are enough
+ * of them for its team (the lowest idle ranks, the lowest leading): a
+ * team point waits at the head, keeping the ranks that fall idle, until
+ * its team is complete (largest first), or until rank 0 completes it
+ * (sched_run) when the remote ranks alone are too few. */
+static void hand_out(sched_t *S)
+{
+	while (!stopping(S) && S->head < S->tail) {
+		const int k = S->queue[S->head];
+		int n = idle_ranks(S, S->ids);
+		if (n < S->nteam[k])
+			break;
+		S->head++;
+		assign(S, k, S->ids, S->nteam[k]);
+	}
+}
+
 /* Drain waiting messages, hand out work to idle remote ranks, stop those
- * that will get none, pass a stop request on. */
+ * that will get none, pass a stop request on (to the ranks that run a
+ * point alone or lead a team: a member follows its leader). */
 static void service(sched_t *S)
 {
 	farm_msg_t m;
 	int from;
 	while (farm_try_recv(S->comm, MPI_ANY_SOURCE, &m, &from))
 		handle(S, from, &m);
+	hand_out(S);
 	for (int r = 1; r < S->size; r++) {
 		if (S->stopped[r])
 			continue;
-		if (stopping(S) && S->busy[r] >= 0 && !S->interrupt_sent[r]) {
+		if (stopping(S) && S->busy[r] >= 0 && !S->member[r] &&
+		    !S->interrupt_sent[r]) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_INTERRUPT;
 			farm_send(S->comm, r, &m);
@@ -529,9 +631,7 @@ static void service(sched_t *S)
 		}
 		if (!S->idle[r])
 			continue;
-		if (!stopping(S) && S->head < S->tail) {
-			assign(S, S->queue[S->head++], r);
-		} else {
+		if (stopping(S) || S->head >= S->tail) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_STOP;
 			farm_send(S->comm, r, &m);
@@ -567,6 +667,63 @@ static int rank0_takes_head(const sched_t *S)
 	       farm_rank0_may_take(&S->s->points[S->queue[S->head]]);
 }
 
+/* Rank 0's next point, *k, and its team ranks[0..*n-1] (ranks[0] = 0):
+ * the head or the tail (above) when the head runs alone; when the head
+ * needs a team that the remote ranks alone cannot complete now (service()
+ * hands it out otherwise), rank 0 leads it with idle remote ranks if there
+ * are enough, else takes the tail point if that runs alone.  0: nothing for
+ * rank 0 now. */
+static int rank0_pick(sched_t *S, int *k, int *ranks, int *n)
+{
+	const int head = S->queue[S->head];
+	const int need = S->nteam[head];
+	ranks[0] = 0;
+	*n = 1;
+	if (need == 1) {
+		*k = rank0_takes_head(S) ? S->queue[S->head++]
+					 : S->queue[--S->tail];
+		return 1;
+	}
+	if (idle_ranks(S, S->ids) >= need - 1) {
+		for (int j = 1; j < need; j++)
+			ranks[j] = S->ids[j - 1];
+		*n = need;
+		*k = S->queue[S->head++];
+		return 1;
+	}
+	if (S->nteam[S->queue[S->tail - 1]] == 1) {
+		*k = S->queue[--S->tail];
+		return 1;
+	}
+	return 0;
+}
+
+/* Rank 0 runs point k alone or leads its team ranks[0..n-1] (assigned). */
+static void run_rank0(sched_t *S, int k, const int *ranks, int n,
+		      const worker_opts_t *wo)
+{
+	worker_opts_t w = *wo;
+	worker_result_t r;
+	w.team_size = 1;
+	if (n > 1 && farm_team_comm(S->comm, ranks, n, k, &w.team) == 0)
+		w.team_size = n;
+	if (n > 1 && w.team_size == 1) {
+		/* MPI's errors are fatal by default: not reached in practice */
+		memset(&r, 0, sizeof r);
+		r.state = ARCHIVE_FAILED;
+		r.t_reached = r.t_resumed = r.t_ckpt = NAN;
+		snprintf(r.message, sizeof r.message,
+			 "cannot create the team's communicator");
+	} else {
+		worker_run_point(S->a, &S->s->points[k], S->st[k].attempt,
+				 isfinite(S->resume_t[k]), &w, local_report, S,
+				 &r);
+	}
+	finish(S, 0, k, &r);
+	if (w.team_size > 1)
+		MPI_Comm_free(&w.team);
+}
+
 static int sched_run(sched_t *S, const worker_opts_t *wo)
 {
 	const int works = S->size == 1 || !S->o->dedicated;
@@ -574,18 +731,13 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 	for (;;) {
 		service(S);
 		print_progress(S, 0);
-		if (works && !stopping(S) && S->head < S->tail) {
+		int k, ranks[FARM_TEAM_MAX], n;
+		if (works && !stopping(S) && S->head < S->tail &&
+		    rank0_pick(S, &k, ranks, &n)) {
 			/* see the header comment for head vs tail */
-			int k = rank0_takes_head(S) ? S->queue[S->head++]
-						    : S->queue[--S->tail];
-			worker_result_t r;
-			if (assign(S, k, 0))
+			if (assign(S, k, ranks, n))
 				continue;
-			worker_run_point(S->a, &S->s->points[k],
-					 S->st[k].attempt,
-					 isfinite(S->resume_t[k]), wo,
-					 local_report, S, &r);
-			finish(S, 0, k, &r);
+			run_rank0(S, k, ranks, n, wo);
 			sleep_s = 1e-5;
 			continue;
 		}
@@ -642,16 +794,21 @@ static int sched_init(sched_t *S, MPI_Comm c, int size, archive_t *a,
 	S->resume_t = malloc(((size_t)n + 1) * sizeof *S->resume_t);
 	S->cost = malloc(((size_t)n + 1) * sizeof *S->cost);
 	S->busy = malloc((size_t)size * sizeof *S->busy);
+	S->member = calloc((size_t)size, sizeof *S->member);
+	S->ids = malloc((size_t)size * sizeof *S->ids);
+	S->nteam = malloc(((size_t)n + 1) * sizeof *S->nteam);
 	S->idle = calloc((size_t)size, sizeof *S->idle);
 	S->stopped = calloc((size_t)size, sizeof *S->stopped);
 	S->interrupt_sent = calloc((size_t)size, sizeof *S->interrupt_sent);
 	if (!S->queue || !S->st || !S->hist || !S->resume_t || !S->cost ||
-	    !S->busy || !S->idle || !S->stopped || !S->interrupt_sent)
+	    !S->busy || !S->idle || !S->stopped || !S->interrupt_sent ||
+	    !S->member || !S->ids || !S->nteam)
 		return eu_err(err, "farm: out of memory");
 	job_name(S->job, sizeof S->job);
 	for (int k = 0; k < n; k++) {
 		const int todo = !pl->todo || pl->todo[k];
 		S->cost[k] = spec_point_cost(&s->points[k]);
+		S->nteam[k] = farm_point_team(o, &s->points[k], size);
 		if (todo)
 			S->cost_total += S->cost[k];
 		if (pl->initial)
@@ -703,6 +860,8 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.spec_hash = s->hash_hex;
 	wo.ckpt_every_s = o->ckpt_every_s;
 	wo.sync_path = o->archive_path;
+	wo.team_size = 1;
+	wo.team = MPI_COMM_NULL;
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */
@@ -748,6 +907,9 @@ out:
 	free(S.resume_t);
 	free(S.cost);
 	free(S.busy);
+	free(S.member);
+	free(S.ids);
+	free(S.nteam);
 	free(S.idle);
 	free(S.stopped);
 	free(S.interrupt_sent);

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "chain.h"
 #include "checkpoint.h"
 #include "eu.h"
@@ -56,6 +57,7 @@
 #include "obs.h"
 #include "params.h"
 #include "schema.h"
+#include "team.h"
 #include "tebd.h"
 #include "thermal.h"
 #include "version.h"
@@ -411,8 +413,10 @@ typedef struct {
 	void *arg;
 	worker_result_t *res;
 	chain_t *c;
-	mps_t *m;
-	tebd_t *t;
+	mps_t *m;      /* on a team: the leader's copy, current after a gather */
+	tebd_t *t;     /* NULL on a team */
+	team_t *team;  /* a team point's evolution (below); NULL alone */
+	tebd_params_t tp;
 	obs_t *ob;
 	double *rho3;  /* NULL unless the point measures rho3 */
 	double t0, dtot, dmax, last_ckpt;
@@ -420,6 +424,102 @@ typedef struct {
 	int hold_row;  /* KAPITZA_TEST_HOLD_AT_ROW */
 	char note[EU_ERRLEN]; /* why the last checkpoint was not written */
 } pt_run_t;
+
+/* ---- a team point (worker_opts_t.team_size > 1; worker.h) --------------
+ * The leader prepares the point as alone -- chain, initial state or
+ * checkpoint, archive rows, TEBD parameters -- and each member builds the
+ * same chain and parameters from the same spec point (worker_serve_team).
+ * Leader and members then agree on success (agree_all over the team), and
+ * only then call team_create() / team_serve(), so that a failure on either
+ * side never leaves the other waiting in a collective.  The rows go as
+ * alone, with the kernel's calls replaced by the team's: team_run() for an
+ * interval (its discarded weight summed as interval() does), team_measure()
+ * for a row, team_gather() into R->m before a checkpoint.  The checkpoint is
+ * the whole state, as alone, so a resumption may use any team size. */
+
+static int on_team(const pt_run_t *R)
+{
+	return R->o->team_size > 1;
+}
+
+/* After prepare() (prepared: it succeeded): agree over the team and start
+ * its evolution from R->m.  Alone: nothing to do.  Non-zero: the point
+ * failed (res says why) and the members have gone home. */
+static int team_begin(pt_run_t *R, int prepared)
+{
+	char kerr[KZ_ERRLEN] = "";
+	if (!on_team(R))
+		return 0;
+	if (agree_all(R->o->team, prepared ? 0 : -1)) {
+		if (prepared)
+			fail(R->res, "team: a member could not prepare point %d",
+			     R->p->id);
+		return -1;
+	}
+	int rc = team_create(&R->team, R->o->team, R->c, &R->tp, R->m, kerr);
+	if (rc) {
+		fail(R->res, "%steam of %d: %s", kind(rc), R->o->team_size,
+		     kerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* One measurement interval on the team (as interval() alone). */
+static int team_interval(pt_run_t *R, char *kerr)
+{
+	team_reset_discarded(R->team);
+	int rc = team_run(R->team, R->p->steps_per_measure, kerr);
+	if (!rc) {
+		R->dtot += team_discarded_total(R->team);
+		R->dmax = fmax(R->dmax, team_discarded_max(R->team));
+	}
+	return rc;
+}
+
+/* The largest bond dimension of the state now. */
+static int state_chi(const pt_run_t *R)
+{
+	return R->team ? team_max_bond_dim(R->team) : mps_max_bond_dim(R->m);
+}
+
+/* On a team: the team's state gathered into R->m (for a checkpoint). */
+static int team_state(pt_run_t *R, char *err)
+{
+	char kerr[KZ_ERRLEN] = "";
+	if (!R->team)
+		return 0;
+	if (team_gather(R->team, &R->m, kerr))
+		return eu_err(err, "team: gathering the state: %s", kerr);
+	return 0;
+}
+
+int worker_serve_team(const spec_point_t *p, const worker_opts_t *o,
+		      char *err)
+{
+	char kerr[KZ_ERRLEN] = "";
+	chain_t *c = NULL;
+	tebd_params_t tp;
+	int rc = o->team_size > 1 ? 0 : -1;
+	if (rc) {
+		/* no team: nobody to serve, and no collective to join */
+		return eu_err(err, "point %d: no team to serve", p->id);
+	}
+	rc = chain_create_junction(&c, p->L, p->J, p->delta_left,
+				   p->delta_right, kerr);
+	if (!rc)
+		rc = params_tebd(p, o->threads, &tp, kerr);
+	if (rc)
+		eu_err(err, "point %d: %s", p->id, kerr);
+	/* the leader's prepare() and ours */
+	if (!agree_all(o->team, rc ? -1 : 0)) {
+		rc = team_serve(o->team, c, &tp, kerr);
+		if (rc)
+			eu_err(err, "point %d: team: %s", p->id, kerr);
+	}
+	chain_destroy(&c);
+	return rc;
+}
 
 /* Continue from the point's checkpoint: the state, the first row, the
  * discarded-weight sums and what the result already holds. */
@@ -480,7 +580,8 @@ static int prepare(pt_run_t *R, int resume)
 		fail(res, "tebd: %s", kerr);
 		return -1;
 	}
-	rc = tebd_create(&R->t, R->c, &tp, kerr);
+	R->tp = tp;
+	rc = on_team(R) ? 0 : tebd_create(&R->t, R->c, &tp, kerr);
 	if (rc) {
 		fail(res, "%stebd: %s", kind(rc), kerr);
 		return -1;
@@ -499,13 +600,14 @@ static int write_row(pt_run_t *R, int row, double time)
 	const spec_point_t *p = R->p;
 	worker_result_t *res = R->res;
 	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
-	int rc = obs_measure(R->ob, R->m, R->c, kerr);
+	int rc = on_team(R) ? team_measure(R->team, R->ob, R->rho3, kerr)
+			    : obs_measure(R->ob, R->m, R->c, kerr);
 	if (rc) {
 		fail(res, "%smeasurement: %s", kind(rc), kerr);
 		return -1;
 	}
 	if (R->rho3) {
-		rc = measure_rho3(R->m, p->L, R->rho3, kerr);
+		rc = on_team(R) ? 0 : measure_rho3(R->m, p->L, R->rho3, kerr);
 		if (rc) {
 			fail(res, "%srho3: %s", kind(rc), kerr);
 			return -1;
@@ -520,7 +622,7 @@ static int write_row(pt_run_t *R, int row, double time)
 		fail(res, "%s", aerrbuf);
 		return -1;
 	}
-	const int chi = mps_max_bond_dim(R->m);
+	const int chi = state_chi(R);
 	res->rows = row + 1;
 	res->t_reached = time;
 	res->max_discarded = R->dmax;
@@ -561,7 +663,8 @@ static int judge_row(pt_run_t *R, double time)
 static void try_checkpoint(pt_run_t *R, int row, double time, int hold)
 {
 	char cerrbuf[EU_ERRLEN] = "";
-	if (checkpoint(R->o, R->p, R->attempt, row, R->m, R->dtot, R->dmax,
+	if (team_state(R, cerrbuf) ||
+	    checkpoint(R->o, R->p, R->attempt, row, R->m, R->dtot, R->dmax,
 		       R->res->max_bond_dim, cerrbuf)) {
 		fprintf(stderr, "kapitza: rank %d: point %d: %s\n", R->o->rank,
 			R->p->id, cerrbuf);
@@ -590,7 +693,7 @@ static int after_row(pt_run_t *R, int row, double time)
 			.point = p->id,
 			.attempt = R->attempt,
 			.row = row,
-			.chi = mps_max_bond_dim(R->m),
+			.chi = state_chi(R),
 			.t = time,
 			.wall_s = res->wall_s,
 			.discarded_max = R->dmax,
@@ -620,8 +723,11 @@ static void evolve(pt_run_t *R)
 	char kerr[KZ_ERRLEN] = "";
 	for (int row = R->row0; row < p->n_measure; row++) {
 		if (row > 0) {
-			int rc = interval(R->t, R->m, p->steps_per_measure,
-					  &R->dtot, &R->dmax, kerr);
+			int rc = on_team(R)
+					 ? team_interval(R, kerr)
+					 : interval(R->t, R->m,
+						    p->steps_per_measure,
+						    &R->dtot, &R->dmax, kerr);
 			if (rc) {
 				fail(R->res, "%stebd at t = %g: %s", kind(rc),
 				     R->res->t_reached, kerr);
@@ -663,7 +769,12 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	res->max_discarded = 0;
 	prov_begin(&pv, attempt, o);
 
-	if (p->state == SPEC_STATE_THERMAL) {
+	if (on_team(&R) && p->state != SPEC_STATE_DOMAIN_WALL &&
+	    p->state != SPEC_STATE_GROUND) {
+		team_begin(&R, 0); /* the members go home */
+		fail(res, "point %d: only a time evolution runs on a team",
+		     p->id);
+	} else if (p->state == SPEC_STATE_THERMAL) {
 		if (resume)
 			fail(res, "a thermal table has no checkpoint to resume "
 				  "from");
@@ -672,8 +783,10 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	} else if (p->state != SPEC_STATE_DOMAIN_WALL &&
 		   p->state != SPEC_STATE_GROUND) {
 		fail(res, "unknown initial state %d", p->state);
-	} else if (!prepare(&R, resume)) {
-		evolve(&R);
+	} else {
+		const int ok = !prepare(&R, resume);
+		if (!team_begin(&R, ok) && ok)
+			evolve(&R);
 	}
 	res->wall_s = kz_wtime() - R.t0;
 	pv.wall_s = res->wall_s;
@@ -681,6 +794,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
+	team_destroy(&R.team);
 	obs_destroy(&R.ob);
 	tebd_destroy(&R.t);
 	mps_destroy(&R.m);
