@@ -303,6 +303,10 @@ static void print_progress(sched_t *S, int force)
 		const spec_point_t *p = &S->s->points[k];
 		if (st->state != ARCHIVE_RUNNING)
 			continue;
+		char team[ARCHIVE_TEAMLEN + 16] = "";
+		if (S->hist[k].team_size > 1)
+			snprintf(team, sizeof team, "  (team %s)",
+				 S->hist[k].team_ranks);
 		double fr = frac_done(S, k);
 		/* a resumed attempt has done only the part after t_resumed */
 		double f0 = isfinite(st->t_resumed) && p->t_max > 0
@@ -321,10 +325,11 @@ static void print_progress(sched_t *S, int force)
 		else if (st->rows > 0)
 			fprintf(f,
 				"  point %4d rank %3d  t = %8.3f / %-8.3g  chi "
-				"%4d  disc %.2e  ETA %s%s\n",
+				"%4d  disc %.2e  ETA %s%s%s\n",
 				k, st->rank, st->t_reached, p->t_max,
 				st->max_bond_dim, st->max_discarded, e1,
-				isfinite(st->t_resumed) ? "  (resumed)" : "");
+				isfinite(st->t_resumed) ? "  (resumed)" : "",
+				team);
 		else
 			fprintf(f,
 				"  point %4d rank %3d  starting (t_max %g)\n",
