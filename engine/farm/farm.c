@@ -76,9 +76,30 @@
  * Messages (one tag, on a private duplicate of the communicator so nothing
  * else can match them; MPI keeps their order per sender):
  *   worker -> 0:  READY (first, idle), PROGRESS (after each row), DONE
- *                 (outcome; also means idle again)
- *   0 -> worker:  ASSIGN (point, attempt), STOP (no more work), INTERRUPT
- *                 (end the current point early)
+ *                 (outcome; also means idle again), FREE (a team member:
+ *                 its team ended, idle again)
+ *   0 -> worker:  ASSIGN (point, attempt, its team), STOP (no more work),
+ *                 INTERRUPT (end the current point early; to a team's
+ *                 leader, never to a member: it follows its leader)
+ *
+ * Teams (farm_opts_t.team_size > 1): a time-evolution point whose modelled
+ * core-hours reach team_min_core_hours runs on a team of team_size ranks
+ * (farm_point_team(), fixed per point when the run starts).  assign() hands
+ * it to the lowest idle ranks at once -- the lowest leads, its rank is the
+ * point's rank in /status and /history, and /history records the team --
+ * by one ASSIGN to each, naming the team; they make its communicator with
+ * farm_team_comm() (farm_remote.c: MPI_Comm_create_group, collective over
+ * the team only, while the other ranks go on with their points).  The
+ * leader runs worker_run_point() on the team and reports PROGRESS and DONE
+ * like a single worker; the members run worker_serve_team() and send FREE
+ * when the point ends.  Largest first: a team point at the queue's head
+ * keeps the ranks that fall idle until it has enough (hand_out()); rank 0,
+ * when free, completes a team that the remote ranks alone cannot, as its
+ * leader, or meanwhile takes the queue's tail if that point runs alone
+ * (rank0_pick()).  A team is never larger than farm_team_cap(), so no point
+ * waits for ranks the job does not have.  A point's checkpoint holds its
+ * whole state (the leader gathers it), so it resumes on a team of any size
+ * or alone.
  *
  * Rank 0 works too (unless --dedicated-scheduler): between its own
  * measurement rows it drains messages, hands out points and prints progress
