@@ -134,6 +134,51 @@ double obs_rho3_energy_flow(const kz_cplx rho[64], double J0, double D0,
 	return creal(I * v);
 }
 
+int obs_rho3_window(const mps_t *m, int i, kz_cplx rho[64], char *err)
+{
+	int rc = mps_rho3(m, i, rho, err);
+	if (rc)
+		return rc;
+	double tr = 0;
+	for (int a = 0; a < 8; a++)
+		tr += creal(rho[a + 8 * a]);
+	if (!(tr > 0) || !isfinite(tr))
+		return kz_err(err, KZ_ENUM,
+			      "obs: density matrix at site %d has trace %g", i,
+			      tr);
+	for (int a = 0; a < 64; a++)
+		rho[a] /= tr;
+	return KZ_OK;
+}
+
+/* every quantity is taken from the first window that contains it */
+void obs_fill_window(obs_t *o, const chain_t *c, int i,
+		     const kz_cplx rho[64])
+{
+	int k0 = i == 0 ? 0 : 2; /* sites to fill from this window */
+	for (int k = k0; k < 3; k++)
+		o->sz[i + k] = obs_rho3_sz(rho, k);
+	int b0 = i == 0 ? 0 : 1;
+	for (int k = b0; k < 2; k++) {
+		o->energy[i + k] = obs_rho3_bond_energy(rho, k, c->J[i + k],
+							c->Delta[i + k]);
+		o->spin_current[i + k] =
+			obs_rho3_spin_current(rho, k, c->J[i + k]);
+	}
+	o->energy_flow[i + 1] = obs_rho3_energy_flow(
+		rho, c->J[i], c->Delta[i], c->J[i + 1], c->Delta[i + 1]);
+}
+
+void obs_currents(obs_t *o)
+{
+	int L = o->L;
+	o->energy_flow[0] = 0;
+	o->energy_flow[L - 1] = 0;
+	for (int i = 0; i < L - 1; i++)
+		o->energy_current[i] =
+			0.5 * (o->energy_flow[i] + o->energy_flow[i + 1]);
+}
+
 int obs_measure(obs_t *o, const mps_t *m, const chain_t *c, char *err)
 {
 	int L = o->L;
@@ -146,40 +191,14 @@ int obs_measure(obs_t *o, const mps_t *m, const chain_t *c, char *err)
 	if (rc)
 		return rc;
 	kz_cplx rho[64];
-	/* window i covers sites i..i+2, bonds i, i+1 and the flow j_{i+1};
-	 * every quantity is taken from the first window that contains it */
+	/* window i covers sites i..i+2, bonds i, i+1 and the flow j_{i+1} */
 	for (int i = 0; i + 2 < L; i++) {
-		if ((rc = mps_rho3(m, i, rho, err)))
+		if ((rc = obs_rho3_window(m, i, rho, err)))
 			return rc;
-		double tr = 0;
-		for (int a = 0; a < 8; a++)
-			tr += creal(rho[a + 8 * a]);
-		if (!(tr > 0) || !isfinite(tr))
-			return kz_err(err, KZ_ENUM,
-				      "obs: density matrix at site %d has "
-				      "trace %g",
-				      i, tr);
-		for (int a = 0; a < 64; a++)
-			rho[a] /= tr;
-		int k0 = i == 0 ? 0 : 2; /* sites to fill from this window */
-		for (int k = k0; k < 3; k++)
-			o->sz[i + k] = obs_rho3_sz(rho, k);
-		int b0 = i == 0 ? 0 : 1;
-		for (int k = b0; k < 2; k++) {
-			o->energy[i + k] = obs_rho3_bond_energy(
-				rho, k, c->J[i + k], c->Delta[i + k]);
-			o->spin_current[i + k] =
-				obs_rho3_spin_current(rho, k, c->J[i + k]);
-		}
-		o->energy_flow[i + 1] = obs_rho3_energy_flow(
-			rho, c->J[i], c->Delta[i], c->J[i + 1],
-			c->Delta[i + 1]);
+		obs_fill_window(o, c, i, rho);
 	}
-	o->energy_flow[0] = 0;
-	o->energy_flow[L - 1] = 0;
+	obs_currents(o);
 	for (int i = 0; i < L - 1; i++) {
-		o->energy_current[i] =
-			0.5 * (o->energy_flow[i] + o->energy_flow[i + 1]);
 		o->entropy[i] = mps_entropy(m, i);
 		o->bond_dim[i] = mps_bond_dim(m, i + 1);
 	}

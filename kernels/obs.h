@@ -38,6 +38,18 @@ void obs_destroy(obs_t **o);
 /* Measure everything above on m (chain c gives J_i, Delta_i). */
 int obs_measure(obs_t *o, const mps_t *m, const chain_t *c, char *err);
 
+/* obs_measure() in pieces, for a state split over several owners of
+ * contiguous site ranges (engine/team).  obs_rho3_window: the trace-1
+ * density matrix of window i (sites i..i+2; reads sites i..i+2 and bonds
+ * i..i+3).  obs_fill_window: the entries of o that window gives (sz[i+2];
+ * energy, spin_current and energy_flow at i+1; window 0 also sz[0..1],
+ * energy[0], spin_current[0]).  obs_currents: energy_current and the open
+ * ends of energy_flow, once every window is in. */
+int obs_rho3_window(const mps_t *m, int i, kz_cplx rho[64], char *err);
+void obs_fill_window(obs_t *o, const chain_t *c, int i,
+		     const kz_cplx rho[64]);
+void obs_currents(obs_t *o);
+
 /* Local operators on reduced density matrices (conventions of mps_rho3),
  * exposed so that any state representation can be measured the same way.
  * rho3 must be normalised to trace 1 by the caller. */

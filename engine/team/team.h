@@ -66,6 +66,9 @@ void team_reset_discarded(team_t *t);
 double team_discarded_total(const team_t *t);
 double team_discarded_max(const team_t *t);
 
+/* Leader: tebd_stats() summed over the members (wall_s: the largest). */
+int team_stats(team_t *t, tebd_stats_t *s, char *err);
+
 /* Leader: the team's size and the state's current largest bond dimension. */
 int team_size(const team_t *t);
 int team_max_bond_dim(const team_t *t);

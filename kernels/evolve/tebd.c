@@ -90,7 +90,7 @@ struct tebd_s {
 	double disc_total, disc_max, wall;
 	trotter_seq_t seq; /* merged layer sequence */
 	int *gorder;       /* gates of a layer, most expensive first */
-	double *gcost;
+	double *gcost, *gdisc; /* per gate of a layer: cost, discard */
 };
 
 static void ws_free(ws_t *w)
@@ -172,7 +172,8 @@ int tebd_create(tebd_t **out, const chain_t *c, const tebd_params_t *p,
 	t->disc_bond = calloc((size_t)t->L, sizeof(double));
 	t->gorder = calloc((size_t)t->L, sizeof(int));
 	t->gcost = calloc((size_t)t->L, sizeof(double));
-	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost) {
+	t->gdisc = calloc((size_t)t->L, sizeof(double));
+	if (!t->ws || !t->disc_bond || !t->gorder || !t->gcost || !t->gdisc) {
 		rc = kz_err(err, KZ_ENOMEM, "tebd: out of memory");
 		goto out;
 	}
@@ -201,6 +202,7 @@ void tebd_destroy(tebd_t **pt)
 	trotter_seq_free(&t->seq);
 	free(t->gorder);
 	free(t->gcost);
+	free(t->gdisc);
 	free(t);
 	*pt = NULL;
 }
@@ -715,6 +717,98 @@ static void sort_gates(int *g, int n, const double *cost)
 	}
 }
 
+/* The gates of parity par whose two sites lie in [lo, hi), of time
+ * coef * dt, over t's threads (most expensive first when there are
+ * several); cost[i] = the product of the gate's three bond dimensions
+ * before it, disc[i] = its discarded weight.  Touches no accumulator. */
+static int layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
+		 double *disc, double *cost, char *err)
+{
+	int ng = 0, rc = KZ_OK;
+	double tau = coef * t->p.dt;
+	for (int k = 0; k < t->nth; k++)
+		t->ws[k].rc = KZ_OK;
+	int i0 = lo + ((lo & 1) != (par & 1));
+	for (int i = i0; i + 1 < hi && i < t->L - 1; i += 2) {
+		t->gorder[ng++] = i;
+		cost[i] = (double)mps_bond_dim(m, i) * mps_bond_dim(m, i + 1) *
+			  mps_bond_dim(m, i + 2);
+	}
+	if (t->nth > 1)
+		sort_gates(t->gorder, ng, cost);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
+	for (int g = 0; g < ng; g++) {
+#ifdef _OPENMP
+		ws_t *w = &t->ws[omp_get_thread_num()];
+#else
+		ws_t *w = &t->ws[0];
+#endif
+		if (w->rc)
+			continue;
+		int i = t->gorder[g];
+		double d = 0;
+		gate_t G = bond_gate(t->chain, i, tau);
+		w->rc = gate(t, w, m, i, &G, &d);
+		disc[i] = d;
+	}
+	for (int k = 0; k < t->nth && !rc; k++)
+		if (t->ws[k].rc)
+			rc = kz_err(err, t->ws[k].rc, "%s", t->ws[k].err);
+	return rc;
+}
+
+/* The gates of a layer of parity par in the order their discards are
+ * summed: by bond, or most expensive first with several threads. */
+static int layer_order(const tebd_t *t, int par, const double *cost, int *order)
+{
+	int ng = 0;
+	for (int i = par & 1; i < t->L - 1; i += 2)
+		order[ng++] = i;
+	if (t->nth > 1)
+		sort_gates(order, ng, cost);
+	return ng;
+}
+
+/* The accumulators after one layer of parity par, in the order tebd_run()
+ * always used (layer_order). */
+static void accumulate(tebd_t *t, int par, const double *disc,
+		       const double *cost)
+{
+	int ng = layer_order(t, par, cost, t->gorder);
+	for (int g = 0; g < ng; g++) {
+		int i = t->gorder[g];
+		double d = disc[i];
+		t->disc_bond[i] += d;
+		t->disc_total += d;
+		if (d > t->disc_max)
+			t->disc_max = d;
+	}
+}
+
+void tebd_accumulate(tebd_t *t, int par, const double *disc,
+		     const double *cost)
+{
+	accumulate(t, par, disc, cost);
+}
+
+int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
+	       double *disc, double *cost, char *err)
+{
+	if (!t || !m || !disc || !cost)
+		return kz_err(err, KZ_EINVAL, "tebd_layer: NULL argument");
+	if (lo < 0 || hi > t->L || lo > hi)
+		return kz_err(err, KZ_EINVAL,
+			      "tebd_layer: sites [%d, %d) outside [0, %d)", lo,
+			      hi, t->L);
+	int prev_blas = openblas_get_num_threads();
+	openblas_set_num_threads(1);
+	double w0 = kz_wtime();
+	int rc = layer(t, m, par, coef, lo, hi, disc, cost, err);
+	t->wall += kz_wtime() - w0;
+	openblas_set_num_threads(prev_blas);
+	return rc;
+}
+
 int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 {
 	if (!t || !m)
@@ -736,48 +830,12 @@ int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err)
 	int rc = KZ_OK, prev_blas = openblas_get_num_threads();
 	/* kernel threads over gates; BLAS stays single-threaded inside */
 	openblas_set_num_threads(1);
-	for (int k = 0; k < t->nth; k++)
-		t->ws[k].rc = KZ_OK;
-	int L = t->L;
 	for (size_t l = 0; l < nl && rc == KZ_OK; l++) {
-		int par = t->seq.par[l], ng = 0;
-		double tau = t->seq.coef[l] * t->p.dt;
-		for (int i = par; i < L - 1; i += 2) {
-			t->gorder[ng++] = i;
-			t->gcost[i] = (double)mps_bond_dim(m, i) *
-				      mps_bond_dim(m, i + 1) *
-				      mps_bond_dim(m, i + 2);
-		}
-		if (t->nth > 1)
-			sort_gates(t->gorder, ng, t->gcost);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
-		for (int g = 0; g < ng; g++) {
-#ifdef _OPENMP
-			ws_t *w = &t->ws[omp_get_thread_num()];
-#else
-			ws_t *w = &t->ws[0];
-#endif
-			if (w->rc)
-				continue;
-			int i = t->gorder[g];
-			double disc = 0;
-			gate_t G = bond_gate(t->chain, i, tau);
-			w->rc = gate(t, w, m, i, &G, &disc);
-			t->disc_bond[i] += disc;
-			t->gcost[i] = disc; /* reused: per-gate discard */
-		}
-		for (int k = 0; k < t->nth; k++)
-			if (t->ws[k].rc) {
-				rc = kz_err(err, t->ws[k].rc, "%s",
-					    t->ws[k].err);
-				break;
-			}
-		for (int g = 0; g < ng && !rc; g++) {
-			double d = t->gcost[t->gorder[g]];
-			t->disc_total += d;
-			if (d > t->disc_max)
-				t->disc_max = d;
-		}
+		int par = t->seq.par[l];
+		rc = layer(t, m, par, t->seq.coef[l], 0, t->L, t->gdisc,
+			   t->gcost, err);
+		if (!rc)
+			accumulate(t, par, t->gdisc, t->gcost);
 	}
 	openblas_set_num_threads(prev_blas);
 	t->wall += kz_wtime() - w0;

@@ -67,6 +67,22 @@ void tebd_destroy(tebd_t **t);
 /* Advance m by nsteps steps of dt.  m must have the chain's length. */
 int tebd_run(tebd_t *t, mps_t *m, int nsteps, char *err);
 
+/* One Trotter layer on part of the chain, for an evolution split over
+ * several owners of contiguous site ranges (engine/team): the gates of
+ * parity par (bonds i = par mod 2) whose two sites lie in [lo, hi), each
+ * exp(-i coef dt h_i), over t's threads, exactly as tebd_run() applies
+ * them.  disc and cost ([L-1] at least) receive, for each gate i applied,
+ * its discarded weight and the product of its three bond dimensions before
+ * it; the accumulators are not touched (tebd_accumulate). */
+int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
+	       double *disc, double *cost, char *err);
+
+/* Adds one whole layer's discards (disc, cost of all its gates, as
+ * tebd_layer() fills them) to the accumulators in the order tebd_run()
+ * sums them, so that split runs give bitwise the same totals. */
+void tebd_accumulate(tebd_t *t, int par, const double *disc,
+		     const double *cost);
+
 /* Apply one arbitrary charge-conserving two-site gate g to bond i (sites i,
  * i+1) with the truncation of t (g: 4x4, basis 2 s_i + s_{i+1}, column-major
  * g[r + 4c]; elements between different numbers of up spins must be 0).  The

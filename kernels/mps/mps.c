@@ -292,58 +292,106 @@ kz_cplx mps_amplitude(const mps_t *m, unsigned long bits)
 }
 
 /* <psi|psi> = E_L with E_0 = 1, E_{i+1}[q+s] = sum_s B^s[q]^dag E_i[q]
- * B^s[q]: the honest norm, independent of the canonical form. */
-int mps_norm(const mps_t *m, double *norm, char *err)
+ * B^s[q]: the honest norm, independent of the canonical form.  E_b is
+ * packed sector by sector (mps_env_size). */
+size_t mps_env_size(const mps_t *m, int b)
 {
+	size_t n = 0;
+	for (int k = 0; k < m->bond[b].nq; k++)
+		n += (size_t)m->bond[b].dim[k] * (size_t)m->bond[b].dim[k];
+	return n;
+}
+
+/* Offsets of the packed sectors of bond bd into off[nq]. */
+static void env_offsets(const mps_bond_t *bd, size_t *off)
+{
+	size_t n = 0;
+	for (int k = 0; k < bd->nq; k++) {
+		off[k] = n;
+		n += (size_t)bd->dim[k] * (size_t)bd->dim[k];
+	}
+}
+
+/* One site: F (bond i+1) from E (bond i); T: scratch of mx^2. */
+static void env_site(const mps_t *m, int i, const kz_cplx *E, kz_cplx *F,
+		     kz_cplx *T, size_t *eoff, size_t *foff)
+{
+	const mps_bond_t *l = &m->bond[i], *r = &m->bond[i + 1];
+	env_offsets(l, eoff);
+	env_offsets(r, foff);
+	memset(F, 0, mps_env_size(m, i + 1) * sizeof(kz_cplx));
+	for (int k = 0; k < l->nq; k++) {
+		int q = l->qlo + k, dl = l->dim[k];
+		if (!dl)
+			continue;
+		for (int s = 0; s < 2; s++) {
+			int dr = mps_qdim(r, q + s);
+			if (!dr)
+				continue;
+			const kz_cplx *B = mps_block(m, i, s, q);
+			/* T = E[q] B ; F[q+s] += B^dag T */
+			cblas_zgemm(CblasColMajor, CblasNoTrans, CblasNoTrans,
+				    dl, dr, dl, &one, E + eoff[k], dl, B, dl,
+				    &zero, T, dl);
+			cblas_zgemm(CblasColMajor, CblasConjTrans,
+				    CblasNoTrans, dr, dr, dl, &one, B, dl, T,
+				    dl, &one, F + foff[q + s - r->qlo], dr);
+		}
+	}
+}
+
+int mps_norm_env(const mps_t *m, int lo, int hi, const kz_cplx *ein,
+		 kz_cplx *eout, char *err)
+{
+	if (!m || !ein || !eout || lo < 0 || hi > m->L || lo > hi)
+		return kz_err(err, KZ_EINVAL, "mps_norm_env: bad argument");
+	size_t mx = 1, nmax = 1;
+	int nq = 1;
+	for (int b = lo; b <= hi; b++) {
+		if ((size_t)m->bond[b].total > mx)
+			mx = (size_t)m->bond[b].total;
+		if (mps_env_size(m, b) > nmax)
+			nmax = mps_env_size(m, b);
+		if (m->bond[b].nq > nq)
+			nq = m->bond[b].nq;
+	}
 	int rc = KZ_OK;
-	int mx = mps_max_bond_dim(m);
-	size_t n2 = (size_t)mx * mx;
-	kz_cplx *E = calloc(n2 * (size_t)(m->nup + 2), sizeof(kz_cplx));
-	kz_cplx *F = calloc(n2 * (size_t)(m->nup + 2), sizeof(kz_cplx));
-	kz_cplx *T = malloc(n2 * sizeof(kz_cplx) + 1);
-	if (!E || !F || !T) {
+	kz_cplx *E = malloc(nmax * sizeof(kz_cplx)),
+		*F = malloc(nmax * sizeof(kz_cplx)),
+		*T = malloc(mx * mx * sizeof(kz_cplx));
+	size_t *off = malloc(2 * (size_t)nq * sizeof(size_t));
+	if (!E || !F || !T || !off) {
 		rc = kz_err(err, KZ_ENOMEM, "mps_norm: out of memory");
 		goto out;
 	}
-	/* E[q] stored at E + n2*q with leading dimension = dim of q */
-	E[0] = 1.0;
-	for (int i = 0; i < m->L; i++) {
-		const mps_bond_t *l = &m->bond[i], *r = &m->bond[i + 1];
-		for (int k = 0; k < r->nq; k++)
-			memset(F + n2 * (size_t)(r->qlo + k), 0,
-			       n2 * sizeof(kz_cplx));
-		for (int k = 0; k < l->nq; k++) {
-			int q = l->qlo + k, dl = l->dim[k];
-			if (!dl)
-				continue;
-			for (int s = 0; s < 2; s++) {
-				int dr = mps_qdim(r, q + s);
-				if (!dr)
-					continue;
-				const kz_cplx *B = mps_block(m, i, s, q);
-				/* T = E[q] B ; F[q+s] += B^dag T */
-				cblas_zgemm(CblasColMajor, CblasNoTrans,
-					    CblasNoTrans, dl, dr, dl, &one,
-					    E + n2 * (size_t)q, dl, B, dl,
-					    &zero, T, dl);
-				cblas_zgemm(CblasColMajor, CblasConjTrans,
-					    CblasNoTrans, dr, dr, dl, &one, B,
-					    dl, T, dl, &one,
-					    F + n2 * (size_t)(q + s), dr);
-			}
-		}
+	memcpy(E, ein, mps_env_size(m, lo) * sizeof(kz_cplx));
+	for (int i = lo; i < hi; i++) {
+		env_site(m, i, E, F, T, off, off + nq);
 		kz_cplx *x = E;
 		E = F;
 		F = x;
 	}
-	*norm = sqrt(fabs(creal(E[n2 * (size_t)m->nup])));
-	if (!isfinite(*norm))
-		rc = kz_err(err, KZ_ENUM, "mps_norm: not finite");
+	memcpy(eout, E, mps_env_size(m, hi) * sizeof(kz_cplx));
 out:
 	free(E);
 	free(F);
 	free(T);
+	free(off);
 	return rc;
+}
+
+int mps_norm(const mps_t *m, double *norm, char *err)
+{
+	/* bond L has the one sector nup of dimension 1 */
+	const kz_cplx e0 = 1.0;
+	kz_cplx eL = 0;
+	int rc = mps_norm_env(m, 0, m->L, &e0, &eL, err);
+	if (rc)
+		return rc;
+	*norm = sqrt(fabs(creal(eL)));
+	if (!isfinite(*norm))
+		return kz_err(err, KZ_ENUM, "mps_norm: not finite");
+	return KZ_OK;
 }
 
 /* ---- reduced density matrices ------------------------------------------ */

@@ -50,6 +50,17 @@ kz_cplx mps_amplitude(const mps_t *m, unsigned long bits);
 /* sqrt(<psi|psi>) by a full contraction (does not assume canonical form). */
 int mps_norm(const mps_t *m, double *norm, char *err);
 
+/* The same contraction in pieces, for a state split over several owners
+ * of contiguous site ranges (engine/team): E_b packed sector by sector
+ * (sector k of bond b is a dim_k x dim_k column-major matrix, after those
+ * of the sectors before it; mps_env_size(m, b) numbers).  mps_norm_env
+ * takes E_lo (ein) through sites lo..hi-1 to E_hi (eout); E_0 = {1}, and
+ * <psi|psi> is the real part of E_L's one number.  Reads only sites
+ * lo..hi-1 and bonds lo..hi. */
+size_t mps_env_size(const mps_t *m, int b);
+int mps_norm_env(const mps_t *m, int lo, int hi, const kz_cplx *ein,
+		 kz_cplx *eout, char *err);
+
 /* Reduced density matrices assuming the canonical form above.  rho2 of sites
  * i, i+1 (basis a = 2 s_i + s_{i+1}); rho3 of sites i..i+2 (a = 4 s_i + 2
  * s_{i+1} + s_{i+2}).  Stored rho[a + d*b] = <a|rho|b>.  Not normalised:

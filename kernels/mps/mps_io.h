@@ -34,4 +34,27 @@ int mps_serialise(const mps_t *m, void *buf, size_t cap, char *err);
  * bytes at buf (borrowed); on error *m = NULL and err says what is wrong. */
 int mps_deserialise(mps_t **m, const void *buf, size_t n, char *err);
 
+/* One site at a time, for a state split over several owners of
+ * contiguous site ranges (engine/team).  A site's piece holds int32 i,
+ * bonds i and i+1 (as above) and the site's blocks; unpacking it into a
+ * state of the same L and nup sets those two bonds and the site, leaving
+ * everything else alone.  Neighbouring pieces carry the same shared bond,
+ * so the order in which they are unpacked does not matter. */
+
+/* A state of L sites and nup ups whose bonds have their charge ranges and
+ * every sector empty: to be filled by mps_site_unpack(). */
+int mps_create_blank(mps_t **m, int L, int nup, char *err);
+
+/* Bytes of site i's piece. */
+size_t mps_site_bytes(const mps_t *m, int i);
+
+/* Site i's piece into buf (cap >= mps_site_bytes(m, i)). */
+int mps_site_pack(const mps_t *m, int i, void *buf, size_t cap, char *err);
+
+/* One piece from the n bytes at buf into m; *used (may be NULL) = its
+ * bytes, so that pieces can be read back to back.  Checked like
+ * mps_deserialise(). */
+int mps_site_unpack(mps_t *m, const void *buf, size_t n, size_t *used,
+		    char *err);
+
 #endif
