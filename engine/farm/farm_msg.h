@@ -5,6 +5,7 @@
 #define FARM_MSG_H
 
 #include <mpi.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "archive.h"
@@ -39,6 +40,21 @@ typedef struct {
 	int32_t team_size;
 	int32_t team[FARM_TEAM_MAX];
 } farm_msg_t;
+
+/* A point id and its cost (spec_point_cost), for sorting. */
+typedef struct {
+	double cost;
+	int id;
+} farm_costed_t;
+
+/* qsort order of farm_costed_t: largest cost first, equal costs by id, so
+ * the order is reproducible (farm_plan.c). */
+int farm_cmp_costed(const void *x, const void *y);
+
+/* The ranks[0..nr-1] of a team as text into buf[n] (farm_plan.c): leader
+ * first, runs of 3 or more as ranges ("0-2,5"), cut with "..." at the
+ * buffer's end; /history's team_ranks. */
+void farm_team_text(char *buf, size_t n, const int *ranks, int nr);
 
 /* Sleeps s seconds (idle ranks back off). */
 void farm_nap(double s);

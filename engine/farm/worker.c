@@ -447,7 +447,7 @@ static int on_team(const pt_run_t *R)
  * failed (res says why) and the members have gone home. */
 static int team_begin(pt_run_t *R, int prepared)
 {
-	char kerr[KZ_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
 	if (!on_team(R))
 		return 0;
 	if (agree_all(R->o->team, prepared ? 0 : -1)) {
@@ -486,7 +486,7 @@ static int state_chi(const pt_run_t *R)
 /* On a team: the team's state gathered into R->m (for a checkpoint). */
 static int team_state(pt_run_t *R, char *err)
 {
-	char kerr[KZ_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
 	if (!R->team)
 		return 0;
 	if (team_gather(R->team, &R->m, kerr))
@@ -497,7 +497,7 @@ static int team_state(pt_run_t *R, char *err)
 int worker_serve_team(const spec_point_t *p, const worker_opts_t *o,
 		      char *err)
 {
-	char kerr[KZ_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
 	chain_t *c = NULL;
 	tebd_params_t tp;
 	int rc = o->team_size > 1 ? 0 : -1;
@@ -599,7 +599,7 @@ static int write_row(pt_run_t *R, int row, double time)
 {
 	const spec_point_t *p = R->p;
 	worker_result_t *res = R->res;
-	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = "", aerrbuf[EU_ERRLEN] = ""; /* team.h: EU_ */
 	int rc = on_team(R) ? team_measure(R->team, R->ob, R->rho3, kerr)
 			    : obs_measure(R->ob, R->m, R->c, kerr);
 	if (rc) {
@@ -720,7 +720,7 @@ static int after_row(pt_run_t *R, int row, double time)
 static void evolve(pt_run_t *R)
 {
 	const spec_point_t *p = R->p;
-	char kerr[KZ_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = ""; /* team_run writes EU_ERRLEN */
 	for (int row = R->row0; row < p->n_measure; row++) {
 		if (row > 0) {
 			int rc = on_team(R)

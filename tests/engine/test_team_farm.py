@@ -12,8 +12,10 @@ a team of R ranks, the other points on single ranks of the same run.
   no team); /points equal the single-rank run's;
 - a team point stopped by SIGTERM to every rank (once /status shows it past
   t = 1) is checkpointed by its leader (the gathered state) and marked
-  interrupted; `kapitza resubmit` with a team of 3 resumes it from the
-  checkpoint, and the result equals the uninterrupted single-rank run;
+  interrupted; `kapitza resubmit --slurm` passes the team options on to
+  the job script it writes (a stand-in sbatch keeps it); `kapitza resubmit`
+  with a team of 3 resumes it from the checkpoint, and the result equals
+  the uninterrupted single-rank run;
 - a team member killed with SIGKILL while its leader holds after a
   checkpoint (KAPITZA_TEST_HOLD_AT_ROW: the checkpoint file is the event
   waited for) takes the job down; `kapitza resubmit` on a team of 2 resumes
@@ -221,6 +223,23 @@ def signal_part(f, tool, sp, ref):
           "sigterm: attempt 1 on the team 0,1: %s" % x)
     ck = os.path.join(a + ".ckpt", phash + ".ckpt")
     check(os.path.exists(ck), "sigterm: the leader wrote %s" % ck)
+
+    # resubmit --slurm passes the team options on to the job it writes
+    # (a stand-in sbatch on PATH keeps the script)
+    fake = f.path("bin")
+    os.makedirs(fake, exist_ok=True)
+    with open(os.path.join(fake, "sbatch"), "w") as fh:
+        fh.write("#!/bin/sh\ncat > %s\necho 'Submitted batch job 7'\n"
+                 % f.path("job.sh"))
+    os.chmod(os.path.join(fake, "sbatch"), 0o755)
+    p = f.run(None, ["resubmit", a, "--team-size", "3",
+                     "--team-min-core-hours", "0.5", "--slurm", "--time=5"],
+              env={"PATH": fake + ":" + os.environ.get("PATH", "")})
+    script = open(f.path("job.sh")).read() if os.path.exists(
+        f.path("job.sh")) else ""
+    check(p.returncode == 0 and " --team-size 3 --team-min-core-hours 0.5"
+          in script, "sigterm: resubmit --slurm passes the team on: %s %s"
+          % (p.stderr[-500:], script[-600:]))
 
     p = f.run(3, ["resubmit", a, "--team-size", "3"])
     check(p.returncode == 0, "sigterm: resubmit on a team of 3, exit %d: %s"
