@@ -8,9 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mpi.h>
+
 #include "chain.h"
 #include "cmd.h"
+#include "eu.h"
 #include "mps.h"
+#include "team.h"
 #include "tebd.h"
 
 static int cmp_d(const void *a, const void *b)
@@ -32,6 +36,11 @@ static void bench_usage(FILE *f)
 		"  --t-end 20 --order 4.  --scheme trotter2|suzuki4|omelyan4 "
 		"overrides --order.\n"
 		"  --decomp qr: QR-based sector decompositions (default svd).\n"
+		"  --team: under mpirun, the same workload on a team of all "
+		"ranks (bond-parallel;\n"
+		"  --threads per rank); the final line adds team=R.\n"
+		"  --scalapack instead measures the ScaLAPACK crossover (see "
+		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
 		"  Prints progress to stderr and one final line of figures.\n");
@@ -42,6 +51,7 @@ typedef struct {
 	double t_end, dt;
 	const char *scheme_name;
 	const char *decomp; /* "svd" or "qr" */
+	int team;           /* --team: all MPI ranks evolve the state */
 } bench_opts_t;
 
 /* The command line into o; 0, or the exit status (help: -1 -> 0). */
@@ -55,6 +65,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		{"scheme", required_argument, 0, 's'},
 		{"length", required_argument, 0, 'L'},
 		{"decomp", required_argument, 0, 'd'},
+		{"team", no_argument, 0, 'm'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -70,6 +81,7 @@ static int bench_args(int argc, char **argv, bench_opts_t *o)
 		case 'L': o->L = (int)strtol(optarg, &end, 10); break;
 		case 's': o->scheme_name = optarg; end = optarg + strlen(optarg); break;
 		case 'd': o->decomp = optarg; end = optarg + strlen(optarg); break;
+		case 'm': o->team = 1; end = ""; break;
 		case 'h': bench_usage(stdout); return -1;
 		default: bench_usage(stderr); return 2;
 		}
@@ -125,28 +137,52 @@ static int bench_params(const bench_opts_t *o, tebd_params_t *p)
 	return 0;
 }
 
-/* nsteps single steps of t on m, each timed into step_s, with progress
- * on stderr; 0 or 1. */
-static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
-		       double *step_s, double *wall)
+/* One step of the workload, alone (t) or on a team (tm); the state's
+ * largest bond and the discarded weight so far for the progress line. */
+typedef struct {
+	tebd_t *t;
+	mps_t *m;
+	team_t *tm;
+} bench_run_t;
+
+static int bench_step(bench_run_t *b, char *err)
 {
-	char err[KZ_ERRLEN] = "";
+	return b->tm ? team_run(b->tm, 1, err) : tebd_run(b->t, b->m, 1, err);
+}
+
+static int bench_max_bond(const bench_run_t *b)
+{
+	return b->tm ? team_max_bond_dim(b->tm) : mps_max_bond_dim(b->m);
+}
+
+static double bench_discarded(const bench_run_t *b)
+{
+	return b->tm ? team_discarded_total(b->tm)
+		     : tebd_discarded_total(b->t);
+}
+
+/* nsteps single steps of b, each timed into step_s, with progress on
+ * stderr; 0 or 1. */
+static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
+		       double *wall)
+{
+	char err[EU_ERRLEN] = "";
 	double w0 = kz_wtime(), last_print = w0;
 	for (int s = 0; s < nsteps; s++) {
 		double a = kz_wtime();
-		if (tebd_run(t, m, 1, err)) {
+		if (bench_step(b, err)) {
 			fprintf(stderr, "kapitza bench: step %d: %s\n", s, err);
 			return 1;
 		}
-		double b = kz_wtime();
-		step_s[s] = b - a;
-		if (b - last_print > 5 || s == nsteps - 1) {
+		double e = kz_wtime();
+		step_s[s] = e - a;
+		if (e - last_print > 5 || s == nsteps - 1) {
 			fprintf(stderr,
 				"  t=%6.2f  max_bond=%4d  discarded=%.3e  "
 				"step=%.4fs  elapsed=%.1fs\n",
-				(s + 1) * dt, mps_max_bond_dim(m),
-				tebd_discarded_total(t), step_s[s], b - w0);
-			last_print = b;
+				(s + 1) * dt, bench_max_bond(b),
+				bench_discarded(b), step_s[s], e - w0);
+			last_print = e;
 		}
 	}
 	*wall = kz_wtime() - w0;
@@ -155,8 +191,9 @@ static int bench_steps(tebd_t *t, mps_t *m, int nsteps, double dt,
 
 /* The time split on stderr and the one line of figures on stdout. */
 static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
-			 tebd_t *t, const mps_t *m, double *step_s, int nsteps,
-			 double wall)
+			 const tebd_stats_t *stp, double discarded,
+			 const mps_t *m, double *step_s, int nsteps,
+			 double wall, int team)
 {
 	int nlast = nsteps < 30 ? nsteps : 30;
 	double med = 0;
@@ -168,8 +205,7 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 	int at_chi = 0;
 	for (int b = 1; b < o->L; b++)
 		at_chi += mps_bond_dim(m, b) >= o->chi;
-	tebd_stats_t st;
-	tebd_stats(t, &st);
+	tebd_stats_t st = *stp;
 	double flops = st.gemm_flops + st.svd_flops;
 	fprintf(stderr,
 		"time split (thread-seconds): decomposition %.2f  gemm %.2f  "
@@ -184,10 +220,65 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 			st.qr_sectors, st.qr_redone);
 	printf("bench L=%d chi=%d threads=%d order=%d decomp=%s t_end=%g "
 	       "wall_s=%.2f s_per_step_last30=%.4f bonds_at_chi=%d "
-	       "max_bond=%d discarded=%.4e gflops=%.2f\n",
+	       "max_bond=%d discarded=%.4e gflops=%.2f",
 	       o->L, o->chi, o->threads, p->scheme == TEBD_TROTTER2 ? 2 : 4,
 	       o->decomp, o->t_end, wall, med, at_chi, mps_max_bond_dim(m),
-	       tebd_discarded_total(t), wall > 0 ? flops / wall / 1e9 : 0);
+	       discarded, wall > 0 ? flops / wall / 1e9 : 0);
+	if (team)
+		printf(" team=%d", team);
+	printf("\n");
+}
+
+/* The workload on a team of all ranks: rank 0 leads (and reports), the
+ * others serve; MPI is started and ended here. */
+static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
+		      const chain_t *c, const mps_t *m0, double *step_s,
+		      int nsteps)
+{
+	int provided, inited, rank, size, rc = 1;
+	char err[EU_ERRLEN] = "";
+	MPI_Initialized(&inited);
+	if (!inited)
+		MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &size);
+	if (rank) {
+		rc = team_serve(MPI_COMM_WORLD, c, p, err) != 0;
+		if (rc)
+			fprintf(stderr, "kapitza bench: rank %d: %s\n", rank,
+				err);
+		MPI_Finalize();
+		return rc;
+	}
+	bench_run_t b = {0};
+	mps_t *m = NULL;
+	tebd_stats_t st;
+	double wall = 0;
+	if (team_create(&b.tm, MPI_COMM_WORLD, c, p, m0, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "bench: a team of %d ranks, %d threads each\n", size,
+		o->threads);
+	if (bench_steps(&b, nsteps, o->dt, step_s, &wall))
+		goto out;
+	double wait_s = 0;
+	if (team_stats(b.tm, &st, &wait_s, err) ||
+	    team_gather(b.tm, &m, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	fprintf(stderr, "team: %d ranks waited %.2f s for each other's "
+			"sites (summed), rebalanced %d times\n",
+		size, wait_s, team_rebalanced(b.tm));
+	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, nsteps,
+		     wall, size);
+	rc = 0;
+out:
+	team_destroy(&b.tm);
+	mps_destroy(&m);
+	MPI_Finalize();
+	return rc;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -198,6 +289,8 @@ int cmd_bench(int argc, char **argv)
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))
 			return dmrg_bench_main(argc, argv);
+		else if (!strcmp(argv[k], "--scalapack"))
+			return scalapack_bench_main(argc, argv);
 	tebd_params_t p;
 	int a = bench_args(argc, argv, &o);
 	if (a)
@@ -219,7 +312,15 @@ int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < L; i++)
 		up[i] = i < L / 2;
 	if (chain_create_junction(&c, L, 1.0, 0.0, cos(M_PI / 4), err) ||
-	    mps_create_product(&m, L, up, err) || tebd_create(&t, c, &p, err)) {
+	    mps_create_product(&m, L, up, err)) {
+		fprintf(stderr, "kapitza bench: %s\n", err);
+		goto out;
+	}
+	if (o.team) {
+		rc = bench_team(&o, &p, c, m, step_s, nsteps);
+		goto out;
+	}
+	if (tebd_create(&t, c, &p, err)) {
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
@@ -228,9 +329,13 @@ int cmd_bench(int argc, char **argv)
 		"dt=%g steps=%d decomp=%s\n",
 		L, o.chi, o.threads, tebd_scheme_name(p.scheme),
 		tebd_scheme_layers(p.scheme), o.dt, nsteps, o.decomp);
-	if (bench_steps(t, m, nsteps, o.dt, step_s, &wall))
+	bench_run_t b = {.t = t, .m = m};
+	if (bench_steps(&b, nsteps, o.dt, step_s, &wall))
 		goto out;
-	bench_report(&o, &p, t, m, step_s, nsteps, wall);
+	tebd_stats_t st;
+	tebd_stats(t, &st);
+	bench_report(&o, &p, &st, tebd_discarded_total(t), m, step_s, nsteps,
+		     wall, 0);
 	rc = 0;
 out:
 	tebd_destroy(&t);

@@ -17,5 +17,7 @@ int cmd_ghd(int argc, char **argv);
 int cmd_refine(int argc, char **argv);
 /* kapitza bench --dmrg (engine/bench_dmrg.c) */
 int dmrg_bench_main(int argc, char **argv);
+/* `kapitza bench --scalapack` (bench_scalapack.c) */
+int scalapack_bench_main(int argc, char **argv);
 
 #endif

@@ -12,10 +12,15 @@
  * state.  A boundary bond is never changed by a layer (only a gate across
  * it would), so the shared copies stay equal.
  *
- * Rebalancing: every REBALANCE_LAYERS layers and at each team_run() the
+ * Rebalancing: at each team_run() and every REBALANCE_LAYERS layers the
  * members gather all bond dimensions and every one computes the same new
  * nominal boundaries (deterministic, no leader decision needed); the sites
- * move at the next layer's exchange.
+ * move at once.
+ *
+ * Overlap: the sites that leave a member after a layer are those of its
+ * first gates in that layer, sent as soon as they are done; the receiver
+ * needs them only at the start of the next layer, so the messages travel
+ * while both sides do the rest of their gates.
  *
  * Discarded weight: each member records its gates' discards per layer; at
  * the end of team_run() they are reduced to the leader, which sums them in
@@ -25,7 +30,8 @@
  * Errors: a step's local return codes are agreed on (agree_step) before any
  * communication whose pattern depends on success, so a failure never leaves
  * a member waiting; messages of a failing member are still sent (possibly
- * empty) and rejected by their receivers' checks. */
+ * empty) and rejected by their receivers' checks.  Within team_run() the
+ * agreement comes once, at the end (see do_run). */
 #include "team.h"
 
 #include <math.h>
@@ -39,7 +45,7 @@
 #include "trotter.h"
 
 /* layers between two rebalancings (deterministic on every member) */
-#define REBALANCE_LAYERS 8
+#define REBALANCE_LAYERS 64
 /* a new partition is taken only if it lowers the largest load by 5% */
 #define REBALANCE_GAIN 0.95
 
@@ -64,11 +70,16 @@ struct team_s {
 	trotter_seq_t seq;
 	double *disc, *cost; /* [layers * L]: this member's gates of a run */
 	unsigned char **sbuf; /* [size] send buffers */
+	MPI_Request *req;     /* [size] their sends */
+	int nreq;
+	int *nxt;             /* [size+1] the next layer's boundaries */
 	size_t *scap;
 	unsigned char *rbuf;
 	size_t rcap;
 	int max_bond;     /* leader: after the last step */
 	int broken;       /* a step failed: the members have left team_serve */
+	int rebalanced;   /* times the nominal partition changed */
+	double wait_s;    /* seconds spent waiting for the neighbours' sites */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -175,50 +186,58 @@ static void layer_bounds(const team_t *t, int par, int *nb)
 
 /* ---- moving sites ------------------------------------------------------ */
 
-/* Sends to every other member d the sites of mine in [need[d],
- * need[d+1]) (with margin: ghost sites wanted past the range, see
- * exchange()), and receives the sites of [lo, hi) I do not own.  Every
- * message that both sides expect is sent, even on failure. */
-static int exchange_ranges(team_t *t, const int *nlo, const int *nhi,
-			   char *err)
+/* Layouts: member r has sites [lo[r], hi[r]).  The sites of mine in the
+ * layout f that the layout to[] gives to another member d are sent to it
+ * (one message per member, non-blocking: t->req), packed back to back;
+ * even on failure every expected message is sent (empty if need be). */
+static int send_sites(team_t *t, const int *flo, const int *fhi,
+		      const int *tlo, const int *thi, char *err)
 {
-	int rc = 0, nreq = 0;
-	MPI_Request *req = malloc((size_t)t->size * sizeof *req);
-	if (!req)
-		return eu_err(err, "team: out of memory");
+	int rc = 0, me = t->rank;
 	for (int d = 0; d < t->size; d++) {
-		int a = lo_of(t) > nlo[d] ? lo_of(t) : nlo[d];
-		int b = hi_of(t) < nhi[d] ? hi_of(t) : nhi[d];
-		if (d == t->rank || a >= b)
+		int a = flo[me] > tlo[d] ? flo[me] : tlo[d];
+		int b = fhi[me] < thi[d] ? fhi[me] : thi[d];
+		if (d == me || a >= b)
 			continue;
 		size_t n = 0;
 		for (int i = a; i < b; i++)
 			n += mps_site_bytes(t->m, i);
-		if (!rc && reserve(&t->sbuf[d], &t->scap[d], n))
+		if (reserve(&t->sbuf[d], &t->scap[d], n))
 			rc = eu_err(err, "team: out of memory");
 		size_t off = 0;
 		for (int i = a; i < b && !rc; i++) {
-			if (mps_site_pack(t->m, i, t->sbuf[d] + off,
-					  n - off, err))
+			if (mps_site_pack(t->m, i, t->sbuf[d] + off, n - off,
+					  err))
 				rc = -1;
 			off += mps_site_bytes(t->m, i);
 		}
-		if (rc || n > (size_t)1 << 30)
-			n = 0, rc = rc ? rc : eu_err(err, "team: message too big");
+		if (rc || n > (size_t)1 << 30) {
+			rc = rc ? rc : eu_err(err, "team: message too big");
+			n = 0;
+		}
 		MPI_Isend(t->sbuf[d], (int)n, MPI_BYTE, d, TAG_SITES, t->comm,
-			  &req[nreq++]);
+			  &t->req[t->nreq++]);
 	}
+	return rc;
+}
+
+/* The counterpart of send_sites(): the sites that the layout to[] gives
+ * me and f gave to another member, unpacked into my state. */
+static int recv_sites(team_t *t, const int *flo, const int *fhi,
+		      const int *tlo, const int *thi, char *err)
+{
+	int rc = 0, me = t->rank;
 	for (int s = 0; s < t->size; s++) {
-		int a = t->own[s] > nlo[t->rank] ? t->own[s] : nlo[t->rank];
-		int b = t->own[s + 1] < nhi[t->rank] ? t->own[s + 1]
-						      : nhi[t->rank];
-		if (s == t->rank || a >= b)
+		int a = flo[s] > tlo[me] ? flo[s] : tlo[me];
+		int b = fhi[s] < thi[me] ? fhi[s] : thi[me];
+		if (s == me || a >= b)
 			continue;
 		MPI_Status st;
 		int n = 0;
 		MPI_Probe(s, TAG_SITES, t->comm, &st);
 		MPI_Get_count(&st, MPI_BYTE, &n);
 		if (reserve(&t->rbuf, &t->rcap, (size_t)n + 1)) {
+			/* cannot hold it: take it nowhere, fail */
 			MPI_Recv(NULL, 0, MPI_BYTE, s, TAG_SITES, t->comm,
 				 MPI_STATUS_IGNORE);
 			rc = rc ? rc : eu_err(err, "team: out of memory");
@@ -239,9 +258,26 @@ static int exchange_ranges(team_t *t, const int *nlo, const int *nhi,
 					 "read",
 				    n, s, off);
 	}
-	MPI_Waitall(nreq, req, MPI_STATUSES_IGNORE);
-	free(req);
 	return rc;
+}
+
+/* The sends posted so far are complete (their buffers free again). */
+static void sends_done(team_t *t)
+{
+	MPI_Waitall(t->nreq, t->req, MPI_STATUSES_IGNORE);
+	t->nreq = 0;
+}
+
+/* Every member gets the sites of [nlo[r], nhi[r]) it does not own (its
+ * own stay): a new partition, or ghost sites for measurements. */
+static int exchange_ranges(team_t *t, const int *nlo, const int *nhi,
+			   char *err)
+{
+	int rc = send_sites(t, t->own, t->own + 1, nlo, nhi, err);
+	int rc2 = recv_sites(t, t->own, t->own + 1, nlo, nhi,
+			     rc ? NULL : err);
+	sends_done(t);
+	return rc ? rc : rc2;
 }
 
 /* Every member gets the ranges nb[] (sites move to their new owners). */
@@ -274,6 +310,7 @@ static void team_free(team_t *t)
 		for (int r = 0; r < t->size; r++)
 			free(t->sbuf[r]);
 	free(t->sbuf), free(t->scap), free(t->rbuf);
+	free(t->req), free(t->nxt);
 	free(t);
 }
 
@@ -307,9 +344,12 @@ static int team_alloc(team_t **out, MPI_Comm comm, const chain_t *c,
 	t->cnt = calloc(2 * R, sizeof(int));
 	t->load = calloc(L, sizeof(double));
 	t->sbuf = calloc(R, sizeof *t->sbuf);
+	t->req = calloc(R, sizeof *t->req);
+	t->nxt = calloc(R, sizeof(int));
 	t->scap = calloc(R, sizeof *t->scap);
 	if (!t->own || !t->nom || !t->need || !t->bdim || !t->load ||
-	    !t->sbuf || !t->scap || !t->mydim || !t->nb || !t->cnt)
+	    !t->sbuf || !t->scap || !t->mydim || !t->nb || !t->cnt ||
+	    !t->req || !t->nxt)
 		return eu_err(err, "team: out of memory");
 	if (t->L < 2 * t->size)
 		return eu_err(err, "team: %d sites cannot be split over %d "
@@ -394,7 +434,7 @@ int team_create(team_t **out, MPI_Comm comm, const chain_t *c,
 static int do_run(team_t *t, int nsteps, char *err);
 static int do_measure(team_t *t, obs_t *o, double *rho3, char *err);
 static int do_gather(team_t *t, mps_t **m, char *err);
-static void do_stats(team_t *t, tebd_stats_t *s);
+static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s);
 
 int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 	       char *err)
@@ -414,7 +454,7 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 			rc = do_measure(t, NULL, NULL, err);
 			break;
 		case CMD_GATHER: rc = do_gather(t, NULL, err); break;
-		case CMD_STATS: do_stats(t, NULL); break;
+		case CMD_STATS: do_stats(t, NULL, NULL); break;
 		default: rc = eu_err(err, "team: unknown command %d", cmd[0]);
 		}
 	}
@@ -461,8 +501,10 @@ static void rebalance(team_t *t)
 		       MPI_INT, t->comm);
 	balance(t, t->nb);
 	if (max_load(t, t->nb, t->load) <
-	    REBALANCE_GAIN * max_load(t, t->nom, t->load))
+	    REBALANCE_GAIN * max_load(t, t->nom, t->load)) {
 		memcpy(t->nom, t->nb, (size_t)(t->size + 1) * sizeof(int));
+		t->rebalanced++;
+	}
 }
 
 /* The leader's discard sums and largest bond after a run. */
@@ -494,9 +536,49 @@ static int run_results(team_t *t, int rc, size_t nl, char *err)
 	return 0;
 }
 
-static int do_run(team_t *t, int nsteps, char *err)
+/* The gates of layer l on sites [a, b) (tebd_layer), unless rc. */
+static int gates(team_t *t, size_t l, int a, int b, int rc, char *err)
 {
 	char kerr[KZ_ERRLEN] = "";
+	if (rc || a >= b)
+		return rc;
+	double *d = t->disc + l * t->L, *c = t->cost + l * t->L;
+	if (tebd_layer(t->tebd, t->m, t->seq.par[l], t->seq.coef[l], a, b, d,
+		       c, kerr))
+		return eu_err(err, "%s", kerr);
+	return 0;
+}
+
+/* Layer l on my sites: first the gates on the sites that leave me after
+ * it (the runs [lo, y) and [x, hi) that t->nxt gives away), whose result
+ * is sent at once, then the rest while the messages travel.  The gates
+ * with both sites in [lo, hi) are those in [lo, y+1), [y, x) and
+ * [x-1, hi), each once (tebd_layer takes a gate when both its sites are in
+ * the range). */
+static int layer_pipelined(team_t *t, size_t l, int rc, char *err)
+{
+	int me = t->rank, lo = lo_of(t), hi = hi_of(t);
+	int y = t->nxt[me] > lo ? t->nxt[me] : lo;
+	int x = t->nxt[me + 1] < hi ? t->nxt[me + 1] : hi;
+	int split = (y > lo || x < hi) && y + 2 <= x;
+	if (split) {
+		if (y > lo)
+			rc = gates(t, l, lo, y + 1, rc, err);
+		if (x < hi)
+			rc = gates(t, l, x - 1, hi, rc, err);
+	} else {
+		rc = gates(t, l, lo, hi, rc, err);
+	}
+	int s = send_sites(t, t->own, t->own + 1, t->nxt, t->nxt + 1,
+			   rc ? NULL : err);
+	rc = rc ? rc : s;
+	if (split)
+		rc = gates(t, l, y, x, rc, err);
+	return rc;
+}
+
+static int do_run(team_t *t, int nsteps, char *err)
+{
 	int rc = 0;
 	if (nsteps <= 0)
 		return agree_step(t, nsteps < 0 ? eu_err(err, "team: nsteps "
@@ -514,20 +596,36 @@ static int do_run(team_t *t, int nsteps, char *err)
 		rc = eu_err(err, "team: out of memory");
 	if ((rc = agree_step(t, rc, err)))
 		return rc;
-	for (size_t l = 0; l < nl && !rc; l++) {
-		int par = t->seq.par[l];
-		if (l % REBALANCE_LAYERS == 0)
+	/* A failure is sticky but silent until the end: the member stops
+	 * computing and keeps exchanging (its pieces stay well-formed, and a
+	 * receiver checks what it unpacks), so the only per-layer
+	 * synchronisation is the neighbours' messages, which were sent a
+	 * whole layer of work before they are needed (layer_pipelined). */
+	for (size_t l = 0; l < nl; l++) {
+		int x = 0;
+		if (l > 0) { /* the sites the previous layer sent me */
+			double w0 = MPI_Wtime();
+			x = recv_sites(t, t->own, t->own + 1, t->nxt,
+				       t->nxt + 1, rc ? NULL : err);
+			sends_done(t);
+			t->wait_s += MPI_Wtime() - w0;
+			memcpy(t->own, t->nxt, (size_t)(t->size + 1) * sizeof(int));
+		}
+		rc = rc ? rc : x;
+		if (l % REBALANCE_LAYERS == 0) {
 			rebalance(t);
-		layer_bounds(t, par, t->need);
-		rc = redistribute(t, t->need, err);
-		if ((rc = agree_step(t, rc, err)))
-			break;
-		if (tebd_layer(t->tebd, t->m, par, t->seq.coef[l], lo_of(t),
-			       hi_of(t), t->disc + l * t->L,
-			       t->cost + l * t->L, kerr))
-			rc = eu_err(err, "%s", kerr);
-		rc = agree_step(t, rc, err);
+			layer_bounds(t, t->seq.par[l], t->need);
+			x = redistribute(t, t->need, rc ? NULL : err);
+			rc = rc ? rc : x;
+		}
+		if (l + 1 < nl)
+			layer_bounds(t, t->seq.par[l + 1], t->nxt);
+		else
+			memcpy(t->nxt, t->own, (size_t)(t->size + 1) * sizeof(int));
+		rc = layer_pipelined(t, l, rc, err);
 	}
+	sends_done(t);
+	rc = agree_step(t, rc, err);
 	return run_results(t, rc, nl, err);
 }
 
@@ -548,6 +646,7 @@ double team_discarded_max(const team_t *t)
 }
 int team_size(const team_t *t) { return t->size; }
 int team_max_bond_dim(const team_t *t) { return t->max_bond; }
+int team_rebalanced(const team_t *t) { return t->rebalanced; }
 
 /* ---- measurement ------------------------------------------------------- */
 
@@ -755,28 +854,30 @@ int team_gather(team_t *t, mps_t **m, char *err)
 
 /* ---- statistics -------------------------------------------------------- */
 
-static void do_stats(team_t *t, tebd_stats_t *s)
+static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s)
 {
 	tebd_stats_t mine, sum;
 	tebd_stats(t->tebd, &mine);
-	double v[8] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
+	double v[9] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
 		       mine.gemm_flops, mine.svd_flops, (double)mine.gates,
-		       (double)mine.qr_sectors, (double)mine.qr_redone};
-	double r[8] = {0};
-	MPI_Reduce(v, r, 8, MPI_DOUBLE, MPI_SUM, 0, t->comm);
+		       (double)mine.qr_sectors, (double)mine.qr_redone,
+		       t->wait_s};
+	double r[9] = {0};
+	MPI_Reduce(v, r, 9, MPI_DOUBLE, MPI_SUM, 0, t->comm);
 	double w = 0;
 	MPI_Reduce(&mine.wall_s, &w, 1, MPI_DOUBLE, MPI_MAX, 0, t->comm);
 	if (!s)
 		return;
+	*wait_s = r[8];
 	sum = (tebd_stats_t){r[0], r[1], r[2], w, r[3], r[4], (long)r[5],
 			     (long)r[6], (long)r[7]};
 	*s = sum;
 }
 
-int team_stats(team_t *t, tebd_stats_t *s, char *err)
+int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err)
 {
 	int rc = command(t, CMD_STATS, 0, err);
 	if (!rc)
-		do_stats(t, s);
+		do_stats(t, s, wait_s);
 	return rc;
 }

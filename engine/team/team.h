@@ -66,11 +66,15 @@ void team_reset_discarded(team_t *t);
 double team_discarded_total(const team_t *t);
 double team_discarded_max(const team_t *t);
 
-/* Leader: tebd_stats() summed over the members (wall_s: the largest). */
-int team_stats(team_t *t, tebd_stats_t *s, char *err);
+/* Leader: tebd_stats() summed over the members (wall_s: the largest), and
+ * the seconds the members spent waiting for each other's sites (summed). */
+int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err);
 
 /* Leader: the team's size and the state's current largest bond dimension. */
 int team_size(const team_t *t);
 int team_max_bond_dim(const team_t *t);
+
+/* Leader: how many times the partition has been rebalanced so far. */
+int team_rebalanced(const team_t *t);
 
 #endif

@@ -89,6 +89,9 @@ struct tebd_s {
 	double *disc_bond;
 	double disc_total, disc_max, wall;
 	trotter_seq_t seq; /* merged layer sequence */
+	tebd_svd_fn svd_fn; /* outside decomposition of large sectors */
+	void *svd_ctx;
+	int svd_min;
 	int *gorder;       /* gates of a layer, most expensive first */
 	double *gcost, *gdisc; /* per gate of a layer: cost, discard */
 };
@@ -553,11 +556,43 @@ static int sector_qr(ws_t *w, const mps_t *m, int k, int c, int i)
 	return KZ_OK;
 }
 
+/* Sector k (middle charge c) by the outside decomposition: S and the
+ * whole V^dag at once (vt_rows skips it). */
+static int sector_outside(const tebd_t *t, ws_t *w, const mps_bond_t *bl,
+			  int k, int c, int bond)
+{
+	int mr = w->rows[k], nc = w->cols[k], mn = w->kfull[k];
+	build_psi(w, bl, k, c);
+	double tb = kz_wtime();
+	int rc = t->svd_fn(t->svd_ctx, mr, nc, w->a + w->phioff[k], mr,
+			   w->s + w->soff[k], w->vt + w->vtoff[k], mn, w->err);
+	if (rc) {
+		char why[KZ_ERRLEN];
+		memcpy(why, w->err, sizeof why);
+		why[KZ_ERRLEN - 1] = 0;
+		return kz_err(w->err, KZ_ELAPACK, "tebd: bond %d: %s", bond,
+			      why);
+	}
+	w->vtdone[k] = 1;
+	w->t_svd += kz_wtime() - tb;
+	double M = mr > nc ? mr : nc, N = mn;
+	w->f_svd += 4.0 * (4 * M * N * N - 4.0 / 3 * N * N * N);
+	return KZ_OK;
+}
+
+static int uses_outside(const tebd_t *t, int rows, int cols)
+{
+	return t->svd_fn && (rows < cols ? rows : cols) >= t->svd_min;
+}
+
 /* The one switch between the decompositions: sector k of the update on
- * bond i by QR where it is chosen and pays, else by SVD. */
+ * bond i by the outside decomposition when it is set and the sector is
+ * large enough; else by QR where it is chosen and pays, else by SVD. */
 static int sector_decompose(const tebd_t *t, ws_t *w, const mps_t *m, int k,
 			    int c, int i)
 {
+	if (uses_outside(t, w->rows[k], w->cols[k]))
+		return sector_outside(t, w, &m->bond[i], k, c, i);
 	if (t->p.decomp == TEBD_DECOMP_QR &&
 	    tebd_qr_pays(w->rows[k], w->cols[k], mps_qdim(&m->bond[i + 1], c)))
 		return sector_qr(w, m, k, c, i);
@@ -736,7 +771,9 @@ static int layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
 	}
 	if (t->nth > 1)
 		sort_gates(t->gorder, ng, cost);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth)
+	/* one gate runs on the calling thread (an outside decomposition may
+	 * need to be called from it) */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(t->nth) if (ng > 1)
 	for (int g = 0; g < ng; g++) {
 #ifdef _OPENMP
 		ws_t *w = &t->ws[omp_get_thread_num()];
@@ -882,4 +919,27 @@ int tebd_apply(tebd_t *t, mps_t *m, int i, const kz_cplx g[16],
 	if (discarded)
 		*discarded = d;
 	return KZ_OK;
+}
+
+void tebd_set_svd(tebd_t *t, tebd_svd_fn fn, void *ctx, int min_dim)
+{
+	t->svd_fn = fn;
+	t->svd_ctx = ctx;
+	t->svd_min = min_dim;
+}
+
+int tebd_gate_uses_svd(const tebd_t *t, const mps_t *m, int i)
+{
+	if (!t->svd_fn || i < 0 || i + 2 > m->L)
+		return 0;
+	const mps_bond_t *bl = &m->bond[i], *bm = &m->bond[i + 1],
+			 *br = &m->bond[i + 2];
+	for (int k = 0; k < bm->nq; k++) {
+		int c = bm->qlo + k;
+		int rows = mps_qdim(bl, c) + mps_qdim(bl, c - 1);
+		int cols = mps_qdim(br, c) + mps_qdim(br, c + 1);
+		if (uses_outside(t, rows, cols))
+			return 1;
+	}
+	return 0;
 }

@@ -83,6 +83,22 @@ int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
 void tebd_accumulate(tebd_t *t, int par, const double *disc,
 		     const double *cost);
 
+/* An outside decomposition of large sectors (engine/team: ScaLAPACK over
+ * the ranks of a team; the kernel itself knows nothing of MPI): fn gets a
+ * sector's m x n column-major matrix a (lda; it may overwrite it) and
+ * returns its min(m, n) singular values in s (descending) and the rows of
+ * V^dag in vt (ldvt), or an error code with a message in err (KZ_ERRLEN).
+ * Every sector with min(m, n) >= min_dim goes to fn; fn NULL turns it off.
+ * The results differ from LAPACK's at rounding level only.  fn is called
+ * from the thread that called tebd_layer() when the range holds one gate
+ * (the engine uses it so). */
+typedef int (*tebd_svd_fn)(void *ctx, int m, int n, kz_cplx *a, int lda,
+			   double *s, kz_cplx *vt, int ldvt, char *err);
+void tebd_set_svd(tebd_t *t, tebd_svd_fn fn, void *ctx, int min_dim);
+/* Whether the gate on bond i of m would call the outside decomposition
+ * (reads bonds i..i+2 only). */
+int tebd_gate_uses_svd(const tebd_t *t, const mps_t *m, int i);
+
 /* Apply one arbitrary charge-conserving two-site gate g to bond i (sites i,
  * i+1) with the truncation of t (g: 4x4, basis 2 s_i + s_{i+1}, column-major
  * g[r + 4c]; elements between different numbers of up spins must be 0).  The
