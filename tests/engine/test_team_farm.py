@@ -10,6 +10,8 @@ a team of R ranks, the other points on single ranks of the same run.
   leads, since the remote ranks alone are too few), and with a dedicated
   scheduler (a team of 4 asked for, 3 remote ranks: capped to 3, rank 0 in
   no team); /points equal the single-rank run's;
+- a team point failing on its leader (KAPITZA_FAULT_POINT) ends its team:
+  the run ends with the other points done, and resubmit completes it;
 - a team point stopped by SIGTERM to every rank (once /status shows it past
   t = 1) is checkpointed by its leader (the gathered state) and marked
   interrupted; `kapitza resubmit --slurm` passes the team options on to
@@ -144,6 +146,26 @@ def farm_part(f, tool):
     check(x.get("team_size") == 3 and x.get("team") == "1-3",
           "a team of 4 with 3 remote ranks and a dedicated scheduler is "
           "capped to 1-3: %s %s" % (x, p.stderr[-500:]))
+
+    # a team point that fails (KAPITZA_FAULT_POINT: after its first row, on
+    # the leader) ends its team: the members are free again, the run ends,
+    # and resubmit (alone this time) completes it
+    a = f.path("fault.h5")
+    p = f.run(4, ["run", sp, "-o", a, "-q", "--team-size", "2"] + thr,
+              env={"KAPITZA_FAULT_POINT": str(big)})
+    with h5py.File(a, "r") as h:
+        st = h["status"][:]
+    check(p.returncode == 1 and int(st["state"][big]) == 3
+          and st["message"][big].decode() == "injected fault"
+          and sum(int(x) == 2 for x in st["state"]) == 2,
+          "fault: the team point failed, the others done (exit %d): %s"
+          % (p.returncode, st))
+    p = f.run(2, ["resubmit", a])
+    x = slot(a, big, 2)[0]
+    check(p.returncode == 0 and x["team_size"] == 1 and x["outcome"] == 2,
+          "fault: resubmit alone completes it: %s %s" % (x, p.stderr[-500:]))
+    ok, out = h5same(tool, ref, a)
+    check(ok, "fault: resubmitted = single-rank run: %s" % out)
 
     # shards: each shard's team point on a team, merged = single-rank run
     shards = []
