@@ -41,6 +41,7 @@
 
 #include "eu.h"
 #include "mps_io.h"
+#include "psvd.h"
 #include "schema.h"
 #include "trotter.h"
 
@@ -49,7 +50,18 @@
 /* a new partition is taken only if it lowers the largest load by 5% */
 #define REBALANCE_GAIN 0.95
 
-enum { CMD_RUN = 1, CMD_MEASURE, CMD_GATHER, CMD_STATS, CMD_END };
+enum {
+	CMD_RUN = 1,
+	CMD_MEASURE,
+	CMD_GATHER,
+	CMD_STATS,
+	CMD_SCALAPACK,
+	CMD_END
+};
+
+/* big gates of one member in one layer that go to ScaLAPACK (more go to
+ * LAPACK) */
+#define MAXBIG 8
 
 /* message tags */
 enum { TAG_SITES = 101, TAG_ENV = 102 };
@@ -80,6 +92,12 @@ struct team_s {
 	int broken;       /* a step failed: the members have left team_serve */
 	int rebalanced;   /* times the nominal partition changed */
 	double wait_s;    /* seconds spent waiting for the neighbours' sites */
+	/* ScaLAPACK for sectors with min(rows, cols) >= svd_min (0: off) */
+	psvd_t *psvd;
+	int svd_min;
+	int big[MAXBIG], nbig; /* this layer's gates done with it */
+	int *allbig;           /* [size (MAXBIG+1)] scratch */
+	long nsvd, nsvd_total; /* sectors it decomposed (total: leader) */
 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -311,6 +329,8 @@ static void team_free(team_t *t)
 			free(t->sbuf[r]);
 	free(t->sbuf), free(t->scap), free(t->rbuf);
 	free(t->req), free(t->nxt);
+	psvd_destroy(&t->psvd);
+	free(t->allbig);
 	free(t);
 }
 
@@ -346,10 +366,11 @@ static int team_alloc(team_t **out, MPI_Comm comm, const chain_t *c,
 	t->sbuf = calloc(R, sizeof *t->sbuf);
 	t->req = calloc(R, sizeof *t->req);
 	t->nxt = calloc(R, sizeof(int));
+	t->allbig = calloc(R * (MAXBIG + 1), sizeof(int));
 	t->scap = calloc(R, sizeof *t->scap);
 	if (!t->own || !t->nom || !t->need || !t->bdim || !t->load ||
 	    !t->sbuf || !t->scap || !t->mydim || !t->nb || !t->cnt ||
-	    !t->req || !t->nxt)
+	    !t->req || !t->nxt || !t->allbig)
 		return eu_err(err, "team: out of memory");
 	if (t->L < 2 * t->size)
 		return eu_err(err, "team: %d sites cannot be split over %d "
@@ -435,6 +456,7 @@ static int do_run(team_t *t, int nsteps, char *err);
 static int do_measure(team_t *t, obs_t *o, double *rho3, char *err);
 static int do_gather(team_t *t, mps_t **m, char *err);
 static void do_stats(team_t *t, tebd_stats_t *s, double *wait_s);
+static int do_scalapack(team_t *t, int min_dim, char *err);
 
 int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 	       char *err)
@@ -455,6 +477,7 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 			break;
 		case CMD_GATHER: rc = do_gather(t, NULL, err); break;
 		case CMD_STATS: do_stats(t, NULL, NULL); break;
+		case CMD_SCALAPACK: rc = do_scalapack(t, cmd[1], err); break;
 		default: rc = eu_err(err, "team: unknown command %d", cmd[0]);
 		}
 	}
@@ -516,6 +539,7 @@ static int run_results(team_t *t, int rc, size_t nl, char *err)
 		if (mps_bond_dim(t->m, b) > mx)
 			mx = mps_bond_dim(t->m, b);
 	MPI_Reduce(&mx, &t->max_bond, 1, MPI_INT, MPI_MAX, 0, t->comm);
+	MPI_Reduce(&t->nsvd, &t->nsvd_total, 1, MPI_LONG, MPI_SUM, 0, t->comm);
 	if (rc)
 		return rc;
 	/* every gate had one owner, the others hold 0: the sums are exact */
@@ -537,7 +561,8 @@ static int run_results(team_t *t, int rc, size_t nl, char *err)
 }
 
 /* The gates of layer l on sites [a, b) (tebd_layer), unless rc. */
-static int gates(team_t *t, size_t l, int a, int b, int rc, char *err)
+static int gates_range(team_t *t, size_t l, int a, int b, int rc,
+		       char *err)
 {
 	char kerr[KZ_ERRLEN] = "";
 	if (rc || a >= b)
@@ -547,6 +572,70 @@ static int gates(team_t *t, size_t l, int a, int b, int rc, char *err)
 		       c, kerr))
 		return eu_err(err, "%s", kerr);
 	return 0;
+}
+
+/* The same without the gates already done by ScaLAPACK (t->big,
+ * ascending): [c, g+1) and [g+1, ...) leave gate g (sites g, g+1) out. */
+static int gates(team_t *t, size_t l, int a, int b, int rc, char *err)
+{
+	int c = a;
+	for (int k = 0; k < t->nbig; k++) {
+		int g = t->big[k];
+		if (g < c || g + 1 >= b)
+			continue;
+		rc = gates_range(t, l, c, g + 1, rc, err);
+		c = g + 1;
+	}
+	return gates_range(t, l, c, b, rc, err);
+}
+
+/* The outside decomposition of tebd_set_svd(): this member's sector on
+ * the team's grid, the others serving (big_gates). */
+static int team_svd(void *ctx, int m, int n, kz_cplx *a, int lda, double *s,
+		    kz_cplx *vt, int ldvt, char *kerr)
+{
+	team_t *t = ctx;
+	char e[EU_ERRLEN] = "";
+	int rc = psvd_svd_at(t->psvd, t->rank, m, n, a, lda, s, vt, ldvt, e);
+	t->nsvd++;
+	if (rc)
+		snprintf(kerr, KZ_ERRLEN, "%s", e);
+	return rc ? KZ_ELAPACK : 0;
+}
+
+/* Before layer l's other gates: the gates whose sectors reach svd_min,
+ * one after the other, each with all members on the ScaLAPACK grid (its
+ * owner decomposes, the others serve).  Every member lists its own (they
+ * know their bonds), the lists are gathered, so every member knows whom to
+ * serve and in which order. */
+static int big_gates(team_t *t, size_t l, int rc, char *err)
+{
+	int par = t->seq.par[l], lo = lo_of(t), hi = hi_of(t), K = MAXBIG + 1;
+	int mine[MAXBIG + 1] = {0};
+	t->nbig = 0;
+	tebd_set_svd(t->tebd, team_svd, t, t->svd_min);
+	for (int i = lo + ((lo & 1) != (par & 1)); i + 1 < hi && !rc; i += 2)
+		if (mine[0] < MAXBIG && tebd_gate_uses_svd(t->tebd, t->m, i))
+			mine[1 + mine[0]++] = i;
+	tebd_set_svd(t->tebd, NULL, NULL, 0);
+	MPI_Allgather(mine, K, MPI_INT, t->allbig, K, MPI_INT, t->comm);
+	for (int r = 0; r < t->size; r++)
+		for (int k = 0; k < t->allbig[r * K]; k++) {
+			if (r != t->rank) {
+				int x = psvd_serve(t->psvd, r,
+						   rc ? NULL : err);
+				rc = rc ? rc : x;
+				continue;
+			}
+			int g = t->allbig[r * K + 1 + k];
+			tebd_set_svd(t->tebd, team_svd, t, t->svd_min);
+			rc = gates_range(t, l, g, g + 2, rc, err);
+			tebd_set_svd(t->tebd, NULL, NULL, 0);
+			psvd_end(t->psvd);
+		}
+	t->nbig = mine[0];
+	memcpy(t->big, mine + 1, MAXBIG * sizeof(int));
+	return rc;
 }
 
 /* Layer l on my sites: first the gates on the sites that leave me after
@@ -622,6 +711,9 @@ static int do_run(team_t *t, int nsteps, char *err)
 			layer_bounds(t, t->seq.par[l + 1], t->nxt);
 		else
 			memcpy(t->nxt, t->own, (size_t)(t->size + 1) * sizeof(int));
+		t->nbig = 0;
+		if (t->svd_min > 0)
+			rc = big_gates(t, l, rc, err);
 		rc = layer_pipelined(t, l, rc, err);
 	}
 	sends_done(t);
@@ -881,3 +973,25 @@ int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err)
 		do_stats(t, s, wait_s);
 	return rc;
 }
+
+/* ---- ScaLAPACK --------------------------------------------------------- */
+
+/* block size of the grid (the ScaLAPACK Users' Guide's usual 64) */
+#define PSVD_NB 64
+
+static int do_scalapack(team_t *t, int min_dim, char *err)
+{
+	int rc = 0;
+	if (min_dim > 0 && !t->psvd)
+		rc = psvd_create(&t->psvd, t->comm, PSVD_NB, err);
+	t->svd_min = rc ? 0 : (min_dim > 0 ? min_dim : 0);
+	return agree_step(t, rc, err);
+}
+
+int team_set_scalapack(team_t *t, int min_dim, char *err)
+{
+	int rc = command(t, CMD_SCALAPACK, min_dim, err);
+	return rc ? rc : do_scalapack(t, min_dim, err);
+}
+
+long team_scalapack_sectors(const team_t *t) { return t->nsvd_total; }

@@ -70,6 +70,17 @@ double team_discarded_max(const team_t *t);
  * the seconds the members spent waiting for each other's sites (summed). */
 int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err);
 
+/* Leader: from now on, every charge sector with min(rows, cols) >=
+ * min_dim is decomposed by ScaLAPACK on all members (psvd.h); 0 turns it
+ * off.  Before each layer the gates holding such sectors are done one
+ * after the other by the whole team, the rest as usual.  The results then
+ * equal the single-rank ones to rounding (not bitwise).  Set the
+ * threshold from `kapitza bench --scalapack`'s crossover; a small one
+ * forces the path (tests). */
+int team_set_scalapack(team_t *t, int min_dim, char *err);
+/* Leader: sectors decomposed by ScaLAPACK so far (all members). */
+long team_scalapack_sectors(const team_t *t);
+
 /* Leader: the team's size and the state's current largest bond dimension. */
 int team_size(const team_t *t);
 int team_max_bond_dim(const team_t *t);

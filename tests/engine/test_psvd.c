@@ -97,7 +97,8 @@ int main(int argc, char **argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	openblas_set_num_threads(1);
 	psvd_t *p = NULL;
-	int rc = psvd_create(&p, MPI_COMM_WORLD, 8, err);
+	int nb = argc > 1 ? atoi(argv[1]) : 8;
+	int rc = psvd_create(&p, MPI_COMM_WORLD, nb, err);
 	CHECK(rc == 0, "psvd_create: %s", err);
 	if (!rc) {
 		int pr, pc;
