@@ -43,7 +43,8 @@ static int opt_number(session_opts_t *o, const char *s, const char *val,
 	return 0;
 }
 
-/* --team-size R (an integer >= 1), --team-min-core-hours X (>= 0). */
+/* --team-size R (an integer >= 1), --team-min-core-hours X (>= 0),
+ * --team-scalapack N (>= 0). */
 static int opt_team(session_opts_t *o, const char *s, const char *val,
 		    char *err)
 {
@@ -51,6 +52,11 @@ static int opt_team(session_opts_t *o, const char *s, const char *val,
 		if (cli_parse_int(val, &o->team_size) || o->team_size < 1)
 			return eu_err(err, "--team-size needs a positive "
 					   "integer, not '%s'", val);
+	} else if (!strcmp(s, "--team-scalapack")) {
+		if (cli_parse_int(val, &o->team_scalapack) ||
+		    o->team_scalapack < 0)
+			return eu_err(err, "--team-scalapack needs an integer "
+					   ">= 0, not '%s'", val);
 	} else {
 		char *end;
 		double x = strtod(val, &end);
@@ -68,7 +74,8 @@ int session_opt(session_opts_t *o, int argc, char **argv, int *i,
 {
 	const char *s = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-	if (!strcmp(s, "--team-size") || !strcmp(s, "--team-min-core-hours")) {
+	if (!strcmp(s, "--team-size") || !strcmp(s, "--team-min-core-hours") ||
+	    !strcmp(s, "--team-scalapack")) {
 		if (!val)
 			return eu_err(err, "%s needs a value", s);
 		if (opt_team(o, s, val, err))
@@ -176,6 +183,7 @@ void session_farm_opts(const session_t *S, const session_opts_t *o,
 	fo->archive_path = archive_path;
 	fo->team_size = o->team_size;
 	fo->team_min_core_hours = o->team_min_core_hours;
+	fo->team_scalapack = o->team_scalapack;
 }
 
 int session_farm(const session_t *S, archive_t **a, const spec_t *s,
@@ -195,7 +203,8 @@ void session_team_note(char *buf, size_t n, const session_opts_t *o)
 {
 	if (o->team_size > 1)
 		snprintf(buf, n, ", teams of %d ranks for points of >= %g "
-			 "core-hours", o->team_size, o->team_min_core_hours);
+			 "core-hours%s", o->team_size, o->team_min_core_hours,
+			 o->team_scalapack > 0 ? " (with ScaLAPACK)" : "");
 	else if (n)
 		buf[0] = 0;
 }
@@ -203,8 +212,9 @@ void session_team_note(char *buf, size_t n, const session_opts_t *o)
 void session_team_args(FILE *f, const session_opts_t *o)
 {
 	if (o->have_team)
-		fprintf(f, " --team-size %d --team-min-core-hours %.17g",
-			o->team_size, o->team_min_core_hours);
+		fprintf(f, " --team-size %d --team-min-core-hours %.17g "
+			"--team-scalapack %d", o->team_size,
+			o->team_min_core_hours, o->team_scalapack);
 }
 
 void session_counts(char *buf, size_t n, const farm_summary_t *sum)

@@ -31,6 +31,7 @@ typedef struct {
 	int fault_point;           /* KAPITZA_FAULT_POINT, -1 = none */
 	int team_size;             /* --team-size R, default 1 (no teams) */
 	double team_min_core_hours; /* --team-min-core-hours X, default 0 */
+	int team_scalapack;        /* --team-scalapack N, default 0 (off) */
 	int have_team;             /* either was given */
 	/* the wording of a bad --progress / --checkpoint-every value ("needs
 	 * UNIT >= 0"), and whether --progress must be finite: run's messages

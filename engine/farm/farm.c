@@ -831,6 +831,7 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.sync_path = o->archive_path;
 	wo.team_size = 1;
 	wo.team = MPI_COMM_NULL;
+	wo.team_scalapack = o->team_scalapack;
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */

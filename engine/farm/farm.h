@@ -42,6 +42,9 @@ typedef struct {
 	double team_min_core_hours; /* a point whose modelled core hours
 	                               (spec_point_core_hours) reach this runs
 	                               on a team of team_size ranks */
+	int team_scalapack;     /* > 0: a team decomposes the charge sectors of
+	                           min(rows, cols) >= this by ScaLAPACK
+	                           (team_set_scalapack); 0: never */
 } farm_opts_t;
 
 /* Fills o with the defaults: 1 thread, no fault, progress every 5 s, rank 0

@@ -457,12 +457,26 @@ static int team_begin(pt_run_t *R, int prepared)
 		return -1;
 	}
 	int rc = team_create(&R->team, R->o->team, R->c, &R->tp, R->m, kerr);
+	if (!rc && R->o->team_scalapack > 0)
+		rc = team_set_scalapack(R->team, R->o->team_scalapack, kerr);
 	if (rc) {
 		fail(R->res, "%steam of %d: %s", kind(rc), R->o->team_size,
 		     kerr);
 		return -1;
 	}
 	return 0;
+}
+
+/* The team's end, with a line on stderr when ScaLAPACK was on (how many
+ * sectors it decomposed). */
+static void team_end(pt_run_t *R)
+{
+	if (R->team && R->o->team_scalapack > 0)
+		fprintf(stderr, "kapitza: rank %d: point %d: team of %d, %ld "
+			"sectors by ScaLAPACK (from %d)\n", R->o->rank,
+			R->p->id, R->o->team_size,
+			team_scalapack_sectors(R->team), R->o->team_scalapack);
+	team_destroy(&R->team);
 }
 
 /* One measurement interval on the team (as interval() alone). */
@@ -794,7 +808,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
-	team_destroy(&R.team);
+	team_end(&R);
 	obs_destroy(&R.ob);
 	tebd_destroy(&R.t);
 	mps_destroy(&R.m);

@@ -43,6 +43,7 @@ typedef struct {
 	MPI_Comm team;         /* the team's communicator, this rank its
 	                          leader (rank 0) or a member; read only when
 	                          team_size > 1 */
+	int team_scalapack;    /* > 0: team_set_scalapack() threshold */
 } worker_opts_t;
 
 /* The outcome of one attempt at a point. */

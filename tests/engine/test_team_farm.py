@@ -10,6 +10,9 @@ a team of R ranks, the other points on single ranks of the same run.
   leads, since the remote ranks alone are too few), and with a dedicated
   scheduler (a team of 4 asked for, 3 remote ranks: capped to 3, rank 0 in
   no team); /points equal the single-rank run's;
+- the ScaLAPACK path forced on (--team-scalapack 8): the team point says
+  it decomposed sectors by ScaLAPACK, and every dataset is within 1e-12 of
+  the single-rank run;
 - a team point failing on its leader (KAPITZA_FAULT_POINT) ends its team:
   the run ends with the other points done, and resubmit completes it;
 - a team point stopped by SIGTERM to every rank (once /status shows it past
@@ -27,6 +30,7 @@ a team of R ranks, the other points on single ranks of the same run.
 
 usage: test_team_farm.py KAPITZA MPIRUN H5DIFF"""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -146,6 +150,35 @@ def farm_part(f, tool):
     check(x.get("team_size") == 3 and x.get("team") == "1-3",
           "a team of 4 with 3 remote ranks and a dedicated scheduler is "
           "capped to 1-3: %s %s" % (x, p.stderr[-500:]))
+
+    # the ScaLAPACK path forced on small sectors: equal to 1e-12
+    a = f.path("scalapack.h5")
+    p = f.run(3, ["run", sp, "-o", a, "-q", "--team-size", "2",
+                  "--team-scalapack", "8"] + thr)
+    m = re.search(r"point %d: team of 2, (\d+) sectors by ScaLAPACK" % big,
+                  p.stderr)
+    check(p.returncode == 0 and m is not None and int(m.group(1)) > 0,
+          "scalapack: the team point used the path (exit %d): %s"
+          % (p.returncode, p.stderr[-800:]))
+    if p.returncode == 0:
+        worst = 0.0
+        with h5py.File(ref, "r") as r, h5py.File(a, "r") as h:
+            for k in r["points"]:
+                for name in r["points/" + k]:
+                    x = r["points/%s/%s" % (k, name)][()]
+                    y = h["points/%s/%s" % (k, name)][()]
+                    if x.dtype.names:  # rho3: {r, i}
+                        x = np.stack([x[c] for c in x.dtype.names])
+                        y = np.stack([y[c] for c in y.dtype.names])
+                    fin = np.isfinite(x)
+                    check(np.array_equal(fin, np.isfinite(y)),
+                          "scalapack: %s/%s rows written" % (k, name))
+                    if fin.any():
+                        worst = max(worst, float(np.max(np.abs(
+                            x[fin].astype(float) - y[fin].astype(float)))))
+        print("scalapack: largest difference %.3g" % worst)
+        check(worst <= 1e-12, "scalapack: every dataset within 1e-12 of "
+              "the single-rank run: %.3g" % worst)
 
     # a team point that fails (KAPITZA_FAULT_POINT: after its first row, on
     # the leader) ends its team: the members are free again, the run ends,
