@@ -85,6 +85,10 @@ static void usage(FILE *f)
 		"(default 5)\n"
 		"  -q, --quiet             no progress reports\n"
 		"      --dedicated-scheduler  rank 0 only schedules\n"
+		"      --team-size R, --team-min-core-hours X, --team-scalapack N"
+		"  as for kapitza\n"
+		"                          run (any team size\n"
+		"                          resumes any checkpoint)\n"
 		"      --slurm [OPTS]      submit a SLURM job array instead (one "
 		"task per archive with\n"
 		"                          unfinished points); every argument "
@@ -414,6 +418,7 @@ static void slurm_script(FILE *f, const rs_args_t *a, const rs_plan_t *plans,
 		fprintf(f, " --quiet");
 	if (a->so.dedicated)
 		fprintf(f, " --dedicated-scheduler");
+	session_team_args(f, &a->so);
 	fprintf(f, "\n");
 }
 
@@ -604,14 +609,16 @@ static int run_archive(const session_t *S, const rs_args_t *args,
 	}
 	session_farm_opts(S, &args->so, ckdir, path, &fo);
 	if (S->rank == 0) {
+		char tn[96];
+		session_team_note(tn, sizeof tn, &args->so);
 		fo.plan.initial = plan->sum->status;
 		fo.plan.todo = plan->todo;
 		fo.plan.resume_t = plan->resume_t;
 		printf("kapitza resubmit: %s: %d point%s to run (%d from a "
-		       "checkpoint) on %d rank%s x %d thread%s\n",
+		       "checkpoint) on %d rank%s x %d thread%s%s\n",
 		       path, ntodo, ntodo == 1 ? "" : "s", plan->nresume,
 		       S->size, S->size == 1 ? "" : "s", fo.threads,
-		       fo.threads == 1 ? "" : "s");
+		       fo.threads == 1 ? "" : "s", tn);
 		fflush(stdout);
 	}
 	rc = session_farm(S, &a, s, &fo, &sum, err);

@@ -83,6 +83,20 @@ static void usage(FILE *f)
 		"every MIN minutes\n"
 		"                          (default 30; 0: only on SIGTERM/"
 		"SIGUSR1) into ARCHIVE.h5.ckpt/\n"
+		"      --team-size R       points of >= --team-min-core-hours "
+		"run on teams of R\n"
+		"                          ranks (bond-parallel TEBD; default 1: "
+		"every point alone)\n"
+		"      --team-min-core-hours X  the points' modelled core-hours "
+		"(--dry-run) from\n"
+		"                          which they run on teams (default 0: "
+		"every time evolution)\n"
+		"      --team-scalapack N  on a team, charge sectors of min(rows, "
+		"cols) >= N are\n"
+		"                          decomposed by ScaLAPACK over the team "
+		"(equal to rounding,\n"
+		"                          not bitwise; default 0: never; see "
+		"bench --scalapack)\n"
 		"      --shard I/N         run only shard I (0 <= I < N) of N "
 		"disjoint, cost-balanced\n"
 		"                          parts of the sweep (job arrays; "
@@ -309,6 +323,33 @@ static void print_dry_run(const spec_t *s, int size, int threads)
 	fflush(stdout);
 }
 
+/* --dry-run with --team-size R > 1: which points run on teams here. */
+static void print_dry_teams(const spec_t *s, int size,
+			    const session_opts_t *so)
+{
+	farm_opts_t fo;
+	int n = 0;
+	if (so->team_size < 2)
+		return;
+	farm_opts_default(&fo);
+	fo.team_size = so->team_size;
+	fo.team_min_core_hours = so->team_min_core_hours;
+	fo.dedicated = so->dedicated;
+	printf("teams (%d ranks, points of >= %g core-hours):", so->team_size,
+	       so->team_min_core_hours);
+	for (int k = 0; k < s->npoints; k++) {
+		int t = farm_point_team(&fo, &s->points[k], size);
+		if (t > 1) {
+			printf(" %d (%d ranks)", k, t);
+			n++;
+		}
+	}
+	if (n)
+		printf("\n");
+	else
+		printf(" none on %d rank%s\n", size, size == 1 ? "" : "s");
+}
+
 /* The shard's points and its archive options (the same split on every
  * rank, from the spec alone). */
 static int shard_plan(const spec_t *s, const run_args_t *args, shard_t *sh,
@@ -342,6 +383,7 @@ static void dry_run(const session_t *S, const spec_t *s,
 	if (S->rank != 0)
 		return;
 	print_dry_run(s, S->size, args->so.threads);
+	print_dry_teams(s, S->size, &args->so);
 	if (sh->in_shard) {
 		printf("shard %d/%d: %d point%s:", args->shard_i, args->shard_n,
 		       sh->n, sh->n == 1 ? "" : "s");
@@ -400,10 +442,12 @@ static void print_banner(const session_t *S, const run_args_t *args,
 	if (s->ntables)
 		snprintf(tb, sizeof tb, " (%d thermal table%s)", s->ntables,
 			 s->ntables == 1 ? "" : "s");
+	char tn[96];
+	session_team_note(tn, sizeof tn, &args->so);
 	printf("kapitza run: sweep '%s', %d points%s%s on %d rank%s x %d "
-	       "thread%s -> %s (created in %.2f s)\n",
+	       "thread%s%s -> %s (created in %.2f s)\n",
 	       s->name ? s->name : "", s->npoints, tb, shs, S->size,
-	       S->size == 1 ? "" : "s", th, th == 1 ? "" : "s",
+	       S->size == 1 ? "" : "s", th, th == 1 ? "" : "s", tn,
 	       args->out_path, t_create);
 	fflush(stdout);
 }

@@ -16,6 +16,8 @@ void session_opts_default(session_opts_t *o)
 	o->progress_s = 5;
 	o->ckpt_every_min = 30;
 	o->fault_point = -1;
+	o->team_size = 1;
+	o->team_min_core_hours = 0;
 	o->progress_unit = "a number";
 	o->ckpt_unit = "a number";
 	o->progress_finite = 1;
@@ -41,12 +43,45 @@ static int opt_number(session_opts_t *o, const char *s, const char *val,
 	return 0;
 }
 
+/* --team-size R (an integer >= 1), --team-min-core-hours X (>= 0),
+ * --team-scalapack N (>= 0). */
+static int opt_team(session_opts_t *o, const char *s, const char *val,
+		    char *err)
+{
+	if (!strcmp(s, "--team-size")) {
+		if (cli_parse_int(val, &o->team_size) || o->team_size < 1)
+			return eu_err(err, "--team-size needs a positive "
+					   "integer, not '%s'", val);
+	} else if (!strcmp(s, "--team-scalapack")) {
+		if (cli_parse_int(val, &o->team_scalapack) ||
+		    o->team_scalapack < 0)
+			return eu_err(err, "--team-scalapack needs an integer "
+					   ">= 0, not '%s'", val);
+	} else {
+		char *end;
+		double x = strtod(val, &end);
+		if (end == val || *end || !(x >= 0) || !isfinite(x))
+			return eu_err(err, "--team-min-core-hours needs a "
+					   "number >= 0, not '%s'", val);
+		o->team_min_core_hours = x;
+	}
+	o->have_team = 1;
+	return 0;
+}
+
 int session_opt(session_opts_t *o, int argc, char **argv, int *i,
 		char *err)
 {
 	const char *s = argv[*i];
 	const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-	if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+	if (!strcmp(s, "--team-size") || !strcmp(s, "--team-min-core-hours") ||
+	    !strcmp(s, "--team-scalapack")) {
+		if (!val)
+			return eu_err(err, "%s needs a value", s);
+		if (opt_team(o, s, val, err))
+			return -1;
+		(*i)++;
+	} else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 		o->help = 1;
 	} else if (!strcmp(s, "-n") || !strcmp(s, "--dry-run")) {
 		o->dry_run = 1;
@@ -146,6 +181,9 @@ void session_farm_opts(const session_t *S, const session_opts_t *o,
 	fo->ckpt_dir = ckdir;
 	fo->ckpt_every_s = o->ckpt_every_min * 60;
 	fo->archive_path = archive_path;
+	fo->team_size = o->team_size;
+	fo->team_min_core_hours = o->team_min_core_hours;
+	fo->team_scalapack = o->team_scalapack;
 }
 
 int session_farm(const session_t *S, archive_t **a, const spec_t *s,
@@ -159,6 +197,24 @@ int session_farm(const session_t *S, archive_t **a, const spec_t *s,
 		session_error(S, err);
 	}
 	return rc;
+}
+
+void session_team_note(char *buf, size_t n, const session_opts_t *o)
+{
+	if (o->team_size > 1)
+		snprintf(buf, n, ", teams of %d ranks for points of >= %g "
+			 "core-hours%s", o->team_size, o->team_min_core_hours,
+			 o->team_scalapack > 0 ? " (with ScaLAPACK)" : "");
+	else if (n)
+		buf[0] = 0;
+}
+
+void session_team_args(FILE *f, const session_opts_t *o)
+{
+	if (o->have_team)
+		fprintf(f, " --team-size %d --team-min-core-hours %.17g "
+			"--team-scalapack %d", o->team_size,
+			o->team_min_core_hours, o->team_scalapack);
 }
 
 void session_counts(char *buf, size_t n, const farm_summary_t *sum)

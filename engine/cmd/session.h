@@ -15,6 +15,7 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "archive.h"
 #include "farm.h"
@@ -28,6 +29,10 @@ typedef struct {
 	double ckpt_every_min;     /* --checkpoint-every, default 30 */
 	int have_ckpt_every;
 	int fault_point;           /* KAPITZA_FAULT_POINT, -1 = none */
+	int team_size;             /* --team-size R, default 1 (no teams) */
+	double team_min_core_hours; /* --team-min-core-hours X, default 0 */
+	int team_scalapack;        /* --team-scalapack N, default 0 (off) */
+	int have_team;             /* either was given */
 	/* the wording of a bad --progress / --checkpoint-every value ("needs
 	 * UNIT >= 0"), and whether --progress must be finite: run's messages
 	 * and resubmit's differ, and both stay as they were */
@@ -74,6 +79,13 @@ void session_farm_opts(const session_t *S, const session_opts_t *o,
  * error.  Non-zero if the farm or the close failed. */
 int session_farm(const session_t *S, archive_t **a, const spec_t *s,
 		 const farm_opts_t *fo, farm_summary_t *sum, char *err);
+
+/* ", teams of R ranks for points of >= X core-hours" when teams are asked
+ * for (--team-size R > 1), else "". */
+void session_team_note(char *buf, size_t n, const session_opts_t *o);
+/* The team options as arguments (" --team-size R --team-min-core-hours X")
+ * if given, for a script that runs the command again; else nothing. */
+void session_team_args(FILE *f, const session_opts_t *o);
 
 /* "N points: D done, F failed, I interrupted, P pending" of a summary. */
 void session_counts(char *buf, size_t n, const farm_summary_t *sum);

@@ -83,7 +83,7 @@ static void print_history(archive_summary_t **s, int n, const int *src,
 			  int npoints)
 {
 	printf("history (attempt, outcome, start, end, resumed from t, t "
-	       "reached, rank/ranks, job, message):\n");
+	       "reached, rank/ranks, team (leader first), job, message):\n");
 	for (int k = 0; k < npoints; k++) {
 		const archive_summary_t *x = s[src[k]];
 		if (!x->history)
@@ -91,19 +91,22 @@ static void print_history(archive_summary_t **s, int n, const int *src,
 		for (int j = 0; j < ARCHIVE_HISTORY; j++) {
 			const archive_history_t *h =
 				&x->history[(size_t)k * ARCHIVE_HISTORY + j];
-			char tr[32], tt[32];
+			char tr[32], tt[32], team[ARCHIVE_TEAMLEN + 16] = "";
 			if (h->attempt < 1)
 				continue;
 			fmt_t(tr, sizeof tr, h->t_resumed);
 			fmt_t(tt, sizeof tt, h->t_reached);
+			if (h->team_size > 1)
+				snprintf(team, sizeof team, "  team %s",
+					 h->team_ranks);
 			printf("  point %4d attempt %2d  %-11s %-20s %-20s "
-			       "from %8s  to %8s  rank %d/%d  job %s%s%s\n",
+			       "from %8s  to %8s  rank %d/%d%s  job %s%s%s\n",
 			       k, h->attempt,
 			       h->outcome == ARCHIVE_RUNNING
 				       ? "running?"
 				       : archive_state_name(h->outcome),
 			       h->start_time, h->end_time[0] ? h->end_time : "-",
-			       tr, tt, h->rank, h->mpi_size, h->job,
+			       tr, tt, h->rank, h->mpi_size, team, h->job,
 			       h->message[0] ? "  " : "", h->message);
 		}
 	}

@@ -79,9 +79,30 @@
  * Messages (one tag, on a private duplicate of the communicator so nothing
  * else can match them; MPI keeps their order per sender):
  *   worker -> 0:  READY (first, idle), PROGRESS (after each row), DONE
- *                 (outcome; also means idle again)
- *   0 -> worker:  ASSIGN (point, attempt), STOP (no more work), INTERRUPT
- *                 (end the current point early)
+ *                 (outcome; also means idle again), FREE (a team member:
+ *                 its team ended, idle again)
+ *   0 -> worker:  ASSIGN (point, attempt, its team), STOP (no more work),
+ *                 INTERRUPT (end the current point early; to a team's
+ *                 leader, never to a member: it follows its leader)
+ *
+ * Teams (farm_opts_t.team_size > 1): a time-evolution point whose modelled
+ * core-hours reach team_min_core_hours runs on a team of team_size ranks
+ * (farm_point_team(), fixed per point when the run starts).  assign() hands
+ * it to the lowest idle ranks at once -- the lowest leads, its rank is the
+ * point's rank in /status and /history, and /history records the team --
+ * by one ASSIGN to each, naming the team; they make its communicator with
+ * farm_team_comm() (farm_remote.c: MPI_Comm_create_group, collective over
+ * the team only, while the other ranks go on with their points).  The
+ * leader runs worker_run_point() on the team and reports PROGRESS and DONE
+ * like a single worker; the members run worker_serve_team() and send FREE
+ * when the point ends.  Largest first: a team point at the queue's head
+ * keeps the ranks that fall idle until it has enough (hand_out()); rank 0,
+ * when free, completes a team that the remote ranks alone cannot, as its
+ * leader, or meanwhile takes the queue's tail if that point runs alone
+ * (rank0_pick()).  A team is never larger than farm_team_cap(), so no point
+ * waits for ranks the job does not have.  A point's checkpoint holds its
+ * whole state (the leader gathers it), so it resumes on a team of any size
+ * or alone.
  *
  * Rank 0 works too (unless --dedicated-scheduler): between its own
  * measurement rows it drains messages, hands out points and prints progress
@@ -154,6 +175,8 @@ void farm_opts_default(farm_opts_t *o)
 	o->out = stdout;
 	o->ckpt_dir = NULL;
 	o->ckpt_every_s = 0;
+	o->team_size = 1;
+	o->team_min_core_hours = 0;
 }
 
 /* ---- the scheduler (rank 0) -------------------------------------------- */
@@ -174,9 +197,12 @@ typedef struct {
 	double *cost;
 	double cost_total, cost_done;
 	int *busy;               /* per rank: point id or -1 */
+	int *member;             /* per rank: serves a team it does not lead */
+	int *nteam;              /* per point: its team size (1: alone) */
 	int *idle;               /* per remote rank: waiting for work */
 	int *stopped;            /* per remote rank: sent STOP */
 	int *interrupt_sent;     /* per remote rank */
+	int *ids;                /* [size]: scratch for idle_ranks() */
 	int nstopped;
 	int stopping;            /* a stop signal reached some rank */
 	int counts[ARCHIVE_NSTATES];
@@ -185,29 +211,16 @@ typedef struct {
 	char io_err[EU_ERRLEN];
 } sched_t;
 
-typedef struct {
-	double cost;
-	int id;
-} costed_t;
-
-/* Largest cost first; equal costs by id, so the order is reproducible. */
-static int cmp_costed(const void *x, const void *y)
-{
-	const costed_t *a = x, *b = y;
-	if (a->cost != b->cost)
-		return a->cost > b->cost ? -1 : 1;
-	return (a->id > b->id) - (a->id < b->id);
-}
 
 static int sort_queue(sched_t *S)
 {
 	const int n = S->s->npoints;
-	costed_t *c = malloc(((size_t)n + 1) * sizeof *c);
+	farm_costed_t *c = malloc(((size_t)n + 1) * sizeof *c);
 	if (!c)
 		return -1;
 	for (int k = 0; k < n; k++)
-		c[k] = (costed_t){S->cost[k], k};
-	qsort(c, (size_t)n, sizeof *c, cmp_costed);
+		c[k] = (farm_costed_t){S->cost[k], k};
+	qsort(c, (size_t)n, sizeof *c, farm_cmp_costed);
 	for (int k = 0; k < n; k++)
 		S->queue[k] = c[k].id;
 	free(c);
@@ -284,6 +297,10 @@ static void print_progress(sched_t *S, int force)
 		const spec_point_t *p = &S->s->points[k];
 		if (st->state != ARCHIVE_RUNNING)
 			continue;
+		char team[ARCHIVE_TEAMLEN + 16] = "";
+		if (S->hist[k].team_size > 1)
+			snprintf(team, sizeof team, "  (team %s)",
+				 S->hist[k].team_ranks);
 		double fr = frac_done(S, k);
 		/* a resumed attempt has done only the part after t_resumed */
 		double f0 = isfinite(st->t_resumed) && p->t_max > 0
@@ -302,10 +319,11 @@ static void print_progress(sched_t *S, int force)
 		else if (st->rows > 0)
 			fprintf(f,
 				"  point %4d rank %3d  t = %8.3f / %-8.3g  chi "
-				"%4d  disc %.2e  ETA %s%s\n",
+				"%4d  disc %.2e  ETA %s%s%s\n",
 				k, st->rank, st->t_reached, p->t_max,
 				st->max_bond_dim, st->max_discarded, e1,
-				isfinite(st->t_resumed) ? "  (resumed)" : "");
+				isfinite(st->t_resumed) ? "  (resumed)" : "",
+				team);
 		else
 			fprintf(f,
 				"  point %4d rank %3d  starting (t_max %g)\n",
@@ -371,11 +389,30 @@ static void put_history(sched_t *S, int k)
 		io_fail(S, err);
 }
 
-/* pending (or not done, on resubmission) -> running: write the status row
- * and the history slot, then hand the point to `rank`.  Non-zero (nothing
- * handed out) if the transition is illegal. */
-static int assign(sched_t *S, int k, int rank)
+/* The ASSIGN of point k to remote rank `to`, with its team. */
+static void send_assign(sched_t *S, int k, int to, const int *ranks, int n,
+			int resume)
 {
+	farm_msg_t m;
+	memset(&m, 0, sizeof m);
+	m.kind = MSG_ASSIGN;
+	m.point = k;
+	m.attempt = S->st[k].attempt;
+	m.resume = resume;
+	m.team_size = n;
+	for (int j = 0; j < n; j++)
+		m.team[j] = ranks[j];
+	S->idle[to] = 0;
+	farm_send(S->comm, to, &m);
+}
+
+/* pending (or not done, on resubmission) -> running: write the status row
+ * and the history slot, then hand the point to the team ranks[0..n-1]
+ * (n = 1: one rank alone), led by ranks[0].  Non-zero (nothing handed out)
+ * if the transition is illegal. */
+static int assign(sched_t *S, int k, const int *ranks, int n)
+{
+	const int rank = ranks[0];
 	archive_status_t *st = &S->st[k];
 	archive_history_t *h = &S->hist[k];
 	/* the counter saturates: an archive resubmitted 2^31 times (or
@@ -410,6 +447,8 @@ static int assign(sched_t *S, int k, int rank)
 	h->rank = rank;
 	h->mpi_size = S->size;
 	snprintf(h->job, sizeof h->job, "%s", S->job);
+	h->team_size = n;
+	farm_team_text(h->team_ranks, sizeof h->team_ranks, ranks, n);
 	eu_utc_now(h->start_time, sizeof h->start_time);
 	h->t_resumed = tr;
 	put_history(S, k);
@@ -423,16 +462,11 @@ static int assign(sched_t *S, int k, int rank)
 			fflush(S->o->out);
 		}
 	}
-	S->busy[rank] = k;
-	if (rank != 0) {
-		farm_msg_t m;
-		memset(&m, 0, sizeof m);
-		m.kind = MSG_ASSIGN;
-		m.point = k;
-		m.attempt = attempt;
-		m.resume = isfinite(tr);
-		S->idle[rank] = 0;
-		farm_send(S->comm, rank, &m);
+	for (int j = 0; j < n; j++) {
+		S->busy[ranks[j]] = k;
+		S->member[ranks[j]] = j > 0;
+		if (ranks[j] != 0)
+			send_assign(S, k, ranks[j], ranks, n, isfinite(tr));
 	}
 	return 0;
 }
@@ -501,6 +535,13 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 			progress(S, &p);
 		break;
 	}
+	case MSG_FREE: /* a member: its team ended */
+		if (S->member[from]) {
+			S->member[from] = 0;
+			S->busy[from] = -1;
+		}
+		S->idle[from] = 1;
+		break;
 	case MSG_DONE: {
 		worker_result_t r = m->result;
 		r.message[sizeof r.message - 1] = 0;
@@ -514,18 +555,48 @@ static void handle(sched_t *S, int from, const farm_msg_t *m)
 	}
 }
 
+/* The idle remote ranks (not stopped), ascending, into ids; their count. */
+static int idle_ranks(const sched_t *S, int *ids)
+{
+	int n = 0;
+	for (int r = 1; r < S->size; r++)
+		if (S->idle[r] && !S->stopped[r])
+			ids[n++] = r;
+	return n;
+}
+
+/* The queue's head goes to idle remote ranks as long as there are enough
+ * of them for its team (the lowest idle ranks, the lowest leading): a
+ * team point waits at the head, keeping the ranks that fall idle, until
+ * its team is complete (largest first), or until rank 0 completes it
+ * (sched_run) when the remote ranks alone are too few. */
+static void hand_out(sched_t *S)
+{
+	while (!stopping(S) && S->head < S->tail) {
+		const int k = S->queue[S->head];
+		int n = idle_ranks(S, S->ids);
+		if (n < S->nteam[k])
+			break;
+		S->head++;
+		assign(S, k, S->ids, S->nteam[k]);
+	}
+}
+
 /* Drain waiting messages, hand out work to idle remote ranks, stop those
- * that will get none, pass a stop request on. */
+ * that will get none, pass a stop request on (to the ranks that run a
+ * point alone or lead a team: a member follows its leader). */
 static void service(sched_t *S)
 {
 	farm_msg_t m;
 	int from;
 	while (farm_try_recv(S->comm, MPI_ANY_SOURCE, &m, &from))
 		handle(S, from, &m);
+	hand_out(S);
 	for (int r = 1; r < S->size; r++) {
 		if (S->stopped[r])
 			continue;
-		if (stopping(S) && S->busy[r] >= 0 && !S->interrupt_sent[r]) {
+		if (stopping(S) && S->busy[r] >= 0 && !S->member[r] &&
+		    !S->interrupt_sent[r]) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_INTERRUPT;
 			farm_send(S->comm, r, &m);
@@ -533,9 +604,7 @@ static void service(sched_t *S)
 		}
 		if (!S->idle[r])
 			continue;
-		if (!stopping(S) && S->head < S->tail) {
-			assign(S, S->queue[S->head++], r);
-		} else {
+		if (stopping(S) || S->head >= S->tail) {
 			memset(&m, 0, sizeof m);
 			m.kind = MSG_STOP;
 			farm_send(S->comm, r, &m);
@@ -580,6 +649,63 @@ static int rank0_takes_head(const sched_t *S)
 	       farm_rank0_may_take(&S->s->points[S->queue[S->head]]);
 }
 
+/* Rank 0's next point, *k, and its team ranks[0..*n-1] (ranks[0] = 0):
+ * the head or the tail (above) when the head runs alone; when the head
+ * needs a team that the remote ranks alone cannot complete now (service()
+ * hands it out otherwise), rank 0 leads it with idle remote ranks if there
+ * are enough, else takes the tail point if that runs alone.  0: nothing for
+ * rank 0 now. */
+static int rank0_pick(sched_t *S, int *k, int *ranks, int *n)
+{
+	const int head = S->queue[S->head];
+	const int need = S->nteam[head];
+	ranks[0] = 0;
+	*n = 1;
+	if (need == 1) {
+		*k = rank0_takes_head(S) ? S->queue[S->head++]
+					 : S->queue[--S->tail];
+		return 1;
+	}
+	if (idle_ranks(S, S->ids) >= need - 1) {
+		for (int j = 1; j < need; j++)
+			ranks[j] = S->ids[j - 1];
+		*n = need;
+		*k = S->queue[S->head++];
+		return 1;
+	}
+	if (S->nteam[S->queue[S->tail - 1]] == 1) {
+		*k = S->queue[--S->tail];
+		return 1;
+	}
+	return 0;
+}
+
+/* Rank 0 runs point k alone or leads its team ranks[0..n-1] (assigned). */
+static void run_rank0(sched_t *S, int k, const int *ranks, int n,
+		      const worker_opts_t *wo)
+{
+	worker_opts_t w = *wo;
+	worker_result_t r;
+	w.team_size = 1;
+	if (n > 1 && farm_team_comm(S->comm, ranks, n, k, &w.team) == 0)
+		w.team_size = n;
+	if (n > 1 && w.team_size == 1) {
+		/* MPI's errors are fatal by default: not reached in practice */
+		memset(&r, 0, sizeof r);
+		r.state = ARCHIVE_FAILED;
+		r.t_reached = r.t_resumed = r.t_ckpt = NAN;
+		snprintf(r.message, sizeof r.message,
+			 "cannot create the team's communicator");
+	} else {
+		worker_run_point(S->a, &S->s->points[k], S->st[k].attempt,
+				 isfinite(S->resume_t[k]), &w, local_report, S,
+				 &r);
+	}
+	finish(S, 0, k, &r);
+	if (w.team_size > 1)
+		MPI_Comm_free(&w.team);
+}
+
 static int sched_run(sched_t *S, const worker_opts_t *wo)
 {
 	const int works = S->size == 1 || !S->o->dedicated;
@@ -587,18 +713,13 @@ static int sched_run(sched_t *S, const worker_opts_t *wo)
 	for (;;) {
 		service(S);
 		print_progress(S, 0);
-		if (works && !stopping(S) && S->head < S->tail) {
+		int k, ranks[FARM_TEAM_MAX], n;
+		if (works && !stopping(S) && S->head < S->tail &&
+		    rank0_pick(S, &k, ranks, &n)) {
 			/* see the header comment for head vs tail */
-			int k = rank0_takes_head(S) ? S->queue[S->head++]
-						    : S->queue[--S->tail];
-			worker_result_t r;
-			if (assign(S, k, 0))
+			if (assign(S, k, ranks, n))
 				continue;
-			worker_run_point(S->a, &S->s->points[k],
-					 S->st[k].attempt,
-					 isfinite(S->resume_t[k]), wo,
-					 local_report, S, &r);
-			finish(S, 0, k, &r);
+			run_rank0(S, k, ranks, n, wo);
 			sleep_s = 1e-5;
 			continue;
 		}
@@ -655,16 +776,21 @@ static int sched_init(sched_t *S, MPI_Comm c, int size, archive_t *a,
 	S->resume_t = malloc(((size_t)n + 1) * sizeof *S->resume_t);
 	S->cost = malloc(((size_t)n + 1) * sizeof *S->cost);
 	S->busy = malloc((size_t)size * sizeof *S->busy);
+	S->member = calloc((size_t)size, sizeof *S->member);
+	S->ids = malloc((size_t)size * sizeof *S->ids);
+	S->nteam = malloc(((size_t)n + 1) * sizeof *S->nteam);
 	S->idle = calloc((size_t)size, sizeof *S->idle);
 	S->stopped = calloc((size_t)size, sizeof *S->stopped);
 	S->interrupt_sent = calloc((size_t)size, sizeof *S->interrupt_sent);
 	if (!S->queue || !S->st || !S->hist || !S->resume_t || !S->cost ||
-	    !S->busy || !S->idle || !S->stopped || !S->interrupt_sent)
+	    !S->busy || !S->idle || !S->stopped || !S->interrupt_sent ||
+	    !S->member || !S->ids || !S->nteam)
 		return eu_err(err, "farm: out of memory");
 	job_name(S->job, sizeof S->job);
 	for (int k = 0; k < n; k++) {
 		const int todo = !pl->todo || pl->todo[k];
 		S->cost[k] = spec_point_cost(&s->points[k]);
+		S->nteam[k] = farm_point_team(o, &s->points[k], size);
 		if (todo)
 			S->cost_total += S->cost[k];
 		if (pl->initial)
@@ -718,6 +844,9 @@ int farm_run(MPI_Comm comm, archive_t *a, const spec_t *s,
 	wo.sync_path = o->archive_path;
 	wo.stop_flag = &farm_stop_flag;
 	wo.poll = rank == 0 ? local_poll : NULL; /* others: farm_remote.c */
+	wo.team_size = 1;
+	wo.team = MPI_COMM_NULL;
+	wo.team_scalapack = o->team_scalapack;
 
 	/* a signal that came before this call still counts: the handlers are
 	 * never reset, so neither is the flag */
@@ -763,87 +892,13 @@ out:
 	free(S.resume_t);
 	free(S.cost);
 	free(S.busy);
+	free(S.member);
+	free(S.ids);
+	free(S.nteam);
 	free(S.idle);
 	free(S.stopped);
 	free(S.interrupt_sent);
 	if (c != MPI_COMM_NULL)
 		MPI_Comm_free(&c);
-	return rc;
-}
-
-void farm_shard_assign(const spec_t *s, int nshards, int *shard_of)
-{
-	const int n = s->npoints;
-	costed_t *c = malloc(((size_t)n + 1) * sizeof *c);
-	double *load = calloc((size_t)(nshards > 0 ? nshards : 1),
-			      sizeof *load);
-	if (nshards < 1)
-		nshards = 1;
-	if (!c || !load) {
-		/* no memory for the balanced split: id modulo N, as stable */
-		for (int k = 0; k < n; k++)
-			shard_of[k] = k % nshards;
-		goto out;
-	}
-	for (int k = 0; k < n; k++)
-		c[k] = (costed_t){spec_point_cost(&s->points[k]), k};
-	qsort(c, (size_t)n, sizeof *c, cmp_costed);
-	for (int j = 0; j < n; j++) {
-		int best = 0;
-		for (int i = 1; i < nshards; i++)
-			if (load[i] < load[best])
-				best = i;
-		shard_of[c[j].id] = best;
-		load[best] += c[j].cost;
-	}
-out:
-	free(c);
-	free(load);
-}
-
-int farm_spec_share(MPI_Comm c, const char *name, const char *text,
-		    spec_t **s, char *err)
-{
-	char *buf = NULL;
-	long len = 0;
-	int rank, rc = 0;
-	*s = NULL;
-	MPI_Comm_rank(c, &rank);
-	if (rank == 0)
-		len = text ? (long)strlen(text) : -1;
-	agree_bytes(c, &len, (int)sizeof len);
-	if (len < 0 || len > INT_MAX - 1) {
-		eu_err(err, "%s: no spec text", name);
-		return -1;
-	}
-	buf = malloc((size_t)len + 1);
-	rc = agree_all(c, buf ? 0 : -1);
-	if (rc) {
-		eu_err(err, "out of memory reading the spec");
-		goto out;
-	}
-	if (rank == 0)
-		memcpy(buf, text, (size_t)len + 1);
-	agree_bytes(c, buf, (int)len + 1);
-	{
-		char serr[EU_ERRLEN] = "";
-		rc = spec_parse(s, name, buf, (size_t)len, serr) ? -1 : 0;
-		if (rc) {
-			eu_err(err, "%s", serr);
-			spec_destroy(s);
-		}
-	}
-	rc = agree_all(c, rc);
-	if (rc && *s) {
-		spec_destroy(s);
-		eu_err(err, "the spec did not parse on rank 0");
-	}
-	if (!rc && (*s)->npoints < 1) {
-		eu_err(err, "%s: the sweep has no points", name);
-		spec_destroy(s);
-		rc = -1;
-	}
-out:
-	free(buf);
 	return rc;
 }

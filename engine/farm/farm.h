@@ -38,10 +38,17 @@ typedef struct {
 	                           signal */
 	const char *archive_path; /* synced before checkpoints (borrowed) */
 	farm_plan_t plan;       /* default: every point, from t = 0 */
+	int team_size;          /* ranks per team point (>= 1; 1: no teams) */
+	double team_min_core_hours; /* a point whose modelled core hours
+	                               (spec_point_core_hours) reach this runs
+	                               on a team of team_size ranks */
+	int team_scalapack;     /* > 0: a team decomposes the charge sectors of
+	                           min(rows, cols) >= this by ScaLAPACK
+	                           (team_set_scalapack); 0: never */
 } farm_opts_t;
 
 /* Fills o with the defaults: 1 thread, no fault, progress every 5 s, rank 0
- * works, out = stdout, no checkpoints, every point from t = 0. */
+ * works, out = stdout, no checkpoints, every point from t = 0, no teams. */
 void farm_opts_default(farm_opts_t *o);
 
 /* Installs the stop-signal handlers (SIGTERM, SIGINT, SIGUSR1, SIGUSR2) for
@@ -60,6 +67,18 @@ int farm_signalled(void);
  * upper end), which could keep idle workers waiting that long; it then
  * takes the cheapest point instead. */
 int farm_rank0_may_take(const spec_point_t *p);
+
+/* The most ranks a team may have in a farm of `size` ranks: all of them,
+ * or all but rank 0 when it only schedules (dedicated); a team point never
+ * waits for more ranks than the job has. */
+int farm_team_cap(int size, int dedicated);
+
+/* The team size of point p under o in a farm of `size` ranks: 1 (one rank
+ * alone) unless o->team_size > 1, p is a time evolution (a thermal table
+ * always runs alone) whose spec_point_core_hours() reach
+ * o->team_min_core_hours; then o->team_size, capped by farm_team_cap()
+ * (a cap below 2 means alone). */
+int farm_point_team(const farm_opts_t *o, const spec_point_t *p, int size);
 
 /* Splits the points of s (borrowed) into nshards disjoint shards, writing
  * each point's shard to shard_of[npoints] (caller-owned): the points sorted

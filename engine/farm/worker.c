@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agree.h"
 #include "chain.h"
 #include "checkpoint.h"
 #include "eu.h"
@@ -61,6 +62,7 @@
 #include "obs.h"
 #include "params.h"
 #include "schema.h"
+#include "team.h"
 #include "tebd.h"
 #include "thermal.h"
 #include "version.h"
@@ -428,8 +430,10 @@ typedef struct {
 	void *arg;
 	worker_result_t *res;
 	chain_t *c;
-	mps_t *m;
-	tebd_t *t;
+	mps_t *m;      /* on a team: the leader's copy, current after a gather */
+	tebd_t *t;     /* NULL on a team */
+	team_t *team;  /* a team point's evolution (below); NULL alone */
+	tebd_params_t tp;
 	obs_t *ob;
 	double *rho3;  /* NULL unless the point measures rho3 */
 	double t0, dtot, dmax, last_ckpt;
@@ -437,6 +441,7 @@ typedef struct {
 	long layer0;   /* layers of the interval before row0 already applied
 	                  (a checkpoint inside an interval), else 0 */
 	double ldtot0, ldmax0; /* the kernel's discard sums at layer0 */
+	int row0_ready; /* the state is already at row0 (finish_alone) */
 	int row;       /* the row the running interval leads to */
 	int hold_row;  /* KAPITZA_TEST_HOLD_AT_ROW */
 	long hold_step; /* KAPITZA_TEST_HOLD_AT_STEP */
@@ -446,6 +451,146 @@ typedef struct {
 } pt_run_t;
 
 static int layer_hook(void *arg, long done);
+
+/* ---- a team point (worker_opts_t.team_size > 1; worker.h) --------------
+ * The leader prepares the point as alone -- chain, initial state or
+ * checkpoint, archive rows, TEBD parameters -- and each member builds the
+ * same chain and parameters from the same spec point (worker_serve_team).
+ * Leader and members then agree on success (agree_all over the team), and
+ * only then call team_create() / team_serve(), so that a failure on either
+ * side never leaves the other waiting in a collective.  The rows go as
+ * alone, with the kernel's calls replaced by the team's: team_run() for an
+ * interval (its discarded weight summed as interval() does), team_measure()
+ * for a row, team_gather() into R->m before a checkpoint.  The checkpoint is
+ * the whole state, as alone, so a resumption may use any team size. */
+
+static int on_team(const pt_run_t *R)
+{
+	return R->o->team_size > 1;
+}
+
+/* A checkpoint inside an interval (R->layer0 > 0): the team evolves whole
+ * intervals only, so the leader finishes this one alone, from the same
+ * layer and with the same discard sums as an uninterrupted run, before the
+ * team starts (the members wait meanwhile); evolve() then writes row0
+ * without another interval.  0, or -1 with res saying why. */
+static int finish_alone(pt_run_t *R)
+{
+	char kerr[KZ_ERRLEN] = "";
+	tebd_t *t = NULL;
+	int rc = tebd_create(&t, R->c, &R->tp, kerr);
+	if (!rc) {
+		tebd_restore_discarded(t, R->ldtot0, R->ldmax0);
+		rc = tebd_run_from(t, R->m, R->p->steps_per_measure,
+				   R->layer0, NULL, kerr);
+	}
+	if (!rc) {
+		R->dtot += tebd_discarded_total(t);
+		R->dmax = fmax(R->dmax, tebd_discarded_max(t));
+		R->layer0 = 0;
+		R->row0_ready = 1;
+	}
+	tebd_destroy(&t);
+	if (rc)
+		fail(R->res, "%stebd (the rest of a checkpointed interval): %s",
+		     kind(rc), kerr);
+	return rc ? -1 : 0;
+}
+
+/* After prepare() (prepared: it succeeded): agree over the team and start
+ * its evolution from R->m.  Alone: nothing to do.  Non-zero: the point
+ * failed (res says why) and the members have gone home. */
+static int team_begin(pt_run_t *R, int prepared)
+{
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
+	if (!on_team(R))
+		return 0;
+	if (prepared && R->layer0 > 0 && finish_alone(R))
+		prepared = 0;
+	if (agree_all(R->o->team, prepared ? 0 : -1)) {
+		if (prepared)
+			fail(R->res, "team: a member could not prepare point %d",
+			     R->p->id);
+		return -1;
+	}
+	int rc = team_create(&R->team, R->o->team, R->c, &R->tp, R->m, kerr);
+	if (!rc && R->o->team_scalapack > 0)
+		rc = team_set_scalapack(R->team, R->o->team_scalapack, kerr);
+	if (rc) {
+		fail(R->res, "%steam of %d: %s", kind(rc), R->o->team_size,
+		     kerr);
+		return -1;
+	}
+	return 0;
+}
+
+/* The team's end, with a line on stderr when ScaLAPACK was on (how many
+ * sectors it decomposed). */
+static void team_end(pt_run_t *R)
+{
+	if (R->team && R->o->team_scalapack > 0)
+		fprintf(stderr, "kapitza: rank %d: point %d: team of %d, %ld "
+			"sectors by ScaLAPACK (from %d)\n", R->o->rank,
+			R->p->id, R->o->team_size,
+			team_scalapack_sectors(R->team), R->o->team_scalapack);
+	team_destroy(&R->team);
+}
+
+/* One measurement interval on the team (as interval() alone). */
+static int team_interval(pt_run_t *R, char *kerr)
+{
+	team_reset_discarded(R->team);
+	int rc = team_run(R->team, R->p->steps_per_measure, kerr);
+	if (!rc) {
+		R->dtot += team_discarded_total(R->team);
+		R->dmax = fmax(R->dmax, team_discarded_max(R->team));
+	}
+	return rc;
+}
+
+/* The largest bond dimension of the state now. */
+static int state_chi(const pt_run_t *R)
+{
+	return R->team ? team_max_bond_dim(R->team) : mps_max_bond_dim(R->m);
+}
+
+/* On a team: the team's state gathered into R->m (for a checkpoint). */
+static int team_state(pt_run_t *R, char *err)
+{
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
+	if (!R->team)
+		return 0;
+	if (team_gather(R->team, &R->m, kerr))
+		return eu_err(err, "team: gathering the state: %s", kerr);
+	return 0;
+}
+
+int worker_serve_team(const spec_point_t *p, const worker_opts_t *o,
+		      char *err)
+{
+	char kerr[EU_ERRLEN] = ""; /* team.h writes EU_ERRLEN */
+	chain_t *c = NULL;
+	tebd_params_t tp;
+	int rc = o->team_size > 1 ? 0 : -1;
+	if (rc) {
+		/* no team: nobody to serve, and no collective to join */
+		return eu_err(err, "point %d: no team to serve", p->id);
+	}
+	rc = chain_create_junction(&c, p->L, p->J, p->delta_left,
+				   p->delta_right, kerr);
+	if (!rc)
+		rc = params_tebd(p, o->threads, &tp, kerr);
+	if (rc)
+		eu_err(err, "point %d: %s", p->id, kerr);
+	/* the leader's prepare() and ours */
+	if (!agree_all(o->team, rc ? -1 : 0)) {
+		rc = team_serve(o->team, c, &tp, kerr);
+		if (rc)
+			eu_err(err, "point %d: team: %s", p->id, kerr);
+	}
+	chain_destroy(&c);
+	return rc;
+}
 
 /* Continue from the point's checkpoint: the state, the first row, the
  * discarded-weight sums and what the result already holds. */
@@ -509,13 +654,15 @@ static int prepare(pt_run_t *R, int resume)
 		fail(res, "tebd: %s", kerr);
 		return -1;
 	}
-	rc = tebd_create(&R->t, R->c, &tp, kerr);
+	R->tp = tp;
+	rc = on_team(R) ? 0 : tebd_create(&R->t, R->c, &tp, kerr);
 	if (rc) {
 		fail(res, "%stebd: %s", kind(rc), kerr);
 		return -1;
 	}
 	R->lps = tebd_scheme_layers(tp.scheme);
-	tebd_set_hook(R->t, layer_hook, R);
+	if (R->t)
+		tebd_set_hook(R->t, layer_hook, R);
 	rc = obs_create(&R->ob, p->L, kerr);
 	if (rc) {
 		fail(res, "%sobservables: %s", kind(rc), kerr);
@@ -529,14 +676,15 @@ static int write_row(pt_run_t *R, int row, double time)
 {
 	const spec_point_t *p = R->p;
 	worker_result_t *res = R->res;
-	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
-	int rc = obs_measure(R->ob, R->m, R->c, kerr);
+	char kerr[EU_ERRLEN] = "", aerrbuf[EU_ERRLEN] = ""; /* team.h: EU_ */
+	int rc = on_team(R) ? team_measure(R->team, R->ob, R->rho3, kerr)
+			    : obs_measure(R->ob, R->m, R->c, kerr);
 	if (rc) {
 		fail(res, "%smeasurement: %s", kind(rc), kerr);
 		return -1;
 	}
 	if (R->rho3) {
-		rc = measure_rho3(R->m, p->L, R->rho3, kerr);
+		rc = on_team(R) ? 0 : measure_rho3(R->m, p->L, R->rho3, kerr);
 		if (rc) {
 			fail(res, "%srho3: %s", kind(rc), kerr);
 			return -1;
@@ -551,7 +699,7 @@ static int write_row(pt_run_t *R, int row, double time)
 		fail(res, "%s", aerrbuf);
 		return -1;
 	}
-	const int chi = mps_max_bond_dim(R->m);
+	const int chi = state_chi(R);
 	res->rows = row + 1;
 	res->t_reached = time;
 	res->max_discarded = R->dmax;
@@ -594,7 +742,8 @@ static int try_checkpoint(pt_run_t *R, const ckpt_pos_t *at, double time,
 			  int hold)
 {
 	char cerrbuf[EU_ERRLEN] = "";
-	if (checkpoint(R->o, R->p, R->attempt, at, R->lps, R->m, R->dtot,
+	if (team_state(R, cerrbuf) ||
+	    checkpoint(R->o, R->p, R->attempt, at, R->lps, R->m, R->dtot,
 		       R->dmax, R->res->max_bond_dim, cerrbuf)) {
 		fprintf(stderr, "kapitza: rank %d: point %d: %s\n", R->o->rank,
 			R->p->id, cerrbuf);
@@ -624,7 +773,7 @@ static int after_row(pt_run_t *R, int row, double time)
 			.point = p->id,
 			.attempt = R->attempt,
 			.row = row,
-			.chi = mps_max_bond_dim(R->m),
+			.chi = state_chi(R),
 			.t = time,
 			.wall_s = res->wall_s,
 			.discarded_max = R->dmax,
@@ -729,11 +878,12 @@ static void stopped(pt_run_t *R, int row, long done)
 static void evolve(pt_run_t *R)
 {
 	const spec_point_t *p = R->p;
-	char kerr[KZ_ERRLEN] = "";
+	char kerr[EU_ERRLEN] = ""; /* team_run writes EU_ERRLEN */
 	for (int row = R->row0; row < p->n_measure; row++) {
-		if (row > 0) {
+		if (row > 0 && !(row == R->row0 && R->row0_ready)) {
 			long done = 0;
-			int rc = interval(R, row, &done, kerr);
+			int rc = on_team(R) ? team_interval(R, kerr)
+					    : interval(R, row, &done, kerr);
 			if (rc == KZ_STOPPED) {
 				stopped(R, row, done);
 				return;
@@ -780,7 +930,12 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	res->max_discarded = 0;
 	prov_begin(&pv, attempt, o);
 
-	if (p->state == SPEC_STATE_THERMAL) {
+	if (on_team(&R) && p->state != SPEC_STATE_DOMAIN_WALL &&
+	    p->state != SPEC_STATE_GROUND) {
+		team_begin(&R, 0); /* the members go home */
+		fail(res, "point %d: only a time evolution runs on a team",
+		     p->id);
+	} else if (p->state == SPEC_STATE_THERMAL) {
 		if (resume)
 			fail(res, "a thermal table has no checkpoint to resume "
 				  "from");
@@ -789,8 +944,10 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	} else if (p->state != SPEC_STATE_DOMAIN_WALL &&
 		   p->state != SPEC_STATE_GROUND) {
 		fail(res, "unknown initial state %d", p->state);
-	} else if (!prepare(&R, resume)) {
-		evolve(&R);
+	} else {
+		const int ok = !prepare(&R, resume);
+		if (!team_begin(&R, ok) && ok)
+			evolve(&R);
 	}
 	res->wall_s = kz_wtime() - R.t0;
 	pv.wall_s = res->wall_s;
@@ -798,6 +955,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
 		fail(res, "%s", aerrbuf);
+	team_end(&R);
 	obs_destroy(&R.ob);
 	tebd_destroy(&R.t);
 	mps_destroy(&R.m);

@@ -9,6 +9,7 @@
 #define WORKER_H
 
 #include <signal.h>
+#include <mpi.h>
 
 #include "archive.h"
 #include "spec.h"
@@ -49,6 +50,11 @@ typedef struct {
 	                          in the middle of an interval (borrowed, may
 	                          be NULL: only report() stops) */
 	worker_poll_fn poll;   /* may be NULL */
+	int team_size;         /* > 1: the point runs on a team, `team` */
+	MPI_Comm team;         /* the team's communicator, this rank its
+	                          leader (rank 0) or a member; read only when
+	                          team_size > 1 */
+	int team_scalapack;    /* > 0: team_set_scalapack() threshold */
 } worker_opts_t;
 
 /* The outcome of one attempt at a point. */
@@ -92,5 +98,17 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 		     int resume, const worker_opts_t *o,
 		     worker_report_fn report, void *arg,
 		     worker_result_t *res);
+
+/* A team point (o->team_size > 1): worker_run_point() on the team's
+ * leader (rank 0 of o->team) does everything above -- rows, progress,
+ * checkpoints (the leader gathers the state), the outcome -- with the
+ * team's kernel (team.h); every other member calls this, collective with
+ * the leader's worker_run_point(): it builds the point's chain and TEBD
+ * parameters (params_tebd, o->threads) and serves the leader until the
+ * point ends.  Only a time evolution runs on a team.  Returns 0, or
+ * non-zero with err (EU_ERRLEN) when this member failed; the outcome of
+ * the point is the leader's. */
+int worker_serve_team(const spec_point_t *p, const worker_opts_t *o,
+		      char *err);
 
 #endif

@@ -72,6 +72,7 @@ typedef struct {
  * (outcome running) and when it ends. */
 #define ARCHIVE_HISTORY 16
 #define ARCHIVE_HMSGLEN 128
+#define ARCHIVE_TEAMLEN 64
 typedef struct {
 	int32_t attempt;         /* 0: slot unused */
 	int8_t outcome;          /* archive_state_t; running: still running,
@@ -85,6 +86,11 @@ typedef struct {
 	int32_t rows;            /* rows present after the attempt */
 	double wall_s;
 	char message[ARCHIVE_HMSGLEN];
+	/* the team that ran the attempt (kapitza run --team-size): its size
+	 * (1: one rank alone; 0: not recorded, an archive from before teams)
+	 * and its ranks, leader (= rank) first, as "3,1,2" (ranges "1-4") */
+	int32_t team_size;
+	char team_ranks[ARCHIVE_TEAMLEN];
 } archive_history_t;
 
 /* One row of /points_table: the point's parameters (spec_point_t). */

@@ -101,8 +101,18 @@ static const schema_field_t history_f[] = {
 	F(archive_history_t, rows, SF_INT),
 	F(archive_history_t, wall_s, SF_F64),
 	F(archive_history_t, message, SF_STR),
+	F(archive_history_t, team_size, SF_INT),
+	F(archive_history_t, team_ranks, SF_STR),
 };
 TABLE(schema_history, SCHEMA_HISTORY, archive_history_t, history_f);
+
+int schema_field_optional(const schema_table_t *t, const schema_field_t *f)
+{
+	/* the team of an attempt came after the first archives with
+	 * /history: theirs lack it and read as team_size 0, team_ranks "" */
+	return t == &schema_history && (!strcmp(f->name, "team_size") ||
+					!strcmp(f->name, "team_ranks"));
+}
 
 static const schema_field_t lc_f[] = {
 	F(lc_row_t, point_id, SF_INT),

@@ -29,6 +29,10 @@ Default (the 'engine' suite, ~1-2 minutes):
   forwards it to both ranks, the job exits 3 with both points checkpointed;
   the same script submitted again resumes both under srun and the result
   equals a plain run.
+- teams: slurm/kapitza.sbatch on 2 tasks with --team-size 2 runs a sweep's
+  big point on a team of both ranks and its small points alone, under
+  mpirun and under srun; /history records the teams, /points equal a
+  single-rank run's.
 --full (the 'long' suite, a few minutes more): the same with the real time
   limit -- a job with --time=1 and --signal=B:USR1@50 and a point that
   needs longer is signalled by SLURM itself, checkpoints, and
@@ -572,6 +576,63 @@ def srun_part(f, cl, env, tool, slurm_dir, sp6, ref6):
           "run: %s" % d)
 
 
+def team_part(f, cl, env, tool, slurm_dir):
+    """slurm/kapitza.sbatch on 2 tasks with --team-size 2: the sweep's big
+    point runs on a team of both ranks (rank 0 leads: the job has no other
+    rank), its two small points on single ranks, under mpirun and under
+    srun; /points equal a single-rank run's."""
+    text = spec("slurmteam", [40], [0.5], t_max=4.0, chis=[8, 12, 96],
+                measure_every=0.25)
+    sp = f.write("team.yaml", text)
+    ref = f.path("team_ref.h5")
+    p = f.run(None, ["run", sp, "-o", ref, "-q"])
+    check(p.returncode == 0, "team: single-rank run exit %d" % p.returncode)
+    with h5py.File(ref, "r") as h:
+        big = list(h["points_table"]["chi_max"]).index(96)
+    script = os.path.join(slurm_dir, "kapitza.sbatch")
+    launchers = [("mpirun", env)]
+    r = cl.run(["srun", "--mpi=list"])
+    if re.search(r"^\s*pmix\s*$", r.stdout + r.stderr, re.M):
+        launchers.append(("srun", dict(env, KAPITZA_LAUNCHER="srun",
+                                       KAPITZA_SRUN_ARGS=SRUN_ARGS)))
+    for name, e in launchers:
+        a = f.path("team_%s.h5" % name)
+        job = cl.sbatch(["--ntasks=2", "--cpus-per-task=1", "--time=10",
+                         "-o", f.path("team-%s-%%j.out" % name), script, sp,
+                         a, "-q", "--team-size", "2",
+                         "--team-min-core-hours", "1e-4"], e)
+        if job is None:
+            continue
+        cl.wait_job(job, 180)
+        out = read(f.path("team-%s-%d.out" % (name, job)))
+        codes = cl.job_field(job, "ExitCode")
+        if not check(codes == ["0:0"] and os.path.exists(a),
+                     "team %s: the job's exit code %s; output:\n%s"
+                     % (name, codes, out[-1500:])):
+            continue
+        with h5py.File(a, "r") as h:
+            st = h["status"][:]
+            hs = h["history"][:, 0]
+            pv = h["provenance"][:]
+        check(bool(np.all(st["state"] == 2)), "team %s: all done: %s"
+              % (name, list(st["state"])))
+        want = ["0,1" if k == big else str(int(st["rank"][k]))
+                for k in range(len(st))]
+        got = [x.decode() for x in hs["team_ranks"]]
+        check(got == want and [int(x) for x in hs["team_size"]]
+              == [2 if k == big else 1 for k in range(len(st))],
+              "team %s: point %d on the team 0,1, the others alone: "
+              "/history team_ranks %s, team_size %s"
+              % (name, big, got, list(hs["team_size"])))
+        check(set(x.decode() for x in pv["slurm_job_id"]) == {str(job)},
+              "team %s: provenance has the job id %s" % (name, job))
+        rc, d = h5diff(tool, ref, a)
+        check(rc == 0, "team %s: /points equal the single-rank run's: %s"
+              % (name, d))
+    check(len(launchers) == 2, "team: srun offers pmix: %s %s"
+          % (r.stdout, r.stderr))
+
+
 def main():
     argv = [x for x in sys.argv if x != "--full"]
     full = len(argv) != len(sys.argv)
@@ -595,6 +656,9 @@ def main():
                 t1 = time.time()
                 srun_part(f, cl, env, tool, slurm_dir, sp6, ref6)
                 print("srun checks: %.0f s" % (time.time() - t1))
+                t1 = time.time()
+                team_part(f, cl, env, tool, slurm_dir)
+                print("team checks: %.0f s" % (time.time() - t1))
             print("SLURM checks: %.0f s" % (time.time() - t0))
     finally:
         cl.stop()
