@@ -92,23 +92,17 @@ static void fail(worker_result_t *r, const char *fmt, ...)
 }
 
 /* Test switch KAPITZA_TEST_HOLD_AT_ROW=k: every point writes a checkpoint
- * after its row k and then holds (sleeps until killed).  A test waits for
- * that checkpoint file to appear and kills the job, so a crash with a
- * checkpoint on disk happens on any machine, however fast. */
+ * after its row k and then holds until a stop signal (then it stops there,
+ * interrupted, as after any row) or until killed.  A test waits for that
+ * checkpoint file to appear and then kills or signals the job, so a crash
+ * or a stop with a checkpoint on disk happens on any machine, however
+ * fast. */
 static int test_hold_row(void)
 {
 	const char *v = getenv("KAPITZA_TEST_HOLD_AT_ROW");
 	return v && *v ? atoi(v) : -1;
 }
 
-static void hold_forever(int rank, int point, int row)
-{
-	fprintf(stderr, "kapitza: rank %d: point %d: holding after the "
-		"checkpoint of row %d (KAPITZA_TEST_HOLD_AT_ROW)\n", rank,
-		point, row);
-	for (;;)
-		pause();
-}
 
 /* Test switch KAPITZA_TEST_HOLD_AT_STEP=k (k >= 1): every point, once its
  * TEBD has done step k (inside the kernel's interval: the layer boundary
@@ -738,8 +732,7 @@ static int judge_row(pt_run_t *R, double time)
 /* A checkpoint at position at (time: its row's); a failure is reported
  * and noted, and the point goes on (a later checkpoint may work, and
  * without one it restarts).  Returns 0 if it was written. */
-static int try_checkpoint(pt_run_t *R, const ckpt_pos_t *at, double time,
-			  int hold)
+static int try_checkpoint(pt_run_t *R, const ckpt_pos_t *at, double time)
 {
 	char cerrbuf[EU_ERRLEN] = "";
 	if (team_state(R, cerrbuf) ||
@@ -754,9 +747,26 @@ static int try_checkpoint(pt_run_t *R, const ckpt_pos_t *at, double time,
 	R->res->t_ckpt = time;
 	R->last_ckpt = kz_wtime();
 	R->note[0] = 0;
-	if (hold)
-		hold_forever(R->o->rank, R->p->id, at->row);
 	return 0;
+}
+
+static int stop_requested(pt_run_t *R, int now);
+
+/* KAPITZA_TEST_HOLD_AT_ROW (test_hold_row): after row's checkpoint, wait
+ * for a stop (then 1: the point stops here) or for the end of the process
+ * (without a stop flag or poll to wait on: until killed). */
+static int hold_at_row(pt_run_t *R, int row)
+{
+	fprintf(stderr, "kapitza: rank %d: point %d: holding after the "
+		"checkpoint of row %d (KAPITZA_TEST_HOLD_AT_ROW)\n",
+		R->o->rank, R->p->id, row);
+	fflush(stderr);
+	if (!R->o->stop_flag && !(R->o->poll && R->report))
+		for (;;)
+			pause();
+	while (!stop_requested(R, 1))
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	return 1;
 }
 
 /* Progress, checkpoint, stop: returns 1 if the point stops here
@@ -786,7 +796,9 @@ static int after_row(pt_run_t *R, int row, double time)
 	    (stop || hold ||
 	     (o->ckpt_every_s > 0 &&
 	      kz_wtime() - R->last_ckpt >= o->ckpt_every_s)))
-		try_checkpoint(R, &(ckpt_pos_t){row, 0, 0, 0}, time, hold);
+		try_checkpoint(R, &(ckpt_pos_t){row, 0, 0, 0}, time);
+	if (hold && !last)
+		stop = hold_at_row(R, row);
 	if (!stop)
 		return 0;
 	res->state = ARCHIVE_INTERRUPTED;
@@ -864,7 +876,7 @@ static void stopped(pt_run_t *R, int row, long done)
 		(double)(row - 1) * (double)R->p->steps_per_measure * R->p->dt;
 	const ckpt_pos_t at = {row - 1, done, tebd_discarded_total(R->t),
 			       tebd_discarded_max(R->t)};
-	const int ok = R->o->ckpt_dir && !try_checkpoint(R, &at, time, 0);
+	const int ok = R->o->ckpt_dir && !try_checkpoint(R, &at, time);
 	res->state = ARCHIVE_INTERRUPTED;
 	snprintf(res->message, sizeof res->message,
 		 "interrupted at t = %g + %ld of %ld layers%.200s", time, done,
