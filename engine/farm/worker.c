@@ -33,15 +33,16 @@
  * (NaN, norm, injected fault) and after_row (progress, checkpoint, stop).
  *
  * A thermal table (a point of state thermal_table, from the spec's
- * `thermal:` section) is computed by the kernel's thermal_table_create
- * (kernels/thermal.h) a few mu values at a time -- as many as keep the
- * threads busy, two imaginary-time runs per mu -- and written row by row
+ * `thermal:` section; engine/farm/worker_table.c) is computed by the
+ * kernel's thermal_table_create (kernels/thermal.h) a few mu values at a
+ * time -- as many as keep the threads busy, two imaginary-time runs per mu -- and written row by row
  * (one row per mu), so the scheduler gets progress and a stop signal ends
  * the table after the current mu values.  It has no checkpoint: every
  * attempt computes the whole table (a table is short next to a point).
  * The runs are independent, so the rows do not depend on how the mu values
  * are grouped. */
 #include "worker.h"
+#include "worker_impl.h"
 
 #include <complex.h>
 #include <math.h>
@@ -80,9 +81,7 @@
 
 #define NORM_TOL CKPT_NORM_TOL /* rows and resumptions alike */
 
-static void fail(worker_result_t *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void fail(worker_result_t *r, const char *fmt, ...)
+void worker_fail(worker_result_t *r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -182,7 +181,7 @@ static int measure_rho3(const mps_t *m, int L, double *out, char *err)
 	return 0;
 }
 
-static const char *kind(int kz)
+const char *worker_kind(int kz)
 {
 	return kz == KZ_ENOMEM ? "allocation failure in " : "";
 }
@@ -208,14 +207,14 @@ static int initial_state(const spec_point_t *p, mps_t **m,
 			rc = dmrg_ground_state(cp, p->L / 2, &dp, m, &dr, kerr);
 		chain_destroy(&cp);
 		if (rc) {
-			fail(res, "%sground state: %s", kind(rc), kerr);
+			worker_fail(res, "%sground state: %s", worker_kind(rc), kerr);
 			return -1;
 		}
 		return 0;
 	}
 	int *up = malloc((size_t)p->L * sizeof *up);
 	if (!up) {
-		fail(res, "allocation failure: initial state");
+		worker_fail(res, "allocation failure: initial state");
 		return -1;
 	}
 	for (int i = 0; i < p->L; i++)
@@ -223,7 +222,7 @@ static int initial_state(const spec_point_t *p, mps_t **m,
 	rc = mps_create_product(m, p->L, up, kerr);
 	free(up);
 	if (rc) {
-		fail(res, "%sinitial state: %s", kind(rc), kerr);
+		worker_fail(res, "%sinitial state: %s", worker_kind(rc), kerr);
 		return -1;
 	}
 	return 0;
@@ -266,153 +265,6 @@ static int checkpoint(const worker_opts_t *o, const spec_point_t *p,
 	return ckpt_write(o->ckpt_dir, &h, m, o->sync_path, err);
 }
 
-/* The kernel's table of mu values mus[0..n-1] into the archive's layout:
- * rows of e, sz (nbeta each) and rho3 (nbeta 8x8 complex matrices, as
- * (re, im) with <a|rho|b> at 8 a + b, where the kernel keeps it at a + 8 b). */
-static void table_rows(const thermal_table_t *tb, int n, double *e,
-		       double *sz, double *rho)
-{
-	const int nb = thermal_table_nbeta(tb);
-	const kz_cplx *r = thermal_table_rho3(tb);
-	memcpy(e, thermal_table_energy(tb), (size_t)n * nb * sizeof *e);
-	memcpy(sz, thermal_table_sz(tb), (size_t)n * nb * sizeof *sz);
-	schema_rho_swap(rho, (const double *)r, (size_t)n * nb);
-}
-
-/* Buffers of up to `chunk` mu rows of a thermal table. */
-typedef struct {
-	double *e, *sz, *rho, *disc;
-} table_buf_t;
-
-static int table_buf_alloc(table_buf_t *b, int chunk, int nb)
-{
-	b->e = malloc((size_t)chunk * nb * sizeof *b->e);
-	b->sz = malloc((size_t)chunk * nb * sizeof *b->sz);
-	b->rho = malloc((size_t)chunk * nb * 128 * sizeof *b->rho);
-	b->disc = malloc((size_t)chunk * sizeof *b->disc);
-	return b->e && b->sz && b->rho && b->disc ? 0 : -1;
-}
-
-static void table_buf_free(table_buf_t *b)
-{
-	free(b->e);
-	free(b->sz);
-	free(b->rho);
-	free(b->disc);
-}
-
-/* Reports mu rows up to j0 + n - 1 of table p; returns 1 (the point
- * interrupted, res says so) if report() asks to stop before the last row. */
-static int table_report(const spec_point_t *p, int attempt, int j0, int n,
-			double dsum, worker_report_fn report, void *arg,
-			worker_result_t *res)
-{
-	const spec_thermal_t *th = p->thermal;
-	const int last = j0 + n >= th->nmu;
-	if (!report)
-		return 0;
-	worker_progress_t pr = {
-		.point = p->id,
-		.attempt = attempt,
-		.row = j0 + n - 1,
-		.chi = -1,
-		.t = NAN,
-		.wall_s = res->wall_s,
-		.discarded_max = dsum,
-		.discarded_total = dsum,
-	};
-	if (report(arg, &pr) && !last) {
-		res->state = ARCHIVE_INTERRUPTED;
-		snprintf(res->message, sizeof res->message,
-			 "interrupted after %d of %d mu rows "
-			 "(a table is computed whole: "
-			 "resubmit runs it again)",
-			 j0 + n, th->nmu);
-		return 1;
-	}
-	return 0;
-}
-
-/* worker_run_point for a thermal table (see the top of the file): rows are
- * mu values, and `t` in the progress reports is NaN. */
-static void run_table(archive_t *a, const spec_point_t *p, int attempt,
-		      const worker_opts_t *o, worker_report_fn report,
-		      void *arg, worker_result_t *res)
-{
-	const spec_thermal_t *th = p->thermal;
-	const double t0 = kz_wtime();
-	thermal_table_t *tb = NULL;
-	thermal_params_t tp;
-	table_buf_t b = {0};
-	char kerr[KZ_ERRLEN] = "", aerrbuf[EU_ERRLEN] = "";
-	double dsum = 0;
-	int chunk, nb;
-
-	res->max_bond_dim = -1; /* the kernel does not report it */
-	if (!th || !archive_is_table(a, p->id)) {
-		fail(res, "thermal table %d: no thermal section", p->id);
-		return;
-	}
-	nb = th->nbeta;
-	/* two runs per mu: enough mu values for every thread */
-	chunk = (o->threads + 1) / 2;
-	if (chunk > th->nmu)
-		chunk = th->nmu;
-	if (table_buf_alloc(&b, chunk, nb)) {
-		fail(res, "allocation failure: thermal table buffers");
-		goto out;
-	}
-	/* an earlier attempt's rows go: the table is computed whole */
-	if (attempt > 1 && archive_clear_rows(a, p->id, 0, aerrbuf)) {
-		fail(res, "%s", aerrbuf);
-		goto out;
-	}
-	params_thermal(p, o->threads, &tp);
-	for (int j0 = 0; j0 < th->nmu; j0 += chunk) {
-		const int n = th->nmu - j0 < chunk ? th->nmu - j0 : chunk;
-		int rc = thermal_table_create(&tb, &tp, th->betas, nb,
-					      th->mus + j0, n, kerr);
-		if (rc) {
-			fail(res, "%sthermal table at mu = %g%s: %s", kind(rc),
-			     th->mus[j0], n > 1 ? " .." : "", kerr);
-			goto out;
-		}
-		/* row by row, so that the values do not depend on the chunks */
-		for (int j = 0; j < n; j++) {
-			dsum += thermal_table_discarded_mu(tb)[j];
-			b.disc[j] = dsum;
-		}
-		table_rows(tb, n, b.e, b.sz, b.rho);
-		thermal_table_destroy(&tb);
-		if (archive_write_table_rows(a, p->id, j0, n, th->mus + j0,
-					     b.e, b.sz, b.rho, b.disc,
-					     aerrbuf)) {
-			fail(res, "%s", aerrbuf);
-			goto out;
-		}
-		res->rows = j0 + n;
-		res->max_discarded = dsum;
-		res->wall_s = kz_wtime() - t0;
-		/* the rows are in the archive; now judge them */
-		for (size_t k = 0; k < (size_t)n * nb; k++)
-			if (!isfinite(b.e[k]) || !isfinite(b.sz[k])) {
-				fail(res, "NaN in the thermal table at mu = %g",
-				     th->mus[j0 + (int)(k / (size_t)nb)]);
-				goto out;
-			}
-		if (o->fault_point == p->id) {
-			fail(res, "injected fault");
-			goto out;
-		}
-		if (table_report(p, attempt, j0, n, dsum, report, arg, res))
-			goto out;
-	}
-	res->state = ARCHIVE_DONE;
-	res->message[0] = 0;
-out:
-	thermal_table_destroy(&tb);
-	table_buf_free(&b);
-}
 
 /* One attempt at a time-evolution point: what its steps share. */
 typedef struct {
@@ -486,8 +338,8 @@ static int finish_alone(pt_run_t *R)
 	}
 	tebd_destroy(&t);
 	if (rc)
-		fail(R->res, "%stebd (the rest of a checkpointed interval): %s",
-		     kind(rc), kerr);
+		worker_fail(R->res, "%stebd (the rest of a checkpointed interval): %s",
+		     worker_kind(rc), kerr);
 	return rc ? -1 : 0;
 }
 
@@ -503,7 +355,7 @@ static int team_begin(pt_run_t *R, int prepared)
 		prepared = 0;
 	if (agree_all(R->o->team, prepared ? 0 : -1)) {
 		if (prepared)
-			fail(R->res, "team: a member could not prepare point %d",
+			worker_fail(R->res, "team: a member could not prepare point %d",
 			     R->p->id);
 		return -1;
 	}
@@ -511,7 +363,7 @@ static int team_begin(pt_run_t *R, int prepared)
 	if (!rc && R->o->team_scalapack > 0)
 		rc = team_set_scalapack(R->team, R->o->team_scalapack, kerr);
 	if (rc) {
-		fail(R->res, "%steam of %d: %s", kind(rc), R->o->team_size,
+		worker_fail(R->res, "%steam of %d: %s", worker_kind(rc), R->o->team_size,
 		     kerr);
 		return -1;
 	}
@@ -596,7 +448,7 @@ static int resume_state(pt_run_t *R)
 	ckpt_header_t h;
 	if (ckpt_file_of(path, sizeof path, R->o->ckpt_dir, p->hash_hex) ||
 	    ckpt_load(path, R->o->spec_hash, p, &h, &R->m, cerrbuf)) {
-		fail(res, "cannot resume: %s", cerrbuf);
+		worker_fail(res, "cannot resume: %s", cerrbuf);
 		return -1;
 	}
 	R->row0 = h.row + 1;
@@ -624,7 +476,7 @@ static int prepare(pt_run_t *R, int resume)
 	int rc = chain_create_junction(&R->c, p->L, p->J, p->delta_left,
 				       p->delta_right, kerr);
 	if (rc) {
-		fail(res, "%schain: %s", kind(rc), kerr);
+		worker_fail(res, "%schain: %s", worker_kind(rc), kerr);
 		return -1;
 	}
 	if (resume ? resume_state(R) : initial_state(p, &R->m, res))
@@ -633,25 +485,25 @@ static int prepare(pt_run_t *R, int resume)
 	 * earlier attempt left there */
 	if ((resume || R->attempt > 1) &&
 	    archive_clear_rows(R->a, p->id, R->row0, aerrbuf)) {
-		fail(res, "%s", aerrbuf);
+		worker_fail(res, "%s", aerrbuf);
 		return -1;
 	}
 	if (archive_wants_rho3(R->a, p->id)) {
 		R->rho3 = malloc((size_t)(p->L - 2) * 128 * sizeof *R->rho3);
 		if (!R->rho3) {
-			fail(res, "allocation failure: rho3 buffer");
+			worker_fail(res, "allocation failure: rho3 buffer");
 			return -1;
 		}
 	}
 	rc = params_tebd(p, R->o->threads, &tp, kerr);
 	if (rc) {
-		fail(res, "tebd: %s", kerr);
+		worker_fail(res, "tebd: %s", kerr);
 		return -1;
 	}
 	R->tp = tp;
 	rc = on_team(R) ? 0 : tebd_create(&R->t, R->c, &tp, kerr);
 	if (rc) {
-		fail(res, "%stebd: %s", kind(rc), kerr);
+		worker_fail(res, "%stebd: %s", worker_kind(rc), kerr);
 		return -1;
 	}
 	R->lps = tebd_scheme_layers(tp.scheme);
@@ -659,7 +511,7 @@ static int prepare(pt_run_t *R, int resume)
 		tebd_set_hook(R->t, layer_hook, R);
 	rc = obs_create(&R->ob, p->L, kerr);
 	if (rc) {
-		fail(res, "%sobservables: %s", kind(rc), kerr);
+		worker_fail(res, "%sobservables: %s", worker_kind(rc), kerr);
 		return -1;
 	}
 	return 0;
@@ -674,23 +526,23 @@ static int write_row(pt_run_t *R, int row, double time)
 	int rc = on_team(R) ? team_measure(R->team, R->ob, R->rho3, kerr)
 			    : obs_measure(R->ob, R->m, R->c, kerr);
 	if (rc) {
-		fail(res, "%smeasurement: %s", kind(rc), kerr);
+		worker_fail(res, "%smeasurement: %s", worker_kind(rc), kerr);
 		return -1;
 	}
 	if (R->rho3) {
 		rc = on_team(R) ? 0 : measure_rho3(R->m, p->L, R->rho3, kerr);
 		if (rc) {
-			fail(res, "%srho3: %s", kind(rc), kerr);
+			worker_fail(res, "%srho3: %s", worker_kind(rc), kerr);
 			return -1;
 		}
 		if (archive_write_rho3(R->a, p->id, row, R->rho3, aerrbuf)) {
-			fail(res, "%s", aerrbuf);
+			worker_fail(res, "%s", aerrbuf);
 			return -1;
 		}
 	}
 	if (archive_write_row(R->a, p->id, row, time, R->ob, R->dtot, R->dmax,
 			      aerrbuf)) {
-		fail(res, "%s", aerrbuf);
+		worker_fail(res, "%s", aerrbuf);
 		return -1;
 	}
 	const int chi = state_chi(R);
@@ -708,7 +560,7 @@ static int judge_row(pt_run_t *R, double time)
 {
 	const obs_t *ob = R->ob;
 	if (has_nan(ob)) {
-		fail(R->res, "NaN in the observables at t = %g", time);
+		worker_fail(R->res, "NaN in the observables at t = %g", time);
 		return -1;
 	}
 	/* Truncation renormalises the Schmidt spectrum but leaves the tensors
@@ -717,13 +569,13 @@ static int judge_row(pt_run_t *R, double time)
 	 * NORM_TOL. */
 	const double ntol = NORM_TOL + R->dtot;
 	if (!(fabs(ob->norm - 1.0) <= ntol)) {
-		fail(R->res, "norm %.10g off 1 by more than %g at t = %g "
+		worker_fail(R->res, "norm %.10g off 1 by more than %g at t = %g "
 		     "(discarded weight so far %g)",
 		     ob->norm, ntol, time, R->dtot);
 		return -1;
 	}
 	if (R->o->fault_point == R->p->id) {
-		fail(R->res, "injected fault");
+		worker_fail(R->res, "injected fault");
 		return -1;
 	}
 	return 0;
@@ -901,7 +753,7 @@ static void evolve(pt_run_t *R)
 				return;
 			}
 			if (rc) {
-				fail(R->res, "%stebd at t = %g: %s", kind(rc),
+				worker_fail(R->res, "%stebd at t = %g: %s", worker_kind(rc),
 				     R->res->t_reached, kerr);
 				return;
 			}
@@ -945,17 +797,17 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	if (on_team(&R) && p->state != SPEC_STATE_DOMAIN_WALL &&
 	    p->state != SPEC_STATE_GROUND) {
 		team_begin(&R, 0); /* the members go home */
-		fail(res, "point %d: only a time evolution runs on a team",
+		worker_fail(res, "point %d: only a time evolution runs on a team",
 		     p->id);
 	} else if (p->state == SPEC_STATE_THERMAL) {
 		if (resume)
-			fail(res, "a thermal table has no checkpoint to resume "
+			worker_fail(res, "a thermal table has no checkpoint to resume "
 				  "from");
 		else
-			run_table(a, p, attempt, o, report, arg, res);
+			worker_run_table(a, p, attempt, o, report, arg, res);
 	} else if (p->state != SPEC_STATE_DOMAIN_WALL &&
 		   p->state != SPEC_STATE_GROUND) {
-		fail(res, "unknown initial state %d", p->state);
+		worker_fail(res, "unknown initial state %d", p->state);
 	} else {
 		const int ok = !prepare(&R, resume);
 		if (!team_begin(&R, ok) && ok)
@@ -966,7 +818,7 @@ int worker_run_point(archive_t *a, const spec_point_t *p, int attempt,
 	eu_utc_now(pv.end_time, sizeof pv.end_time);
 	if (archive_write_provenance(a, p->id, &pv, aerrbuf) &&
 	    res->state != ARCHIVE_FAILED)
-		fail(res, "%s", aerrbuf);
+		worker_fail(res, "%s", aerrbuf);
 	team_end(&R);
 	obs_destroy(&R.ob);
 	tebd_destroy(&R.t);
