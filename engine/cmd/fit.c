@@ -95,6 +95,59 @@ static void usage(FILE *f)
 		"messages), 2 error.\n");
 }
 
+/* The options of the peak search (fit.h's fit_peak_opts_t): 0 not one of
+ * them, 1 a flag, 2 an option and its value (v), -1 an error (err). */
+static int peak_option(const char *s, const char *v, fit_peak_opts_t *pk,
+		       char *err)
+{
+	double x;
+#define NEED                                                             \
+	do {                                                             \
+		if (!v)                                                  \
+			return eu_err(err, "%s needs a value", s);       \
+	} while (0)
+	if (!strcmp(s, "--smooth")) {
+		NEED;
+		if (eu_parse_double(v, &x) || x < 1 || x != floor(x) ||
+		    fmod(x, 2) == 0 || x > 99)
+			return eu_err(err,
+				      "--smooth needs an odd integer in "
+				      "[1, 99], not '%s'",
+				      v);
+		pk->smooth = (int)x;
+	} else if (!strcmp(s, "--height")) {
+		NEED;
+		if (eu_parse_double(v, &x) || x < 0 || x > 1)
+			return eu_err(err,
+				      "--height needs a number in [0, "
+				      "1], not '%s'",
+				      v);
+		pk->rel_height = x;
+	} else if (!strcmp(s, "--dip")) {
+		NEED;
+		if (eu_parse_double(v, &x) || x < 0 || x >= 1)
+			return eu_err(err,
+				      "--dip needs a number in [0, 1), "
+				      "not '%s'",
+				      v);
+		pk->min_dip = x;
+	} else if (!strcmp(s, "--floor")) {
+		NEED;
+		if (eu_parse_double(v, &x) || x < 0)
+			return eu_err(err,
+				      "--floor needs a number >= 0, not "
+				      "'%s'",
+				      v);
+		pk->floor = x;
+	} else if (!strcmp(s, "--no-refine")) {
+		pk->refine = 0;
+	} else {
+		return 0;
+	}
+#undef NEED
+	return strcmp(s, "--no-refine") ? 2 : 1;
+}
+
 /* The options of the tracker and of the velocities' convergence in
  * chi_max (track.h, chiconv.h): 0 not one of them, 1 a flag, 2 an option
  * and its value (v), -1 an error (err). */
@@ -157,7 +210,6 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 	chiconv_opts_default(&o->chi);
 	for (int i = 1; i < argc; i++) {
 		const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		double x;
 		int po;
 #define NEED                                                             \
 	do {                                                             \
@@ -184,41 +236,10 @@ static int parse_args(int argc, char **argv, an_opts_t *o, char *err)
 					      "--window '%s': need 0 <= T0 < "
 					      "T1, finite",
 					      v);
-		} else if (!strcmp(s, "--smooth")) {
-			NEED;
-			if (eu_parse_double(v, &x) || x < 1 || x != floor(x) ||
-			    fmod(x, 2) == 0 || x > 99)
-				return eu_err(err,
-					      "--smooth needs an odd integer in "
-					      "[1, 99], not '%s'",
-					      v);
-			o->peaks.smooth = (int)x;
-		} else if (!strcmp(s, "--height")) {
-			NEED;
-			if (eu_parse_double(v, &x) || x < 0 || x > 1)
-				return eu_err(err,
-					      "--height needs a number in [0, "
-					      "1], not '%s'",
-					      v);
-			o->peaks.rel_height = x;
-		} else if (!strcmp(s, "--dip")) {
-			NEED;
-			if (eu_parse_double(v, &x) || x < 0 || x >= 1)
-				return eu_err(err,
-					      "--dip needs a number in [0, 1), "
-					      "not '%s'",
-					      v);
-			o->peaks.min_dip = x;
-		} else if (!strcmp(s, "--floor")) {
-			NEED;
-			if (eu_parse_double(v, &x) || x < 0)
-				return eu_err(err,
-					      "--floor needs a number >= 0, not "
-					      "'%s'",
-					      v);
-			o->peaks.floor = x;
-		} else if (!strcmp(s, "--no-refine")) {
-			o->peaks.refine = 0;
+		} else if ((po = peak_option(s, v, &o->peaks, err)) != 0) {
+			if (po < 0)
+				return -1;
+			i += po > 1;
 		} else if (!strcmp(s, "--tol")) {
 			NEED;
 			if (eu_parse_double(v, &o->tol) || !(o->tol > 0))
