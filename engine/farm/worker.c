@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "agree.h"
+#include "blascore.h"
 #include "chain.h"
 #include "checkpoint.h"
 #include "eu.h"
@@ -141,8 +142,9 @@ static void prov_begin(archive_prov_t *pv, int attempt, const worker_opts_t *o)
 		 "SLURM_ARRAY_TASK_ID");
 	eu_utc_now(pv->start_time, sizeof pv->start_time);
 	snprintf(pv->version, sizeof pv->version, "%s", KAPITZA_VERSION);
-	snprintf(pv->compiler, sizeof pv->compiler, "%s; %s", WORKER_CC,
-		 KAPITZA_BUILD_FLAGS);
+	/* the BLAS kernel set too: results round differently on each */
+	snprintf(pv->compiler, sizeof pv->compiler, "%s; %s; openblas=%s",
+		 WORKER_CC, KAPITZA_BUILD_FLAGS, blascore_name());
 }
 
 static int has_nan(const obs_t *o)

@@ -151,8 +151,9 @@ def main():
         check(all(len(s(x)) > 0 for x in pv["host"]), "provenance host")
         check(all(s(a0) <= s(a1) for a0, a1 in
                   zip(pv["start_time"], pv["end_time"])), "start <= end")
-        check(all("gcc" in s(x) or "clang" in s(x) for x in pv["compiler"]),
-              "compiler recorded")
+        check(all(("gcc" in s(x) or "clang" in s(x)) and "openblas=" in s(x)
+                  for x in pv["compiler"]),
+              "compiler and OpenBLAS kernel set recorded")
         for pid in range(2):
             check_point(h, pid, tab[pid], profile_exe)
 
