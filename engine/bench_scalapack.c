@@ -116,7 +116,7 @@ static int one_size(psvd_t *p, int n, int repeat, double *w, double *sdiff,
 	double *s1 = NULL, *s2 = NULL, t[4][8];
 	int rc = 0;
 	if (rank == 0) {
-		a = malloc(nn * sizeof *a), b = malloc(nn * sizeof *b);
+		a = kz_blas_alloc(nn * sizeof *a), b = kz_blas_alloc(nn * sizeof *b);
 		vt = malloc(nn * sizeof *vt);
 		s1 = malloc((size_t)n * sizeof *s1);
 		s2 = malloc((size_t)n * sizeof *s2);

@@ -20,6 +20,16 @@ int kz_err(char *err, int code, const char *fmt, ...)
 	return code;
 }
 
+size_t kz_blas_pad(size_t bytes)
+{
+	return (4096 + bytes / 16 + 63) / 64 * 64; /* keeps what follows aligned */
+}
+
+void *kz_blas_alloc(size_t bytes)
+{
+	return malloc(bytes + kz_blas_pad(bytes));
+}
+
 int kz_reserve(void **buf, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap && *buf)
@@ -27,7 +37,7 @@ int kz_reserve(void **buf, size_t *cap, size_t need, size_t size)
 	size_t ncap = *cap ? *cap : 16;
 	while (ncap < need)
 		ncap += ncap / 2 + 16;
-	void *p = realloc(*buf, ncap * size);
+	void *p = realloc(*buf, ncap * size + kz_blas_pad(ncap * size));
 	if (!p)
 		return KZ_ENOMEM;
 	*buf = p;

@@ -28,9 +28,26 @@ enum {
 int kz_err(char *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Slack kept after every buffer that LAPACK or BLAS may read.  OpenBLAS
+ * 0.3.21 (Debian 12) reads past the end of its matrix argument with its
+ * Haswell and SkylakeX kernels: zgebrd (through zlabrd's zgemv, so zgesdd
+ * and zgesvd too) by up to about 16 min(m, n) bytes, dsyev on some shapes
+ * (OpenBLAS issue #5000; measured by tests/kernels/test_blas_pad.c, which
+ * puts a matrix this far before a page that cannot be read).  The values
+ * are never used, but a matrix that ends next to an unmapped page (glibc
+ * serves large blocks by mmap) makes the read a segfault.  Room for
+ * 4096 + bytes/16: at least one column of any matrix of `bytes`. */
+size_t kz_blas_pad(size_t bytes);
+
+/* malloc(bytes) plus kz_blas_pad(bytes) of slack: for a matrix handed to
+ * LAPACK.  Free with free(). */
+void *kz_blas_alloc(size_t bytes);
+
 /* malloc/realloc that grow a buffer to at least `need` elements of `size`
  * bytes, geometrically, so that repeated calls at saturation allocate
- * nothing.  Returns 0 or KZ_ENOMEM (the old buffer is kept on failure). */
+ * nothing, each with kz_blas_pad() bytes of slack after its capacity (the
+ * kernels hand these buffers to LAPACK).  Returns 0 or KZ_ENOMEM (the old
+ * buffer is kept on failure). */
 int kz_reserve(void **buf, size_t *cap, size_t need, size_t size);
 
 /* kz_reserve of at least max(n, 1) elements of a typed buffer, inside a

@@ -135,8 +135,8 @@ static int dist_init(const psvd_t *p, dist_t *d, int m, int n)
 	int lr = numroc_(&m, &p->nb, &p->myr, &zero, &p->pr);
 	int lc = numroc_(&n, &p->nb, &p->myc, &zero, &p->pc);
 	d->lld = lr > 1 ? lr : 1;
-	d->x = malloc(((size_t)d->lld * (size_t)(lc > 1 ? lc : 1) + 1) *
-		      sizeof(kz_cplx));
+	d->x = kz_blas_alloc((size_t)d->lld * (size_t)(lc > 1 ? lc : 1) *
+			     sizeof(kz_cplx)); /* local BLAS reads past it */
 	descinit_(d->desc, &m, &n, &p->nb, &p->nb, &zero, &zero, &p->ctxt,
 		  &d->lld, &info);
 	return !d->x || info;

@@ -371,9 +371,8 @@ double ed_entropy(const ed_t *ed, const kz_cplx *psi, int i)
 	/* rank of a left (right) pattern among patterns of equal popcount */
 	long *lrank = malloc(((size_t)1 << nl) * sizeof *lrank);
 	long *rrank = malloc(((size_t)1 << nr) * sizeof *rrank);
-	/* + 8: OpenBLAS's SIMD zgemv (inside zgesdd) reads a little past the
-	 * last block; valgrind flags it, so give it room */
-	kz_cplx *M = malloc((n + 8) * sizeof *M);
+	/* zgesdd reads past the last block (kz_blas_pad) */
+	kz_cplx *M = kz_blas_alloc(n * sizeof *M);
 	double *sv = malloc(n * sizeof *sv);
 	long lcnt[17] = {0}, rcnt[17] = {0};
 	size_t off[18] = {0};

@@ -262,7 +262,7 @@ static int cut_modes(const ff_t *f, int i, double *nu)
 		first = m;
 		m = f->L - m;
 	}
-	kz_cplx *A = malloc((size_t)m * m * sizeof *A);
+	kz_cplx *A = kz_blas_alloc((size_t)m * m * sizeof *A); /* zheev */
 	if (!A)
 		return -1;
 	for (int b = 0; b < m; b++)

@@ -132,7 +132,7 @@ static int split_charge(vec_t *v, const mps_t *m, int b, int k, split_t *sp,
 	if (mr == 0 || nc == 0)
 		return KZ_OK;
 	int mn = mr < nc ? mr : nc, rc = KZ_OK;
-	kz_cplx *M = calloc((size_t)mr * nc, sizeof(kz_cplx));
+	kz_cplx *M = kz_blas_alloc((size_t)mr * nc * sizeof(kz_cplx)); /* zgesdd */
 	kz_cplx *U = malloc((size_t)mr * mn * sizeof(kz_cplx));
 	kz_cplx *VT = malloc((size_t)mn * nc * sizeof(kz_cplx));
 	double *S = malloc((size_t)mn * sizeof(double));
@@ -140,6 +140,7 @@ static int split_charge(vec_t *v, const mps_t *m, int b, int k, split_t *sp,
 		rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");
 		goto out;
 	}
+	memset(M, 0, (size_t)mr * nc * sizeof(kz_cplx));
 	gather(v, b, q, mr, c0, c1, M);
 	int info = LAPACKE_zgesdd(LAPACK_COL_MAJOR, 'S', mr, nc, M, mr, S, U,
 				  mr, VT, mn);

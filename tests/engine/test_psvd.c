@@ -43,7 +43,7 @@ static void one_shape_at(psvd_t *p, int rank, int root, int serve, int m,
 	double *s1 = NULL, *s2 = NULL, *sup = NULL;
 	if (rank == root) {
 		a = malloc((size_t)m * n * sizeof *a);
-		b = malloc((size_t)m * n * sizeof *b);
+		b = kz_blas_alloc((size_t)m * n * sizeof *b); /* zgesvd */
 		v1 = malloc((size_t)k * n * sizeof *v1);
 		v2 = malloc((size_t)k * n * sizeof *v2);
 		s1 = malloc((size_t)k * sizeof *s1);

@@ -84,7 +84,7 @@ static kz_cplx *with_spectrum(int m, int n, int r, const double *s,
 static double *svd_ref(int m, int n, const kz_cplx *a, const double *d)
 {
 	int mn = m < n ? m : n;
-	kz_cplx *x = malloc((size_t)m * n * sizeof *x);
+	kz_cplx *x = kz_blas_alloc((size_t)m * n * sizeof *x); /* zgesvd */
 	for (int c = 0; c < n; c++)
 		for (int r = 0; r < m; r++)
 			x[r + (size_t)m * c] =

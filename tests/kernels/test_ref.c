@@ -109,7 +109,9 @@ static int vector_schmidt(const ed_t *ed, const kz_cplx *psi, int L, int i,
 			  double *sv)
 {
 	int ml = 1 << (i + 1), mr = 1 << (L - i - 1), k = ml < mr ? ml : mr;
-	kz_cplx *M = calloc((size_t)ml * mr, sizeof *M);
+	kz_cplx *M = kz_blas_alloc((size_t)ml * mr * sizeof *M);
+	if (M)
+		memset(M, 0, (size_t)ml * mr * sizeof *M);
 	double nrm = ed_norm(ed, psi);
 	for (size_t a = 0; M && a < ed_dim(ed); a++) {
 		unsigned long b = ed_state(ed, a);

@@ -418,7 +418,7 @@ static void test_schmidt_vs_vector(int chi)
 	OK(mps_create_product(&m, L, up, err));
 	tebd_t *t = make_tebd(c, TEBD_FOREST_RUTH4, 0.02, chi, 1e-10, 1);
 	OK(tebd_run(t, m, 200, err));
-	kz_cplx *psi = malloc(dim * sizeof *psi), *a = malloc(dim * sizeof *a);
+	kz_cplx *psi = malloc(dim * sizeof *psi), *a = kz_blas_alloc(dim * sizeof *a);
 	double *s = malloc(64 * sizeof *s), lam[64], nrm = 0, d = 0;
 	for (size_t x = 0; x < dim; x++) {
 		psi[x] = mps_amplitude(m, x);
