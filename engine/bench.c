@@ -46,7 +46,8 @@ static void bench_usage(FILE *f)
 		"  --threads per rank); the final line adds team=R.  "
 		"--scalapack-min N: with --team,\n"
 		"  sectors of min(rows, cols) >= N are decomposed by "
-		"ScaLAPACK on all ranks.\n"
+		"ScaLAPACK on all ranks\n"
+		"  (default 256, as kapitza run --team-scalapack; 0: never).\n"
 		"  --scalapack instead measures the ScaLAPACK crossover (see "
 		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
@@ -335,9 +336,11 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
+	int on = o->svd_min > 0 && 2 * o->svd_min <= o->chi;
 	fprintf(stderr, "bench: a team of %d ranks, %d threads each%s\n",
 		size, o->threads,
-		o->svd_min > 0 ? ", ScaLAPACK for large sectors" : "");
+		on ? ", ScaLAPACK for large sectors" : ", no ScaLAPACK (chi_max "
+						      "< 2 --scalapack-min)");
 	double cpu0 = cpu_now();
 	if (bench_steps(&b, nsteps, o->dt, step_s, NULL, &wall))
 		goto out;
@@ -365,7 +368,8 @@ out:
 int cmd_bench(int argc, char **argv)
 {
 	bench_opts_t o = {.chi = 128, .threads = 1, .order = 4, .L = 140,
-			  .t_end = 20, .dt = 0.02, .decomp = "svd"};
+			  .t_end = 20, .dt = 0.02, .decomp = "svd",
+			  .svd_min = TEAM_SCALAPACK_MIN};
 	int rc = 1;
 	for (int k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--dmrg"))

@@ -117,7 +117,7 @@ static int one_size(psvd_t *p, int n, int repeat, double *w, double *sdiff,
 	int rc = 0;
 	if (rank == 0) {
 		a = kz_blas_alloc(nn * sizeof *a), b = kz_blas_alloc(nn * sizeof *b);
-		vt = malloc(nn * sizeof *vt);
+		vt = kz_blas_alloc(nn * sizeof *vt); /* zungbr reads past it */
 		s1 = malloc((size_t)n * sizeof *s1);
 		s2 = malloc((size_t)n * sizeof *s2);
 		if (!a || !b || !vt || !s1 || !s2)

@@ -9,6 +9,7 @@
 #include "agree.h"
 #include "cli.h"
 #include "eu.h"
+#include "team.h"
 
 void session_opts_default(session_opts_t *o)
 {
@@ -18,6 +19,7 @@ void session_opts_default(session_opts_t *o)
 	o->fault_point = -1;
 	o->team_size = 1;
 	o->team_min_core_hours = 0;
+	o->team_scalapack = TEAM_SCALAPACK_MIN;
 	o->progress_unit = "a number";
 	o->ckpt_unit = "a number";
 	o->progress_finite = 1;

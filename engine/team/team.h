@@ -76,8 +76,14 @@ int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err);
  * after the other by the whole team, the rest as usual.  The results then
  * equal the single-rank ones to rounding (not bitwise).  Set the
  * threshold from `kapitza bench --scalapack`'s crossover; a small one
- * forces the path (tests). */
+ * forces the path (tests).  It stays off unless chi_max >= 2 min_dim
+ * (a sector holds two charge blocks of a bond; see do_scalapack). */
 int team_set_scalapack(team_t *t, int min_dim, char *err);
+/* The runs' default min_dim (--team-scalapack): where ScaLAPACK on 2 ranks
+ * beat one rank's LAPACK by a clear margin on the idle 2-core machine of
+ * the README ("ScaLAPACK for one large sector": 1.13x at n = 192, 1.46x
+ * at 256, 2.0-2.4x from 512 to 2048). */
+#define TEAM_SCALAPACK_MIN 256
 /* Leader: sectors decomposed by ScaLAPACK so far (all members). */
 long team_scalapack_sectors(const team_t *t);
 

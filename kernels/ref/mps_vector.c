@@ -133,8 +133,8 @@ static int split_charge(vec_t *v, const mps_t *m, int b, int k, split_t *sp,
 		return KZ_OK;
 	int mn = mr < nc ? mr : nc, rc = KZ_OK;
 	kz_cplx *M = kz_blas_alloc((size_t)mr * nc * sizeof(kz_cplx)); /* zgesdd */
-	kz_cplx *U = malloc((size_t)mr * mn * sizeof(kz_cplx));
-	kz_cplx *VT = malloc((size_t)mn * nc * sizeof(kz_cplx));
+	kz_cplx *U = kz_blas_alloc((size_t)mr * mn * sizeof(kz_cplx));
+	kz_cplx *VT = kz_blas_alloc((size_t)mn * nc * sizeof(kz_cplx));
 	double *S = malloc((size_t)mn * sizeof(double));
 	if (!M || !U || !VT || !S) {
 		rc = kz_err(err, KZ_ENOMEM, "mps: out of memory");

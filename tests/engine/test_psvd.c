@@ -44,7 +44,7 @@ static void one_shape_at(psvd_t *p, int rank, int root, int serve, int m,
 	if (rank == root) {
 		a = malloc((size_t)m * n * sizeof *a);
 		b = kz_blas_alloc((size_t)m * n * sizeof *b); /* zgesvd */
-		v1 = malloc((size_t)k * n * sizeof *v1);
+		v1 = kz_blas_alloc((size_t)k * n * sizeof *v1);
 		v2 = malloc((size_t)k * n * sizeof *v2);
 		s1 = malloc((size_t)k * sizeof *s1);
 		s2 = malloc((size_t)k * sizeof *s2);

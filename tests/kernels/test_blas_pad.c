@@ -7,7 +7,7 @@
  * a page that cannot be read, runs the routine in a child process and
  * checks that the child was not killed.  The kernel set is chosen when the
  * library loads, so the test re-executes itself once per set with
- * OPENBLAS_CORETYPE.  It asserts that no case fails with the kz_blas_pad()
+ * OPENBLAS_CORETYPE.  Output matrices (U, V^dag) are placed so too.  It asserts that no case fails with the kz_blas_pad()
  * slack, and prints (without asserting: a fixed OpenBLAS is welcome) how
  * many cases fail with none. */
 #include "check.h"
@@ -31,19 +31,37 @@ static const int sizes[] = {1, 7, 16, 33, 64, 100, 128, 200, 256, 300};
 static int is_real(int op) { return op == DGESDD || op == DSYEV || op == DGESV; }
 static int is_square(int op) { return op == DSYEV || op == ZHEEV || op == DGESV; }
 
-/* The routine on a matrix that ends `pad` bytes before an unreadable page;
- * runs in the child, returns LAPACK's info. */
-static int run_case(int op, int m, int n, int with_pad)
+/* `bytes` of memory that end `pad` bytes before a page that cannot be read
+ * (the whole pad when with_pad, none otherwise); NULL on failure. */
+static void *guarded(size_t bytes, int with_pad)
 {
-	size_t el = is_real(op) ? sizeof(double) : sizeof(kz_cplx);
-	size_t bytes = (size_t)m * n * el, pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	size_t pad = with_pad ? kz_blas_pad(bytes) : 0;
 	size_t tot = (bytes + pad + pg - 1) / pg * pg + pg;
 	char *base = mmap(NULL, tot, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED || mprotect(base + tot - pg, pg, PROT_NONE))
+		return NULL;
+	return base + tot - pg - pad - bytes;
+}
+
+/* The routine on an m x n matrix, every matrix argument (input or output:
+ * zungbr inside zgesvd reads past V^dag too) placed by guarded(); runs in
+ * the child, returns LAPACK's info. */
+static int run_case(int op, int m, int n, int with_pad)
+{
+	size_t el = is_real(op) ? sizeof(double) : sizeof(kz_cplx);
+	size_t bytes = (size_t)m * n * el;
+	int k = m < n ? m : n;
+	char *a = guarded(bytes, with_pad);
+	/* outputs: U (m x k) and V^dag (k x n) */
+	char *u = guarded((size_t)m * k * el, with_pad);
+	char *vt = guarded((size_t)k * n * el, with_pad);
+	double *d = malloc(8 * (size_t)(m + n) * sizeof *d);
+	kz_cplx *w = malloc(4 * (size_t)(m + n) * sizeof *w);
+	lapack_int *ipiv = malloc((size_t)(m + 1) * sizeof *ipiv);
+	if (!a || !u || !vt || !d || !w || !ipiv)
 		return -1000;
-	char *a = base + tot - pg - pad - bytes;
 	double *x = (double *)a;
 	unsigned s = 12345u;
 	for (size_t i = 0; i < bytes / sizeof(double); i++) {
@@ -59,12 +77,7 @@ static int run_case(int op, int m, int n, int with_pad)
 					((kz_cplx *)a)[i + (size_t)n * j] =
 						conj(((kz_cplx *)a)[j + (size_t)n * i]);
 			}
-	int k = m < n ? m : n;
-	double *d = malloc(4 * (size_t)(m + n) * sizeof *d);
-	kz_cplx *w = malloc(((size_t)k * n + (size_t)m * k + 4 * (size_t)(m + n)) *
-			    sizeof *w);
-	lapack_int *ipiv = malloc((size_t)(m + 1) * sizeof *ipiv);
-	kz_cplx *z = (kz_cplx *)a;
+	kz_cplx *z = (kz_cplx *)a, *zu = (kz_cplx *)u, *zv = (kz_cplx *)vt;
 	int info = -999;
 	switch (op) {
 	case ZGEBRD:
@@ -76,16 +89,19 @@ static int run_case(int op, int m, int n, int with_pad)
 				      NULL, 1);
 		break;
 	case ZGESDD_S:
-		info = LAPACKE_zgesdd(LAPACK_COL_MAJOR, 'S', m, n, z, m, d, w, m,
-				      w + (size_t)m * k, k);
+		info = LAPACKE_zgesdd(LAPACK_COL_MAJOR, 'S', m, n, z, m, d, zu, m,
+				      zv, k);
 		break;
 	case ZGESVD:
 		info = LAPACKE_zgesvd(LAPACK_COL_MAJOR, 'N', 'S', m, n, z, m, d, NULL,
-				      1, w, k, d + k);
+				      1, zv, k, d + k);
+		if (!info)
+			info = LAPACKE_zgesvd(LAPACK_COL_MAJOR, 'S', 'S', m, n, z, m, d,
+					      zu, m, zv, k, d + k);
 		break;
 	case DGESDD:
 		info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', m, n, x, m, d,
-				      (double *)w, m, (double *)w + (size_t)m * k, k);
+				      (double *)u, m, (double *)vt, k);
 		break;
 	case DSYEV:
 		info = LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', n, x, n, d);
