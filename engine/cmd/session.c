@@ -203,10 +203,14 @@ int session_farm(const session_t *S, archive_t **a, const spec_t *s,
 
 void session_team_note(char *buf, size_t n, const session_opts_t *o)
 {
-	if (o->team_size > 1)
+	if (o->team_size > 1 && o->team_scalapack == 0)
 		snprintf(buf, n, ", teams of %d ranks for points of >= %g "
-			 "core-hours%s", o->team_size, o->team_min_core_hours,
-			 o->team_scalapack > 0 ? " (with ScaLAPACK)" : "");
+			 "core-hours", o->team_size, o->team_min_core_hours);
+	else if (o->team_size > 1)
+		snprintf(buf, n, ", teams of %d ranks for points of >= %g "
+			 "core-hours (ScaLAPACK for sectors of >= %d where "
+			 "chi_max >= %d)", o->team_size, o->team_min_core_hours,
+			 o->team_scalapack, 2 * o->team_scalapack);
 	else if (n)
 		buf[0] = 0;
 }
