@@ -170,14 +170,9 @@ static int measure_rho3(const mps_t *m, int L, double *out, char *err)
 {
 	kz_cplx rho[64];
 	for (int w = 0; w < L - 2; w++) {
-		int rc = mps_rho3(m, w, rho, err);
+		int rc = obs_rho3_window(m, w, rho, err);
 		if (rc)
 			return rc;
-		double tr = 0;
-		for (int a = 0; a < 8; a++)
-			tr += creal(rho[a + 8 * a]);
-		for (int k = 0; k < 64; k++)
-			rho[k] /= tr;
 		schema_rho_swap(out + 128 * w, (const double *)rho, 1);
 	}
 	return 0;
