@@ -31,9 +31,10 @@ int kz_err(char *err, int code, const char *fmt, ...)
 /* Slack kept after every buffer that LAPACK or BLAS may read.  OpenBLAS
  * 0.3.21 (Debian 12) reads past the end of its matrix argument with its
  * Haswell and SkylakeX kernels: zgebrd (through zlabrd's zgemv, so zgesdd
- * and zgesvd too) by up to about 16 min(m, n) bytes, dsyev on some shapes
- * (OpenBLAS issue #5000; measured by tests/kernels/test_blas_pad.c, which
- * puts a matrix this far before a page that cannot be read).  The values
+ * and zgesvd too) by up to about 16 min(m, n) bytes, zungbr (zgesvd's
+ * V^dag) and zheev on some shapes (OpenBLAS issue #5000; measured by
+ * tests/kernels/test_blas_pad.c, which puts each matrix this far before a
+ * page that cannot be read).  The values
  * are never used, but a matrix that ends next to an unmapped page (glibc
  * serves large blocks by mmap) makes the read a segfault.  Room for
  * 4096 + bytes/16: at least one column of any matrix of `bytes`. */
