@@ -344,17 +344,21 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 	double cpu0 = cpu_now();
 	if (bench_steps(&b, nsteps, o->dt, step_s, NULL, &wall))
 		goto out;
-	double cpu = cpu_now() - cpu0, wait_s = 0;
-	if (team_stats(b.tm, &st, &wait_s, err) ||
-	    team_gather(b.tm, &m, err)) {
+	double cpu = cpu_now() - cpu0;
+	team_stats_t ts;
+	if (team_stats(b.tm, &st, &ts, err) || team_gather(b.tm, &m, err)) {
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
 	fprintf(stderr, "team: %d ranks waited %.2f s for each other's "
 			"sites (summed), rebalanced %d times, %ld sectors by "
 			"ScaLAPACK\n",
-		size, wait_s, team_rebalanced(b.tm),
+		size, ts.wait_s, team_rebalanced(b.tm),
 		team_scalapack_sectors(b.tm));
+	fprintf(stderr, "team: the busiest rank had %.1f%% of the measured "
+			"gate seconds (%.1f%% with ranges balanced on those "
+			"seconds, %.1f%% even)\n",
+		100 * ts.busiest, 100 * ts.busiest_best, 100.0 / size);
 	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, NULL,
 		     nsteps, wall, cpu, size);
 	rc = 0;

@@ -15,7 +15,13 @@
  * Rebalancing: at each team_run() and every REBALANCE_LAYERS layers the
  * members gather all bond dimensions and every one computes the same new
  * nominal boundaries (deterministic, no leader decision needed); the sites
- * move at once.
+ * move at once.  The gates' measured seconds of the layers since the last
+ * time are gathered too, for the statistics only (team_stats_t): how large
+ * a share the busiest member had, and how small it could have been with
+ * contiguous ranges (one gate cannot be split, and a few gates at the
+ * junction can carry half of a layer).  The model decides, not the
+ * measurement: tried, rebalancing by the measured seconds was no faster
+ * (chi 256 bench) and made the partitions depend on the machine.
  *
  * Overlap: the sites that leave a member after a layer are those of its
  * first gates in that layer, sent as soon as they are done; the receiver
@@ -120,17 +126,22 @@ static double max_load(const team_t *t, const int *nb, const double *w)
 	return mx;
 }
 
-/* Nominal boundaries balancing the loads of t->bdim into nb[]: boundary r
+/* The model's loads from the bond dimensions t->bdim. */
+static void model_loads(team_t *t)
+{
+	for (int i = 0; i < t->L; i++)
+		t->load[i] = i + 1 < t->L ? gate_cost(t->bdim, i) : 0;
+}
+
+/* Nominal boundaries balancing the loads t->load into nb[]: boundary r
  * where the prefix load comes closest to r/size of the total, every range
  * at least 2 sites (so that it keeps a site when a boundary moves). */
 static void balance(team_t *t, int *nb)
 {
 	int L = t->L, R = t->size;
 	double tot = 0;
-	for (int i = 0; i < L; i++) {
-		t->load[i] = i + 1 < L ? gate_cost(t->bdim, i) : 0;
+	for (int i = 0; i < L; i++)
 		tot += t->load[i];
-	}
 	nb[0] = 0;
 	nb[R] = L;
 	double pre = 0;
@@ -159,6 +170,17 @@ static void layer_bounds(const team_t *t, int par, int *nb)
 
 /* ---- moving sites ------------------------------------------------------ */
 
+/* The sends posted so far are complete (their buffers free again).  A
+ * layer's sends are completed only when the buffers are refilled, not at
+ * the next layer: waiting there would hold the sender until the receiver
+ * has come to the next layer too (the receiver moves the data), which
+ * made every member wait for the slower at each layer. */
+static void sends_done(team_t *t)
+{
+	MPI_Waitall(t->nreq, t->req, MPI_STATUSES_IGNORE);
+	t->nreq = 0;
+}
+
 /* Layouts: member r has sites [lo[r], hi[r]).  The sites of mine in the
  * layout f that the layout to[] gives to another member d are sent to it
  * (one message per member, non-blocking: t->req), packed back to back;
@@ -167,6 +189,7 @@ static int send_sites(team_t *t, const int *flo, const int *fhi,
 		      const int *tlo, const int *thi, char *err)
 {
 	int rc = 0, me = t->rank;
+	sends_done(t); /* the buffers are to be refilled */
 	for (int d = 0; d < t->size; d++) {
 		int a = flo[me] > tlo[d] ? flo[me] : tlo[d];
 		int b = fhi[me] < thi[d] ? fhi[me] : thi[d];
@@ -234,13 +257,6 @@ static int recv_sites(team_t *t, const int *flo, const int *fhi,
 	return rc;
 }
 
-/* The sends posted so far are complete (their buffers free again). */
-static void sends_done(team_t *t)
-{
-	MPI_Waitall(t->nreq, t->req, MPI_STATUSES_IGNORE);
-	t->nreq = 0;
-}
-
 /* Every member gets the sites of [nlo[r], nhi[r]) it does not own (its
  * own stay): a new partition, or ghost sites for measurements. */
 int team_exchange(team_t *t, const int *nlo, const int *nhi,
@@ -275,8 +291,10 @@ static void team_free(team_t *t)
 	tebd_destroy(&t->tebd);
 	mps_destroy(&t->m);
 	free(t->own), free(t->nom), free(t->need), free(t->bdim);
-	free(t->mydim), free(t->nb), free(t->cnt);
+	free(t->nb);
 	free(t->load);
+	free(t->gsec);
+	free(t->allsec);
 	trotter_seq_free(&t->seq);
 	free(t->disc), free(t->cost);
 	if (t->sbuf)
@@ -314,18 +332,18 @@ static int team_alloc(team_t **out, MPI_Comm comm, const chain_t *c,
 	t->nom = calloc(R, sizeof(int));
 	t->need = calloc(2 * R, sizeof(int));
 	t->bdim = calloc(L + 1, sizeof(int));
-	t->mydim = calloc(L + 1, sizeof(int));
 	t->nb = calloc(R, sizeof(int));
-	t->cnt = calloc(2 * R, sizeof(int));
 	t->load = calloc(L, sizeof(double));
+	t->gsec = calloc(L, sizeof(double));
+	t->allsec = calloc(R * L, sizeof(double));
 	t->sbuf = calloc(R, sizeof *t->sbuf);
 	t->req = calloc(R, sizeof *t->req);
 	t->nxt = calloc(R, sizeof(int));
 	t->allbig = calloc(R * (MAXBIG + 1), sizeof(int));
 	t->scap = calloc(R, sizeof *t->scap);
 	if (!t->own || !t->nom || !t->need || !t->bdim || !t->load ||
-	    !t->sbuf || !t->scap || !t->mydim || !t->nb || !t->cnt ||
-	    !t->req || !t->nxt || !t->allbig)
+	    !t->sbuf || !t->scap || !t->nb ||
+	    !t->req || !t->nxt || !t->allbig || !t->gsec || !t->allsec)
 		return eu_err(err, "team: out of memory");
 	if (t->L < 2 * t->size)
 		return eu_err(err, "team: %d sites cannot be split over %d "
@@ -365,6 +383,7 @@ static int team_start(team_t *t, int rc, const mps_t *m, char *err)
 		for (int b = 0; b <= t->L; b++)
 			t->bdim[b] = mps_bond_dim(m, b);
 	MPI_Bcast(t->bdim, t->L + 1, MPI_INT, 0, t->comm);
+	model_loads(t);
 	balance(t, t->nom);
 	/* scatter: the leader owns everything, then hands out the ranges */
 	for (int r = 1; r <= t->size; r++)
@@ -461,19 +480,43 @@ void team_destroy(team_t **pt)
 
 /* ---- evolution --------------------------------------------------------- */
 
-/* All bond dimensions on every member, and new nominal boundaries if they
- * pay.  Member r contributes bonds [lo, hi) (the last also bond L). */
+/* The balance of the layers since the last call: the gates' measured
+ * seconds summed over the members (each gate of a layer is applied by
+ * one), the busiest member's under the partition that was used and under
+ * the best one for these seconds (balance() on them), added up. */
+void team_measure_balance(team_t *t)
+{
+	if (t->glayers == 0)
+		return;
+	MPI_Allgather(t->gsec, t->L, MPI_DOUBLE, t->allsec, t->L, MPI_DOUBLE,
+		      t->comm);
+	double tot = 0;
+	for (int i = 0; i < t->L; i++) {
+		t->load[i] = 0;
+		for (int r = 0; r < t->size; r++)
+			t->load[i] += t->allsec[(size_t)r * t->L + i];
+		tot += t->load[i];
+	}
+	balance(t, t->nb);
+	t->bal_total += tot;
+	t->bal_used += max_load(t, t->nom, t->load);
+	t->bal_best += max_load(t, t->nb, t->load);
+	memset(t->gsec, 0, (size_t)t->L * sizeof *t->gsec);
+	t->glayers = 0;
+}
+
+/* New nominal boundaries from the model of all bond dimensions (every
+ * member contributes those it holds), if they pay. */
 static void rebalance(team_t *t)
 {
-	int *cnt = t->cnt, *dsp = t->cnt + t->size;
-	for (int r = 0; r < t->size; r++) {
-		cnt[r] = t->own[r + 1] - t->own[r] + (r == t->size - 1);
-		dsp[r] = t->own[r];
-	}
-	for (int k = 0; k < cnt[t->rank]; k++)
-		t->mydim[k] = mps_bond_dim(t->m, team_lo(t) + k);
-	MPI_Allgatherv(t->mydim, cnt[t->rank], MPI_INT, t->bdim, cnt, dsp,
-		       MPI_INT, t->comm);
+	team_measure_balance(t);
+	for (int b = 0; b <= t->L; b++)
+		t->bdim[b] = b >= team_lo(t) && b <= team_hi(t)
+				     ? mps_bond_dim(t->m, b)
+				     : 0;
+	MPI_Allreduce(MPI_IN_PLACE, t->bdim, t->L + 1, MPI_INT, MPI_MAX,
+		      t->comm);
+	model_loads(t);
 	balance(t, t->nb);
 	if (max_load(t, t->nb, t->load) <
 	    REBALANCE_GAIN * max_load(t, t->nom, t->load)) {
@@ -521,7 +564,7 @@ static int gates_range(team_t *t, size_t l, int a, int b, int rc,
 		return rc;
 	double *d = t->disc + l * t->L, *c = t->cost + l * t->L;
 	if (tebd_layer(t->tebd, t->m, t->seq.par[l], t->seq.coef[l], a, b, d,
-		       c, kerr))
+		       c, t->gsec, kerr))
 		return eu_err(err, "%s", kerr);
 	return 0;
 }
@@ -648,7 +691,6 @@ static int do_run(team_t *t, int nsteps, char *err)
 			double w0 = MPI_Wtime();
 			x = recv_sites(t, t->own, t->own + 1, t->nxt,
 				       t->nxt + 1, rc ? NULL : err);
-			sends_done(t);
 			t->wait_s += MPI_Wtime() - w0;
 			memcpy(t->own, t->nxt, (size_t)(t->size + 1) * sizeof(int));
 		}
@@ -667,6 +709,7 @@ static int do_run(team_t *t, int nsteps, char *err)
 		if (t->svd_min > 0)
 			rc = big_gates(t, l, rc, err);
 		rc = layer_pipelined(t, l, rc, err);
+		t->glayers++;
 	}
 	sends_done(t);
 	rc = team_agree_step(t, rc, err);

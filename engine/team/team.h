@@ -66,9 +66,21 @@ void team_reset_discarded(team_t *t);
 double team_discarded_total(const team_t *t);
 double team_discarded_max(const team_t *t);
 
+/* How the work was shared, from each gate's measured wall seconds: the
+ * busiest member's share of all members' gate seconds with the partitions
+ * used (summed over the rebalancing periods), and its share had the ranges
+ * of each period been balanced on those seconds (for 2 members the
+ * smallest contiguous ranges allow; 1/size would be even, but a gate
+ * cannot be split, so a few heavy gates bound it). */
+typedef struct {
+	double wait_s;       /* waiting for each other's sites, summed */
+	double busiest;      /* share of the busiest member, as run */
+	double busiest_best; /* the same under the best contiguous ranges */
+} team_stats_t;
+
 /* Leader: tebd_stats() summed over the members (wall_s: the largest), and
- * the seconds the members spent waiting for each other's sites (summed). */
-int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err);
+ * the team's own figures above. */
+int team_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts, char *err);
 
 /* Leader: from now on, every charge sector with min(rows, cols) >=
  * min_dim is decomposed by ScaLAPACK on all members (psvd.h); 0 turns it

@@ -35,10 +35,15 @@ struct team_s {
 	mps_t *m;         /* local copy: sites [own[rank], own[rank+1]) valid */
 	int *own, *nom;   /* [size+1] current and nominal boundaries */
 	int *need;        /* [2 (size+1)] scratch: ranges an exchange wants */
-	int *nb, *cnt;    /* [size+1], [2 size] scratch */
+	int *nb;          /* [size+1] scratch */
 	int *bdim;        /* [L+1] all bond dimensions at the last rebalance */
-	int *mydim;       /* [L+1] scratch: this member's bond dimensions */
 	double *load;     /* [L] scratch: cost of the gate left on each site */
+	double *gsec;     /* [L] seconds of my gates since the last rebalance */
+	double *allsec;   /* [size L] scratch: every member's gsec */
+	long glayers;     /* layers gsec covers */
+	/* measured gate seconds: all, the busiest member's, the busiest
+	 * member's under the best partition (measure_balance) */
+	double bal_total, bal_used, bal_best;
 	trotter_seq_t seq;
 	double *disc, *cost; /* [layers * L]: this member's gates of a run */
 	unsigned char **sbuf; /* [size] send buffers */
@@ -76,6 +81,9 @@ int team_command(team_t *t, int cmd, int arg, char *err);
  * are its outputs; NULL elsewhere). */
 int team_do_measure(team_t *t, obs_t *o, double *rho3, char *err);
 int team_do_gather(team_t *t, mps_t **m, char *err);
-void team_do_stats(team_t *t, tebd_stats_t *s, double *wait_s);
+void team_do_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts);
+/* Adds the gate seconds measured since the last call to the balance
+ * figures of team_stats_t (collective). */
+void team_measure_balance(team_t *t);
 
 #endif

@@ -222,9 +222,10 @@ int team_gather(team_t *t, mps_t **m, char *err)
 
 /* ---- statistics -------------------------------------------------------- */
 
-void team_do_stats(team_t *t, tebd_stats_t *s, double *wait_s)
+void team_do_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts)
 {
 	tebd_stats_t mine, sum;
+	team_measure_balance(t);
 	tebd_stats(t->tebd, &mine);
 	double v[9] = {mine.svd_s,      mine.gemm_s,    mine.other_s,
 		       mine.gemm_flops, mine.svd_flops, (double)mine.gates,
@@ -236,16 +237,17 @@ void team_do_stats(team_t *t, tebd_stats_t *s, double *wait_s)
 	MPI_Reduce(&mine.wall_s, &w, 1, MPI_DOUBLE, MPI_MAX, 0, t->comm);
 	if (!s)
 		return;
-	*wait_s = r[8];
+	double tot = t->bal_total > 0 ? t->bal_total : 1;
+	*ts = (team_stats_t){r[8], t->bal_used / tot, t->bal_best / tot};
 	sum = (tebd_stats_t){r[0], r[1], r[2], w, r[3], r[4], (long)r[5],
 			     (long)r[6], (long)r[7]};
 	*s = sum;
 }
 
-int team_stats(team_t *t, tebd_stats_t *s, double *wait_s, char *err)
+int team_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts, char *err)
 {
 	int rc = team_command(t, CMD_STATS, 0, err);
 	if (!rc)
-		team_do_stats(t, s, wait_s);
+		team_do_stats(t, s, ts);
 	return rc;
 }

@@ -782,7 +782,7 @@ static void sort_gates(int *g, int n, const double *cost)
  * several); cost[i] = the product of the gate's three bond dimensions
  * before it, disc[i] = its discarded weight.  Touches no accumulator. */
 static int layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
-		 double *disc, double *cost, char *err)
+		 double *disc, double *cost, double *secs, char *err)
 {
 	int ng = 0, rc = KZ_OK;
 	double tau = coef * t->p.dt;
@@ -808,10 +808,12 @@ static int layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
 		if (w->rc)
 			continue;
 		int i = t->gorder[g];
-		double d = 0;
+		double d = 0, g0 = secs ? kz_wtime() : 0;
 		gate_t G = bond_gate(t->chain, i, tau);
 		w->rc = gate(t, w, m, i, &G, &d);
 		disc[i] = d;
+		if (secs)
+			secs[i] += kz_wtime() - g0;
 	}
 	for (int k = 0; k < t->nth && !rc; k++)
 		if (t->ws[k].rc)
@@ -854,7 +856,7 @@ void tebd_accumulate(tebd_t *t, int par, const double *disc,
 }
 
 int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
-	       double *disc, double *cost, char *err)
+	       double *disc, double *cost, double *secs, char *err)
 {
 	if (!t || !m || !disc || !cost)
 		return kz_err(err, KZ_EINVAL, "tebd_layer: NULL argument");
@@ -865,7 +867,7 @@ int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
 	int prev_blas = openblas_get_num_threads();
 	openblas_set_num_threads(1);
 	double w0 = kz_wtime();
-	int rc = layer(t, m, par, coef, lo, hi, disc, cost, err);
+	int rc = layer(t, m, par, coef, lo, hi, disc, cost, secs, err);
 	t->wall += kz_wtime() - w0;
 	openblas_set_num_threads(prev_blas);
 	return rc;
@@ -914,7 +916,7 @@ int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
 		}
 		int par = t->seq.par[l];
 		rc = layer(t, m, par, t->seq.coef[l], 0, t->L, t->gdisc,
-			   t->gcost, err);
+			   t->gcost, NULL, err);
 		if (rc)
 			break;
 		accumulate(t, par, t->gdisc, t->gcost);

@@ -106,9 +106,11 @@ int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
  * exp(-i coef dt h_i), over t's threads, exactly as tebd_run() applies
  * them.  disc and cost ([L-1] at least) receive, for each gate i applied,
  * its discarded weight and the product of its three bond dimensions before
- * it; the accumulators are not touched (tebd_accumulate). */
+ * it; the accumulators are not touched (tebd_accumulate).  secs (may be
+ * NULL; [L-1]): each gate's wall seconds are added to secs[i], the measured
+ * cost by which engine/team balances its members. */
 int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
-	       double *disc, double *cost, char *err);
+	       double *disc, double *cost, double *secs, char *err);
 
 /* Adds one whole layer's discards (disc, cost of all its gates, as
  * tebd_layer() fills them) to the accumulators in the order tebd_run()

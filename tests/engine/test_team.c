@@ -125,6 +125,21 @@ static void team_lead(MPI_Comm comm, const chain_t *c,
 		OK(team_measure(t, r->o[k], r->rho3[k], err));
 	}
 	OK(team_gather(t, &m, err));
+	/* the balance figures are shares: even <= balanced, both <= 1; for 2
+	 * members the balanced ranges are the best, so at most as run */
+	tebd_stats_t st;
+	team_stats_t ts;
+	OK(team_stats(t, &st, &ts, err));
+	int size = team_size(t);
+	CHECK(ts.busiest_best >= 1.0 / size - 1e-12 && ts.busiest <= 1 + 1e-12 &&
+		      ts.busiest_best <= 1 + 1e-12,
+	      "balance shares %g, %g with %d members", ts.busiest,
+	      ts.busiest_best, size);
+	CHECK(size != 2 || ts.busiest_best <= ts.busiest + 1e-12,
+	      "2 members: balanced share %g above the share as run %g",
+	      ts.busiest_best, ts.busiest);
+	CHECK(st.gates > 0 && ts.wait_s >= 0, "team statistics: %ld gates, "
+	      "waited %g s", st.gates, ts.wait_s);
 	r->rebalanced = team_rebalanced(t);
 	r->nsvd = team_scalapack_sectors(t);
 	serialise(m, r);
