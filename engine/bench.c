@@ -336,11 +336,12 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		fprintf(stderr, "kapitza bench: %s\n", err);
 		goto out;
 	}
-	int on = o->svd_min > 0 && 2 * o->svd_min <= o->chi;
 	fprintf(stderr, "bench: a team of %d ranks, %d threads each%s\n",
 		size, o->threads,
-		on ? ", ScaLAPACK for large sectors" : ", no ScaLAPACK (chi_max "
-						      "< 2 --scalapack-min)");
+		team_scalapack_min(b.tm) ? ", ScaLAPACK for large sectors"
+		: o->svd_min > 0 ? ", no ScaLAPACK (chi_max < 2 "
+				   "--scalapack-min)"
+				 : ", no ScaLAPACK");
 	double cpu0 = cpu_now();
 	if (bench_steps(&b, nsteps, o->dt, step_s, NULL, &wall))
 		goto out;

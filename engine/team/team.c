@@ -734,6 +734,7 @@ double team_discarded_max(const team_t *t)
 int team_size(const team_t *t) { return t->size; }
 int team_max_bond_dim(const team_t *t) { return t->max_bond; }
 int team_rebalanced(const team_t *t) { return t->rebalanced; }
+int team_scalapack_min(const team_t *t) { return t->svd_min; }
 
 /* ---- ScaLAPACK --------------------------------------------------------- */
 

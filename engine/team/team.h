@@ -96,6 +96,9 @@ int team_set_scalapack(team_t *t, int min_dim, char *err);
  * the README ("ScaLAPACK for one large sector": 1.13x at n = 192, 1.46x
  * at 256, 2.0-2.4x from 512 to 2048). */
 #define TEAM_SCALAPACK_MIN 256
+/* Leader: the threshold in effect (0: the path is off, also when chi_max
+ * < 2 min_dim). */
+int team_scalapack_min(const team_t *t);
 /* Leader: sectors decomposed by ScaLAPACK so far (all members). */
 long team_scalapack_sectors(const team_t *t);
 
