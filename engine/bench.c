@@ -201,7 +201,7 @@ typedef struct {
 
 static int bench_step(bench_run_t *b, char *err)
 {
-	return b->tm ? team_run(b->tm, 1, err) : tebd_run(b->t, b->m, 1, err);
+	return b->tm ? team_run(b->tm, 1, NULL, err) : tebd_run(b->t, b->m, 1, err);
 }
 
 static int bench_max_bond(const bench_run_t *b)

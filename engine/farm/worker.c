@@ -305,7 +305,10 @@ static int layer_hook(void *arg, long done);
  * alone, with the kernel's calls replaced by the team's: team_run() for an
  * interval (its discarded weight summed as interval() does), team_measure()
  * for a row, team_gather() into R->m before a checkpoint.  The checkpoint is
- * the whole state, as alone, so a resumption may use any team size. */
+ * the whole state, as alone, so a resumption may use any team size.  The
+ * leader's layer_hook is the team's (team_set_hook): a stop inside an
+ * interval takes effect TEAM_STOP_LAG layers after it is seen, and is
+ * checkpointed at that layer like one alone. */
 
 static int on_team(const pt_run_t *R)
 {
@@ -357,6 +360,8 @@ static int team_begin(pt_run_t *R, int prepared)
 		return -1;
 	}
 	int rc = team_create(&R->team, R->o->team, R->c, &R->tp, R->m, kerr);
+	if (!rc)
+		team_set_hook(R->team, layer_hook, R);
 	if (!rc && R->o->team_scalapack > 0)
 		rc = team_set_scalapack(R->team, R->o->team_scalapack, kerr);
 	if (rc) {
@@ -379,11 +384,15 @@ static void team_end(pt_run_t *R)
 	team_destroy(&R->team);
 }
 
-/* One measurement interval on the team (as interval() alone). */
-static int team_interval(pt_run_t *R, char *kerr)
+/* The measurement interval leading to row `row` on the team (as
+ * interval() alone; a team always starts an interval at its first layer,
+ * see finish_alone).  KZ_STOPPED: the stop flag stopped it after *done
+ * layers. */
+static int team_interval(pt_run_t *R, int row, long *done, char *kerr)
 {
 	team_reset_discarded(R->team);
-	int rc = team_run(R->team, R->p->steps_per_measure, kerr);
+	R->row = row;
+	int rc = team_run(R->team, R->p->steps_per_measure, done, kerr);
 	if (!rc) {
 		R->dtot += team_discarded_total(R->team);
 		R->dmax = fmax(R->dmax, team_discarded_max(R->team));
@@ -723,14 +732,19 @@ static void stopped(pt_run_t *R, int row, long done)
 	worker_result_t *res = R->res;
 	const double time =
 		(double)(row - 1) * (double)R->p->steps_per_measure * R->p->dt;
-	const ckpt_pos_t at = {row - 1, done, tebd_discarded_total(R->t),
-			       tebd_discarded_max(R->t)};
+	const ckpt_pos_t at = {
+		row - 1, done,
+		R->team ? team_discarded_total(R->team)
+			: tebd_discarded_total(R->t),
+		R->team ? team_discarded_max(R->team)
+			: tebd_discarded_max(R->t)};
+	/* tebd_layers(), which a team point has no tebd_t for */
+	const int layers = R->lps * R->p->steps_per_measure + 1;
 	const int ok = R->o->ckpt_dir && !try_checkpoint(R, &at, time);
 	res->state = ARCHIVE_INTERRUPTED;
 	snprintf(res->message, sizeof res->message,
-		 "interrupted at t = %g + %ld of %ld layers%.200s", time, done,
-		 tebd_layers(R->t, R->p->steps_per_measure),
-		 ok ? " (checkpoint written)"
+		 "interrupted at t = %g + %ld of %d layers%.160s", time, done,
+		 layers, ok ? " (checkpoint written)"
 		    : R->o->ckpt_dir ? R->note : " (no checkpoints)");
 }
 
@@ -743,7 +757,7 @@ static void evolve(pt_run_t *R)
 	for (int row = R->row0; row < p->n_measure; row++) {
 		if (row > 0 && !(row == R->row0 && R->row0_ready)) {
 			long done = 0;
-			int rc = on_team(R) ? team_interval(R, kerr)
+			int rc = on_team(R) ? team_interval(R, row, &done, kerr)
 					    : interval(R, row, &done, kerr);
 			if (rc == KZ_STOPPED) {
 				stopped(R, row, done);

@@ -426,7 +426,7 @@ int team_create(team_t **out, MPI_Comm comm, const chain_t *c,
 	return 0;
 }
 
-static int do_run(team_t *t, int nsteps, char *err);
+static int do_run(team_t *t, int nsteps, long *done, char *err);
 static int do_scalapack(team_t *t, int min_dim, char *err);
 
 int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
@@ -442,7 +442,12 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 		if (cmd[0] == CMD_END)
 			break;
 		switch (cmd[0]) {
-		case CMD_RUN: rc = do_run(t, cmd[1], err); break;
+		case CMD_RUN: {
+			long done;
+			rc = do_run(t, cmd[1], &done, err);
+			rc = rc == KZ_STOPPED ? 0 : rc; /* the leader decides */
+			break;
+		}
 		case CMD_MEASURE:
 			rc = team_do_measure(t, NULL, NULL, err);
 			break;
@@ -527,7 +532,7 @@ static void rebalance(team_t *t)
 
 /* The leader's discard sums and largest bond after a run. */
 static int run_results(team_t *t, int rc, size_t nl, char *err)
-{
+{ /* nl: the layers applied */
 	size_t n = nl * (size_t)t->L;
 	int mx = 0;
 	for (int b = team_lo(t); b <= team_hi(t); b++)
@@ -661,9 +666,46 @@ static int layer_pipelined(team_t *t, size_t l, int rc, char *err)
 	return rc;
 }
 
-static int do_run(team_t *t, int nsteps, char *err)
+/* The stop agreement of do_run: before layer l >= 1 every member starts
+ * a non-blocking MAX over the leader's hook answer (the others give 0) and
+ * completes the one it started TEAM_STOP_LAG layers earlier: the members
+ * are about a layer apart at most, so it is normally complete, and all of
+ * them see the same answers at the same layers.  Returns 1: stop before
+ * layer l. */
+typedef struct {
+	MPI_Request req[TEAM_STOP_LAG];
+	int val[TEAM_STOP_LAG], out[TEAM_STOP_LAG];
+	size_t started; /* layers 1..started have a request */
+} stop_t;
+
+static int stop_check(team_t *t, stop_t *s, size_t l)
+{
+	int k = (int)(l % TEAM_STOP_LAG);
+	if (l > TEAM_STOP_LAG) {
+		MPI_Wait(&s->req[k], MPI_STATUS_IGNORE);
+		if (s->out[k])
+			return 1;
+	}
+	s->val[k] = t->rank == 0 && t->hook && t->hook(t->hook_arg, (long)l);
+	MPI_Iallreduce(&s->val[k], &s->out[k], 1, MPI_INT, MPI_MAX, t->comm,
+		       &s->req[k]);
+	s->started = l;
+	return 0;
+}
+
+/* The requests still open at the end of a run (their answers unused). */
+static void stop_end(stop_t *s)
+{
+	for (size_t l = s->started > TEAM_STOP_LAG ? s->started - TEAM_STOP_LAG + 1
+						  : 1;
+	     l <= s->started; l++)
+		MPI_Wait(&s->req[l % TEAM_STOP_LAG], MPI_STATUS_IGNORE);
+}
+
+static int do_run(team_t *t, int nsteps, long *done, char *err)
 {
 	int rc = 0;
+	*done = 0;
 	if (nsteps <= 0)
 		return team_agree_step(t, nsteps < 0 ? eu_err(err, "team: nsteps "
 								"%d < 0",
@@ -685,7 +727,9 @@ static int do_run(team_t *t, int nsteps, char *err)
 	 * receiver checks what it unpacks), so the only per-layer
 	 * synchronisation is the neighbours' messages, which were sent a
 	 * whole layer of work before they are needed (layer_pipelined). */
-	for (size_t l = 0; l < nl; l++) {
+	stop_t stop = {.started = 0};
+	size_t l = 0;
+	for (; l < nl; l++) {
 		int x = 0;
 		if (l > 0) { /* the sites the previous layer sent me */
 			double w0 = MPI_Wtime();
@@ -695,6 +739,8 @@ static int do_run(team_t *t, int nsteps, char *err)
 			memcpy(t->own, t->nxt, (size_t)(t->size + 1) * sizeof(int));
 		}
 		rc = rc ? rc : x;
+		if (l > 0 && stop_check(t, &stop, l))
+			break; /* the sites are where layer l wants them */
 		if (l % REBALANCE_LAYERS == 0) {
 			rebalance(t);
 			layer_bounds(t, t->seq.par[l], t->need);
@@ -711,15 +757,28 @@ static int do_run(team_t *t, int nsteps, char *err)
 		rc = layer_pipelined(t, l, rc, err);
 		t->glayers++;
 	}
+	stop_end(&stop);
 	sends_done(t);
 	rc = team_agree_step(t, rc, err);
-	return run_results(t, rc, nl, err);
+	*done = (long)l;
+	rc = run_results(t, rc, l, err);
+	return rc ? rc : l < nl ? KZ_STOPPED : 0;
 }
 
-int team_run(team_t *t, int nsteps, char *err)
+int team_run(team_t *t, int nsteps, long *done, char *err)
 {
+	long d = 0;
 	int rc = team_command(t, CMD_RUN, nsteps, err);
-	return rc ? rc : do_run(t, nsteps, err);
+	rc = rc ? rc : do_run(t, nsteps, &d, err);
+	if (done)
+		*done = d;
+	return rc;
+}
+
+void team_set_hook(team_t *t, tebd_hook_fn hook, void *arg)
+{
+	t->hook = hook;
+	t->hook_arg = arg;
 }
 
 void team_reset_discarded(team_t *t) { tebd_reset_discarded(t->tebd); }

@@ -46,8 +46,20 @@ int team_serve(MPI_Comm comm, const chain_t *c, const tebd_params_t *p,
 /* Leader: end the team (members return from team_serve()); *t = NULL. */
 void team_destroy(team_t **t);
 
-/* Leader: advance the team's state by nsteps steps of dt (as tebd_run()). */
-int team_run(team_t *t, int nsteps, char *err);
+/* Leader: advance the team's state by nsteps steps of dt (as tebd_run()).
+ * With a hook (team_set_hook) the run may stop inside: KZ_STOPPED, with
+ * *done (may be NULL) = the layers of the merged sequence applied (as
+ * tebd_run_from(); the leader finishes such an interval alone from a
+ * gathered copy of the state, e.g. after a checkpoint). */
+int team_run(team_t *t, int nsteps, long *done, char *err);
+
+/* Leader: the hook (NULL: never stop) is asked between two layers of
+ * team_run(), as tebd_set_hook()'s, whether to stop.  The members agree on
+ * the answer without waiting for each other at every layer: a yes at layer
+ * l stops every member before layer l + TEAM_STOP_LAG, or at the end of
+ * the run if that comes first. */
+void team_set_hook(team_t *t, tebd_hook_fn hook, void *arg);
+#define TEAM_STOP_LAG 2
 
 /* Leader: the observables of the team's state into o (as obs_measure()
  * with t's chain), and, when rho3 is not NULL, the (L-2) three-site density

@@ -53,6 +53,8 @@ struct team_s {
 	size_t *scap;
 	unsigned char *rbuf;
 	size_t rcap;
+	tebd_hook_fn hook; /* leader: team_set_hook */
+	void *hook_arg;
 	int max_bond;     /* leader: after the last step */
 	int broken;       /* a step failed: the members have left team_serve */
 	int rebalanced;   /* times the nominal partition changed */

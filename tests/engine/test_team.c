@@ -118,7 +118,7 @@ static void team_lead(MPI_Comm comm, const chain_t *c,
 	CHECK(team_size(t) > 0, "team size %d", team_size(t));
 	for (int k = 0; k < NINT; k++) {
 		team_reset_discarded(t);
-		OK(team_run(t, r->nstep, err));
+		OK(team_run(t, r->nstep, NULL, err));
 		r->dtot[k] = team_discarded_total(t);
 		r->dmax[k] = team_discarded_max(t);
 		r->maxb[k] = team_max_bond_dim(t);

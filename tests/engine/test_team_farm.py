@@ -25,6 +25,9 @@ a team of R ranks, the other points on single ranks of the same run.
 - a point stopped alone inside an interval (KAPITZA_TEST_HOLD_AT_STEP, a
   checkpoint at a layer) and resubmitted on a team of 2 equals the
   uninterrupted run (the leader finishes that interval alone first);
+- a team point stopped inside an interval (its leader holds after a step,
+  SIGTERM): checkpointed at a layer inside the interval, and resumed it
+  equals the uninterrupted run;
 - a team member killed with SIGKILL while its leader holds after a
   checkpoint (KAPITZA_TEST_HOLD_AT_ROW: the checkpoint file is the event
   waited for) takes the job down; `kapitza resubmit` on a team of 2 resumes
@@ -338,6 +341,41 @@ def mid_interval_part(f, tool, sp, ref):
           "uninterrupted run: %s" % out)
 
 
+def team_mid_part(f, tool, sp, ref):
+    """A team point stopped inside an interval: its leader holds after step
+    22 (KAPITZA_TEST_HOLD_AT_STEP, inside the interval of row 2) until
+    SIGTERM, the team agrees to stop TEAM_STOP_LAG layers later, the leader
+    checkpoints the gathered state at that layer; resumed (the leader
+    finishes the interval alone, then a team of 2), it equals the
+    uninterrupted run."""
+    a = f.path("tmid.h5")
+    proc = f.start_held(2, ["run", sp, "-o", a, "-q", "--team-size", "2"],
+                        step=22)
+    held = f.wait_held(proc, 1)
+    check(len(held) == 1, "team mid: the leader holds inside an interval: "
+          "%s" % f.held_stderr(proc)[-800:])
+    for pid in children(proc.pid):
+        os.kill(pid, signal.SIGTERM)
+    proc.communicate(timeout=180)
+    check(proc.returncode == 3, "team mid: stopped (exit %d): %s"
+          % (proc.returncode, f.held_stderr(proc)[-1500:]))
+    with h5py.File(a, "r") as h:
+        msg = h["status"][0]["message"].decode()
+    m = re.search(r"interrupted at t = [0-9.e+-]+ \+ (\d+) of (\d+) layers "
+                  r"\(checkpoint written\)", msg)
+    check(m is not None and 0 < int(m.group(1)) < int(m.group(2)),
+          "team mid: checkpointed inside the interval: %s" % msg)
+    x = slot(a, 0, 1)[0]
+    check(x["team_size"] == 2 and x["outcome"] == 4,
+          "team mid: attempt 1 on a team of 2, interrupted: %s" % x)
+    p = f.run(2, ["resubmit", a, "--team-size", "2"])
+    check(p.returncode == 0, "team mid: resubmit, exit %d: %s"
+          % (p.returncode, p.stderr[-1500:]))
+    ok, out = h5same(tool, ref, a)
+    check(ok, "team mid: stopped inside an interval on a team, resumed = "
+          "uninterrupted run: %s" % out)
+
+
 def kill_part(f, tool, sp, ref):
     a = f.path("kill.h5")
     hold_row = 4  # t = 1
@@ -397,6 +435,7 @@ def main():
     sp, ref = long_spec(f)
     signal_part(f, tool, sp, ref)
     mid_interval_part(f, tool, sp, ref)
+    team_mid_part(f, tool, sp, ref)
     kill_part(f, tool, sp, ref)
     f.cleanup()
     return done("team_farm")
