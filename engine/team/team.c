@@ -172,9 +172,9 @@ static void layer_bounds(const team_t *t, int par, int *nb)
 
 /* The sends posted so far are complete (their buffers free again).  A
  * layer's sends are completed only when the buffers are refilled, not at
- * the next layer: waiting there would hold the sender until the receiver
- * has come to the next layer too (the receiver moves the data), which
- * made every member wait for the slower at each layer. */
+ * the next layer: waiting there held the sender until the receiver had
+ * come to the next layer too (the receiver moves the data), which tied the
+ * members together at every layer. */
 static void sends_done(team_t *t)
 {
 	MPI_Waitall(t->nreq, t->req, MPI_STATUSES_IGNORE);
