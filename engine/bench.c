@@ -215,9 +215,9 @@ static double bench_discarded(const bench_run_t *b)
 		     : tebd_discarded_total(b->t);
 }
 
-/* nsteps single steps of b, each timed into step_s (alone, its cumulative
- * counted flops into step_f; NULL on a team), with progress on stderr; 0 or
- * 1. */
+/* nsteps single steps of b, each timed into step_s (its cumulative counted
+ * flops into step_f: alone every step, on a team the two that
+ * bench_report reads), with progress on stderr; 0 or 1. */
 static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
 		       double *step_f, double *wall)
 {
@@ -235,6 +235,16 @@ static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
 			tebd_stats_t st;
 			tebd_stats(b->t, &st);
 			step_f[s] = st.gemm_flops + st.svd_flops;
+		} else if (step_f && (s == nsteps - 1 || s == nsteps - 31)) {
+			/* a team's counts are collective: only where
+			 * bench_report reads them (the last 30 steps) */
+			tebd_stats_t st;
+			team_stats_t ts;
+			if (team_stats(b->tm, &st, &ts, err)) {
+				fprintf(stderr, "kapitza bench: %s\n", err);
+				return 1;
+			}
+			step_f[s] = st.gemm_flops + st.svd_flops;
 		}
 		if (e - last_print > 5 || s == nsteps - 1) {
 			fprintf(stderr,
@@ -251,9 +261,9 @@ static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
 
 /* The time split on stderr and the one line of figures on stdout: sat_gflops
  * is the counted flops of the last 30 steps (the saturated ones, once the
- * bonds are at chi) over their wall time (alone only: 0 on a team),
- * peak_frac its fraction of the core's zgemm rate (bench_peak, measured
- * after the run). */
+ * bonds are at chi) over their wall time (on a team, all members' flops),
+ * peak_frac its fraction of one core's zgemm rate (bench_peak, measured
+ * after the run; with several threads or ranks it can pass 1). */
 static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 			 const tebd_stats_t *stp, double discarded,
 			 const mps_t *m, double *step_s, const double *step_f,
@@ -307,7 +317,7 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
  * others serve; MPI is started and ended here. */
 static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 		      const chain_t *c, const mps_t *m0, double *step_s,
-		      int nsteps)
+		      double *step_f, int nsteps)
 {
 	int provided, inited, rank, size, rc = 1;
 	char err[EU_ERRLEN] = "";
@@ -343,7 +353,7 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 				   "--scalapack-min)"
 				 : ", no ScaLAPACK");
 	double cpu0 = cpu_now();
-	if (bench_steps(&b, nsteps, o->dt, step_s, NULL, &wall))
+	if (bench_steps(&b, nsteps, o->dt, step_s, step_f, &wall))
 		goto out;
 	double cpu = cpu_now() - cpu0;
 	team_stats_t ts;
@@ -360,8 +370,8 @@ static int bench_team(const bench_opts_t *o, const tebd_params_t *p,
 			"gate seconds (%.1f%% with ranges balanced on those "
 			"seconds, %.1f%% even)\n",
 		100 * ts.busiest, 100 * ts.busiest_best, 100.0 / size);
-	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s, NULL,
-		     nsteps, wall, cpu, size);
+	bench_report(o, p, &st, team_discarded_total(b.tm), m, step_s,
+		     step_f, nsteps, wall, cpu, size);
 	rc = 0;
 out:
 	team_destroy(&b.tm);
@@ -415,7 +425,7 @@ int cmd_bench(int argc, char **argv)
 		goto out;
 	}
 	if (o.team) {
-		rc = bench_team(&o, &p, c, m, step_s, nsteps);
+		rc = bench_team(&o, &p, c, m, step_s, step_f, nsteps);
 		goto out;
 	}
 	if (tebd_create(&t, c, &p, err)) {
