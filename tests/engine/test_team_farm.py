@@ -33,7 +33,10 @@ a team of R ranks, the other points on single ranks of the same run.
   waited for) takes the job down; `kapitza resubmit` on a team of 2 resumes
   the point and the result equals the single-rank run;
 - shards: the two shards of the three-point sweep, each run with teams,
-  merge into the single-rank run's /points.
+  merge into the single-rank run's /points;
+- `kapitza bench --team` on 2 ranks prints alone's line plus team=2, with
+  the same discarded weight and bonds, counted flops, and the busiest
+  rank's share of the gate seconds.
 
 usage: test_team_farm.py KAPITZA MPIRUN H5DIFF"""
 import os
@@ -428,10 +431,46 @@ def kill_part(f, tool, sp, ref):
     check(ok, "sigkill: resumed = single-rank run: %s" % out)
 
 
+def bench_part(f):
+    """`kapitza bench --team` on 2 ranks: the same final line as alone plus
+    team=2, the same discarded weight and largest bond (a team evolves the
+    point bitwise as one rank), counted flops on the line, and the busiest
+    rank's share of the gate seconds between even and all."""
+    args = ["bench", "--chi", "48", "--t-end", "3"]
+    alone = f.run(None, args)
+    team = f.run(2, args + ["--team"])
+    check(alone.returncode == 0 and team.returncode == 0,
+          "bench: exit %d alone, %d on a team: %s" % (
+              alone.returncode, team.returncode, team.stderr[-800:]))
+
+    def fields(out):
+        line = [ln for ln in out.splitlines() if ln.startswith("bench L=")]
+        return dict(kv.split("=", 1) for kv in line[-1].split()[1:]) \
+            if line else {}
+    a, t = fields(alone.stdout), fields(team.stdout)
+    check(t.get("team") == "2" and "team" not in a,
+          "bench: team=2 on the team's line only: %s / %s" % (a, t))
+    check(a and all(a.get(k) == t.get(k)
+                    for k in ("discarded", "max_bond", "bonds_at_chi")),
+          "bench: the team's discarded weight and bonds equal alone's: "
+          "%s / %s" % (a, t))
+    check(float(t.get("sat_gflops", 0)) > 0,
+          "bench: the team's line has counted flops: %s" % t)
+    m = re.search(r"busiest rank had ([0-9.]+)% .*\(([0-9.]+)% with ranges "
+                  r"balanced on those seconds, ([0-9.]+)% even\)",
+                  team.stderr)
+    check(m is not None and float(m.group(3)) == 50.0
+          and 50.0 <= float(m.group(2)) <= float(m.group(1)) + 1e-9
+          and float(m.group(1)) <= 100.0,
+          "bench: the busiest rank's share: %s" % (
+              m.group(0) if m else team.stderr[-800:]))
+
+
 def main():
     f = Farm(sys.argv, "team-farm")
     tool = f.extra[0]
     farm_part(f, tool)
+    bench_part(f)
     sp, ref = long_spec(f)
     signal_part(f, tool, sp, ref)
     mid_interval_part(f, tool, sp, ref)
