@@ -191,6 +191,10 @@ static double bench_peak(int verbose)
 	return best;
 }
 
+/* the last steps, whose bonds are saturated: sat_gflops and
+ * s_per_step_last30 */
+#define SAT_STEPS 30
+
 /* One step of the workload, alone (t) or on a team (tm); the state's
  * largest bond and the discarded weight so far for the progress line. */
 typedef struct {
@@ -201,7 +205,8 @@ typedef struct {
 
 static int bench_step(bench_run_t *b, char *err)
 {
-	return b->tm ? team_run(b->tm, 1, NULL, err) : tebd_run(b->t, b->m, 1, err);
+	return b->tm ? team_run(b->tm, 1, NULL, err)
+		     : tebd_run(b->t, b->m, 1, err);
 }
 
 static int bench_max_bond(const bench_run_t *b)
@@ -235,9 +240,10 @@ static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
 			tebd_stats_t st;
 			tebd_stats(b->t, &st);
 			step_f[s] = st.gemm_flops + st.svd_flops;
-		} else if (step_f && (s == nsteps - 1 || s == nsteps - 31)) {
+		} else if (step_f &&
+			   (s == nsteps - 1 || s == nsteps - SAT_STEPS - 1)) {
 			/* a team's counts are collective: only where
-			 * bench_report reads them (the last 30 steps) */
+			 * bench_report reads them */
 			tebd_stats_t st;
 			team_stats_t ts;
 			if (team_stats(b->tm, &st, &ts, err)) {
@@ -269,7 +275,7 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 			 const mps_t *m, double *step_s, const double *step_f,
 			 int nsteps, double wall, double cpu, int team)
 {
-	int nlast = nsteps < 30 ? nsteps : 30;
+	int nlast = nsteps < SAT_STEPS ? nsteps : SAT_STEPS;
 	double med = 0, sat_s = 0, sat_f = 0;
 	for (int s = nsteps - nlast; s < nsteps; s++)
 		sat_s += step_s[s];

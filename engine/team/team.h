@@ -87,7 +87,7 @@ double team_discarded_max(const team_t *t);
 typedef struct {
 	double wait_s;       /* waiting for each other's sites, summed */
 	double busiest;      /* share of the busiest member, as run */
-	double busiest_best; /* the same under the best contiguous ranges */
+	double busiest_best; /* the same, ranges balanced on the seconds */
 } team_stats_t;
 
 /* Leader: tebd_stats() summed over the members (wall_s: the largest), and

@@ -42,7 +42,7 @@ struct team_s {
 	double *allsec;   /* [size L] scratch: every member's gsec */
 	long glayers;     /* layers gsec covers */
 	/* measured gate seconds: all, the busiest member's, the busiest
-	 * member's under the best partition (measure_balance) */
+	 * member's under ranges balanced on them (team_measure_balance) */
 	double bal_total, bal_used, bal_best;
 	trotter_seq_t seq;
 	double *disc, *cost; /* [layers * L]: this member's gates of a run */

@@ -107,8 +107,8 @@ int tebd_run_from(tebd_t *t, mps_t *m, int nsteps, long first, long *done,
  * them.  disc and cost ([L-1] at least) receive, for each gate i applied,
  * its discarded weight and the product of its three bond dimensions before
  * it; the accumulators are not touched (tebd_accumulate).  secs (may be
- * NULL; [L-1]): each gate's wall seconds are added to secs[i], the measured
- * cost by which engine/team balances its members. */
+ * NULL; [L-1]): each gate's wall seconds are added to secs[i] (engine/team
+ * reports from them how evenly its members shared the work). */
 int tebd_layer(tebd_t *t, mps_t *m, int par, double coef, int lo, int hi,
 	       double *disc, double *cost, double *secs, char *err);
 
