@@ -327,6 +327,22 @@ out:
 	return rc;
 }
 
+/* The modelled core-hours (spec_point_core_hours) of the points of the
+ * extended spec s that the archive does not hold yet. */
+static double new_core_hours(const spec_t *s, const archive_summary_t *sum)
+{
+	double ch = 0;
+	for (int k = 0; k < s->npoints - s->ntables; k++) {
+		int known = 0;
+		for (int i = 0; i < sum->npoints && !known; i++)
+			known = !strcmp(s->points[k].hash_hex,
+					sum->points[i].hash);
+		if (!known)
+			ch += spec_point_core_hours(&s->points[k]);
+	}
+	return ch;
+}
+
 /* rank 0's work; the exit status */
 static int refine(const rf_args_t *a)
 {
@@ -371,16 +387,6 @@ static int refine(const rf_args_t *a)
 		status = blocked ? 1 : 0;
 		goto out;
 	}
-	if (a->dry_run) {
-		printf("--dry-run: would add %d point%s:\n%s", nadd,
-		       nadd == 1 ? "" : "s", yaml);
-		status = 0;
-		goto out;
-	}
-	if (check_ckpts(sum, a->path, err) ||
-	    ckpt_dir_of(ckdir, sizeof ckdir, a->path) ||
-	    ckpt_lock_create(&lock, ckdir, err))
-		goto out;
 	size_t lt = strlen(sum->spec_text);
 	int nl = lt && sum->spec_text[lt - 1] != '\n';
 	int head = !has_refine_key(sum->spec_text);
@@ -407,12 +413,24 @@ static int refine(const rf_args_t *a)
 			 s->npoints, sum->npoints, nadd);
 		goto out;
 	}
-	if (archive_extend(a->path, s, &ncopied, err))
+	double ch = new_core_hours(s, sum);
+	if (a->dry_run) {
+		printf("--dry-run: would add %d point%s (estimated %.3g "
+		       "core-hours, as kapitza run --dry-run):\n%s",
+		       nadd, nadd == 1 ? "" : "s", ch, yaml);
+		status = 0;
 		goto out;
-	printf("added %d point%s to %s (%d points kept, spec hash %s); "
+	}
+	if (check_ckpts(sum, a->path, err) ||
+	    ckpt_dir_of(ckdir, sizeof ckdir, a->path) ||
+	    ckpt_lock_create(&lock, ckdir, err) ||
+	    archive_extend(a->path, s, &ncopied, err))
+		goto out;
+	printf("added %d point%s to %s (%d points kept, spec hash %s; "
+	       "estimated %.3g core-hours, as kapitza run --dry-run); "
 	       "compute them with `kapitza resubmit %s` (under mpirun), "
 	       "then `kapitza fit` and `kapitza refine` again\n",
-	       nadd, nadd == 1 ? "" : "s", a->path, ncopied, s->hash_hex,
+	       nadd, nadd == 1 ? "" : "s", a->path, ncopied, s->hash_hex, ch,
 	       a->path);
 	status = 0;
 out:

@@ -10,7 +10,8 @@ model of a velocity converging in chi,
 --tol 0.01 (and 1 combined sd): pi/3 needs 8 -> 12 -> 18, pi/4
 8 -> 12 -> 18 -> 27 (chi-step 1.5).  Checked:
   - refine without a fit, and --dry-run (the file unchanged byte for
-    byte), and the reasons in the archive's spec text;
+    byte), and the reasons in the archive's spec text; both print the
+    modelled core-hours of the points they add (the same figure);
   - each round adds exactly the rungs the rule asks for (computed here
     independently), the ladder stops where the tolerance is met, and the
     last refine says every ladder is converged (exit 0); with --max-chi
@@ -24,6 +25,7 @@ model of a velocity converging in chi,
 usage: test_refine.py KAPITZA MPIRUN H5DIFF"""
 import hashlib
 import math
+import re
 import subprocess
 import sys
 
@@ -117,9 +119,15 @@ def main():
         p = e.kz(["refine", a, "--tol", str(TOL), "-n"])
         check(p.returncode == 0 and sha(a) == raw,
               "--dry-run: exit 0, the file unchanged (%d)" % p.returncode)
+        dry_cost = re.findall(r"estimated ([0-9.e+-]+) core-hours", p.stdout)
         p = e.kz(["refine", a, "--tol", str(TOL)])
         print(p.stdout)
         check(p.returncode == 0, "refine: %d %s" % (p.returncode, p.stderr))
+        # what the new rungs cost by the model, the same before and after
+        cost = re.findall(r"estimated ([0-9.e+-]+) core-hours", p.stdout)
+        check(not want or (cost and cost == dry_cost and float(cost[0]) > 0),
+              "refine prints the added points' core-hours: %s, --dry-run "
+              "%s" % (cost, dry_cost))
         added = set(ladder(a)) - before
         check(added == want, "round %d adds %s, the rule wants %s"
               % (rounds, sorted(added), sorted(want)))
