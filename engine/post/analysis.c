@@ -292,19 +292,21 @@ void an_print(const an_opts_t *o, pt_t *pts, int np, const vf_row_t *vf,
 		       "%g + %g |dt| bonds\n",
 		       o->track.prominence, o->track.gate_bonds,
 		       o->track.gate_speed);
-	printf("%5s %-12s %8s %8s %5s %5s %6s %17s %17s  %s\n", "id", "state",
-	       "delta_l", "delta_r", "chi", "rows", "found", "v'_R +- sd",
-	       "v'_L +- sd", "message");
+	printf("  trust: win = largest change of v' over the window's halves, "
+	       "disc = truncated weight summed up to t = %g\n", o->t1);
+	printf("%5s %-12s %8s %8s %5s %5s %6s %17s %7s %17s %7s %9s  %s\n",
+	       "id", "state", "delta_l", "delta_r", "chi", "rows", "found",
+	       "v'_R +- sd", "win", "v'_L +- sd", "win", "disc", "message");
 	for (int i = 0; i < np; i++) {
 		const lc_row_t *r = &pts[i].lc;
 		if (!pts[i].has_je)
 			continue;
 		printf("%5d %-12s %8.5f %8.5f %5d %5d %6d %8.4f +- %-6.4f "
-		       "%8.4f +- %-6.4f  %s\n",
+		       "%7.4f %8.4f +- %-6.4f %7.4f %9.2e  %s\n",
 		       r->point_id, an_state_str(r->state), r->delta_left,
 		       r->delta_right, r->chi_max, r->rows, r->rows_found,
-		       r->v_right, r->v_right_sd, r->v_left, r->v_left_sd,
-		       r->message);
+		       r->v_right, r->v_right_sd, r->v_right_win, r->v_left,
+		       r->v_left_sd, r->v_left_win, r->discarded, r->message);
 	}
 	printf("\nv'_R = A Delta + B over points sharing every other "
 	       "parameter (least squares; sd from the residuals; _w: "

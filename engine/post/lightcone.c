@@ -43,9 +43,34 @@ static void note_restarts(char *message, int restarts)
 			 l ? "; " : "", restarts, restarts == 1 ? "" : "s");
 }
 
+/* The largest change of the slope through (x, y) when the m points are
+ * cut to the first or the second half of the window, both halves holding
+ * the times up to (from) the window's centre tm; NaN if a half has fewer
+ * than 3 points.  The sd of v' measures the scatter of the maxima about
+ * one line; this measures how much the line depends on the window, which
+ * a drifting velocity (the light cone still forming, or a track bent by
+ * truncation) shows and the sd does not. */
+static double window_change(const double *x, const double *y, int m,
+			    double tm, double v)
+{
+	fit_line_t a, b;
+	char ferr[EU_ERRLEN];
+	int na = 0;
+	while (na < m && x[na] <= tm + TIME_EPS)
+		na++;
+	int nb0 = 0; /* first point of the second half */
+	while (nb0 < m && x[nb0] < tm - TIME_EPS)
+		nb0++;
+	if (fit_line(x, y, NULL, na, &a, ferr) ||
+	    fit_line(x + nb0, y + nb0, NULL, m - nb0, &b, ferr))
+		return NAN;
+	return fmax(fabs(a.slope - v), fabs(b.slope - v));
+}
+
 /* The lines n_R(t), n_L(t) through the m maxima (tw, yr, yl) of the fit
- * window into r (v', its sd and intercept, ok), or the reason in
- * r->message why not; tlast: the latest time the point reached. */
+ * window into r (v', its sd and intercept, its change over the window's
+ * halves, ok), or the reason in r->message why not; tlast: the latest
+ * time the point reached. */
 static void fit_window(lc_row_t *r, const an_opts_t *o, const double *tw,
 		       const double *yr, const double *yl, int m,
 		       double tlast, int restarts)
@@ -72,6 +97,9 @@ static void fit_window(lc_row_t *r, const an_opts_t *o, const double *tw,
 	r->v_left = fl.slope;
 	r->v_left_sd = fl.slope_sd;
 	r->c_left = fl.intercept;
+	double tm = 0.5 * (o->t0 + o->t1);
+	r->v_right_win = window_change(tw, yr, m, tm, fr.slope);
+	r->v_left_win = window_change(tw, yl, m, tm, fl.slope);
 	r->ok = 1;
 	/* fitted, but say so when every row had one maximum: v' = 0 then
 	 * only means no slow region has formed (yet) in the window */
@@ -88,7 +116,7 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 {
 	const archive_point_row_t *p = q->p;
 	lc_row_t *r = &q->lc;
-	double *je = NULL, *tw = NULL, *yr = NULL, *yl = NULL;
+	double *je = NULL, *disc = NULL, *tw = NULL, *yr = NULL, *yl = NULL;
 	track_row_t *tr = NULL;
 	int L = p->L, nb = L - 1, rc = -1, m = 0, restarts = 0;
 	double tlast = -INFINITY;
@@ -103,6 +131,7 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 	r->delta_right = p->delta_right;
 	r->v_right = r->v_right_sd = r->c_right = NAN;
 	r->v_left = r->v_left_sd = r->c_left = NAN;
+	r->v_right_win = r->v_left_win = r->discarded = NAN;
 	int e = an_read_doubles(f, p->id,
 				schema_point_ds[DS_ENERGY_CURRENT].name,
 				(size_t)q->n * nb, &je, err);
@@ -114,6 +143,10 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		goto out;
 	}
 	q->has_je = 1;
+	e = an_read_doubles(f, p->id, schema_point_ds[DS_DISCARDED].name,
+			    (size_t)q->n, &disc, err);
+	if (e < 0)
+		goto out;
 	if (!q->nw) {
 		an_msg(r->message, "no rows measured (the point is %s%s%s)",
 		    archive_state_name(q->st->state),
@@ -164,6 +197,8 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 			yr[m] = pk.n_right;
 			yl[m] = pk.n_left;
 			r->rows_found += pk.found;
+			if (disc) /* summed so far: the window's last row */
+				r->discarded = disc[k];
 			m++;
 		}
 	}
@@ -173,6 +208,7 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 out:
 	free(tr);
 	free(je);
+	free(disc);
 	free(tw);
 	free(yr);
 	free(yl);

@@ -110,8 +110,14 @@ int schema_field_optional(const schema_table_t *t, const schema_field_t *f)
 {
 	/* the team of an attempt came after the first archives with
 	 * /history: theirs lack it and read as team_size 0, team_ranks "" */
-	return t == &schema_history && (!strcmp(f->name, "team_size") ||
-					!strcmp(f->name, "team_ranks"));
+	if (t == &schema_history)
+		return !strcmp(f->name, "team_size") ||
+		       !strcmp(f->name, "team_ranks");
+	/* a light cone's window change and truncated weight came after the
+	 * first /analysis tables: theirs lack them until fit runs again */
+	return t == &schema_lightcone && (!strcmp(f->name, "v_right_win") ||
+					  !strcmp(f->name, "v_left_win") ||
+					  !strcmp(f->name, "discarded"));
 }
 
 static const schema_field_t lc_f[] = {
@@ -129,6 +135,9 @@ static const schema_field_t lc_f[] = {
 	F(lc_row_t, v_left, SF_F64),
 	F(lc_row_t, v_left_sd, SF_F64),
 	F(lc_row_t, c_left, SF_F64),
+	F(lc_row_t, v_right_win, SF_F64),
+	F(lc_row_t, v_left_win, SF_F64),
+	F(lc_row_t, discarded, SF_F64),
 	F(lc_row_t, ok, SF_INT),
 	F(lc_row_t, message, SF_STR),
 };

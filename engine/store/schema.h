@@ -167,6 +167,11 @@ typedef struct {
 	int32_t rows_found;      /* ... with two maxima */
 	double v_right, v_right_sd, c_right;
 	double v_left, v_left_sd, c_left;
+	/* how far v' can be trusted beyond its sd: the largest change of
+	 * v' when the window is cut to either half (NaN: a half has fewer
+	 * than 3 times), and the truncated weight summed up to the window's
+	 * last time */
+	double v_right_win, v_left_win, discarded;
 	int8_t ok;
 	char message[SCHEMA_AN_MSGLEN];
 } lc_row_t;

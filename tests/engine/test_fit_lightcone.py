@@ -4,13 +4,17 @@ A and B, and their standard errors, end to end through an archive.
 A small real sweep (domain wall, L = 60, four Delta values, chi_max 4 and 8)
 gives a genuine archive; its energy_current datasets are then replaced by
 synthetic profiles whose two maxima sit at known sub-bond positions
-    n'_R(t) = v t + 2.5 + eta(t),  n'_L(t) = -0.7 t - 1.5 - eta(t)/2,
+    n'_R(t) = v t + 2.5 + eta(t) + b (t - 2)^2,
+    n'_L(t) = -0.7 t - 1.5 - eta(t)/2,
 v = 1.33 Delta - 0.03, eta a zig-zag that differs between points (so that
-every standard error is non-zero).  Near each maximum the profile is an
-exact parabola, so the 3-bond smoothing and the parabolic vertex of
-engine/post/fit.c recover the positions exactly; v'_R, sd(v'_R), A, B, sd(A),
-sd(B) (and the weighted A, B) must equal a closed-form least-squares
-computation on the true positions (tests/engine/posttest.py: lsq).
+every standard error is non-zero), b = 0.0005 to 0.0015 a bend that makes the
+window's halves differ (so that the change of v'_R over them is not
+trivial).  Near each maximum the profile is an exact parabola, so the
+3-bond smoothing and the parabolic vertex of engine/post/fit.c recover the positions exactly; v'_R, sd(v'_R), A, B, sd(A),
+sd(B) (and the weighted A, B), and the change of v' over the window's
+halves must equal a closed-form least-squares computation on the true
+positions (tests/engine/posttest.py: lsq); the truncated weight is the
+point's own at the window's end.
 Also: convergence times against a direct numpy computation; a window
 outside the data and a window with too few times are errors that say so;
 running points, bad arguments, the former --thermal (tables are farmed by
@@ -64,6 +68,12 @@ def eta(k, pid):
     return 0.23 * (((k + pid) % 3) - 1) + 0.05 * ((k * (pid + 1)) % 2)
 
 
+def bend(t, pid):
+    """A slowly accelerating right maximum (different per point), so that
+    the window's halves give different slopes."""
+    return 0.0005 * (pid % 3 + 1) * (t - 2) ** 2
+
+
 def inject(a):
     """Synthetic energy-current profiles with known maxima into every point
     of archive a; {point id: (time, n'_L, n'_R, delta_right, chi_max)}."""
@@ -82,13 +92,21 @@ def inject(a):
             for k, tt in enumerate(t):
                 if tt < 2:  # no current yet: one (no) maximum
                     continue
-                pr[k] = v * tt + 2.5 + eta(k, pid)
+                pr[k] = v * tt + 2.5 + eta(k, pid) + bend(tt, pid)
                 pl[k] = -0.7 * tt - 1.5 - 0.5 * eta(k, pid)
                 je[k] = synth(L - 1, -L // 2 + 1, pl[k], pr[k])
             g["energy_current"][...] = je
             truth[pid] = (t, pl, pr, float(row["delta_right"]),
                           int(row["chi_max"]))
     return truth
+
+
+def win_change(t, y, v):
+    """The largest change of the slope when the window 4:10 is cut to
+    4:7 or 7:10 (both hold t = 7)."""
+    a = (t >= 4 - 1e-9) & (t <= 7 + 1e-9)
+    b = (t >= 7 - 1e-9) & (t <= 10 + 1e-9)
+    return max(abs(lsq(t[a], y[a])[0] - v), abs(lsq(t[b], y[b])[0] - v))
 
 
 def check_points(f, truth):
@@ -107,9 +125,20 @@ def check_points(f, truth):
         check_close(r["v_right_sd"], sa, 1e-9, "sd(v'_R) of %d" % pid)
         check_close(r["c_right"], vb, 1e-8, "c_R of %d" % pid)
         check(sa > 1e-3, "sd(v'_R) not trivial (%g)" % sa)
+        check_close(r["v_right_win"], win_change(t, pr, va), 1e-9,
+                    "window change of v'_R of %d" % pid)
+        check(r["v_right_win"] > 1e-3, "window change of v'_R not trivial")
         va, vb, sa, sb = lsq(t[w], pl[w])
         check_close(r["v_left"], va, 1e-9, "v'_L of point %d" % pid)
         check_close(r["v_left_sd"], sa, 1e-9, "sd(v'_L) of %d" % pid)
+        check_close(r["v_left_win"], win_change(t, pl, va), 1e-9,
+                    "window change of v'_L of %d" % pid)
+        disc = f["points/%d/discarded" % pid][()]
+        last = np.nonzero(w)[0][-1]
+        check(disc[last] > 0 or chi == 8,
+              "chi_max 4 truncates (%g at t = %g)" % (disc[last], t[last]))
+        check_close(r["discarded"], disc[last], 0,
+                    "truncated weight at t = %g of %d" % (t[last], pid))
         nl = f["analysis/points/%d/n_left" % pid][()]
         nr = f["analysis/points/%d/n_right" % pid][()]
         check_close(nr, pr, 1e-9, "n'_R(t) of point %d" % pid)
@@ -195,6 +224,18 @@ def check_errors(e, a):
         lc = f["analysis/lightcone"][()]
         check(not lc["ok"].any() and b"outside the data" in lc["message"][0],
               "stored message for the window outside the data")
+    # a window that ends before the data: the truncated weight is the
+    # one summed up to the window's end, not to the point's
+    p = e.kz(["fit", a, "--window", "4:8"])
+    with h5py.File(a, "r") as f:
+        for r in f["analysis/lightcone"][()]:
+            g = f["points/%d" % r["point_id"]]
+            t, disc = g["time"][()], g["discarded"][()]
+            last = np.nonzero(t <= 8 + 1e-9)[0][-1]
+            check(p.returncode == 0 and r["discarded"] == disc[last] and
+                  (disc[last] < disc[-1] or r["chi_max"] == 8),
+                  "window 4:8: truncated weight %g at t = 8 (%g at 10)"
+                  % (r["discarded"], disc[-1]))
     p = e.kz(["fit", a, "--window", "9.6:10"])
     check(p.returncode == 1 and "needs at least 3" in p.stdout and
           "(1 time)" in p.stdout, "too few times in the window: %d\n%s"
