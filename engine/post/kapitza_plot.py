@@ -236,7 +236,10 @@ class Archive:
 
     def usable(self, state, need, junction=True):
         """Points of a state with dataset(s) `need` and >= 2 written rows,
-        one per (delta_left, delta_right): the largest chi_max.  junction:
+        one per (delta_left, delta_right): the one that reaches furthest in
+        time, of those the largest chi_max (so that a rung still running,
+        as `kapitza refine` adds them, does not hide a finished one that
+        reaches further).  junction:
         XX left half and not a homogeneous reference, plus the XX chain
         (delta_right = 0) itself."""
         best = {}
@@ -248,7 +251,8 @@ class Archive:
             if junction and abs(p.dl) > HOMOG_TOL:
                 continue
             k = (p.dl, p.dr) if not junction else p.dr
-            if k not in best or p.chi > best[k].chi:
+            if k not in best or (p.tlast, p.chi) > (best[k].tlast,
+                                                     best[k].chi):
                 best[k] = p
         return [best[k] for k in sorted(best)]
 
@@ -574,6 +578,17 @@ def fig3(a, sc, dpi):
         e = sc.take_field("/" + N["paths"]["lightcone"], "v_right_sd", rows)
         A, B, sA, sB = (sc.take_field("/" + N["paths"]["velocity_fit"], k, [g])[0]
                         for k in ("A", "B", "A_sd", "B_sd"))
+        # the change of v'_R over the window's halves, a systematic the sd
+        # does not see: a wide grey bar behind the sd's (older /analysis
+        # tables lack the field)
+        if "v_right_win" in lc.dtype.names:
+            w = sc.take_field("/" + N["paths"]["lightcone"], "v_right_win",
+                              rows)
+            fin = np.isfinite(w)
+            if fin.any():
+                ax.errorbar(d[fin], v[fin], yerr=w[fin], fmt="none",
+                            ecolor="0.6", elinewidth=5, alpha=0.6,
+                            label="change over the window's halves")
         label = "$v'_R$ (%s, $\\chi_{max}$ = %d)" % (
             state_name(vf["state"][g]), vf["chi_max"][g])
         conv = chi_verdicts(a, sc)

@@ -21,6 +21,9 @@ row, 0.5 < v'_R < 1.2) and none on the XX chain.  Then
     (float64, rows and columns as recorded); the panels drawn are the ones
     expected; tampering with a plotted dataset breaks the match (the check
     can fail);
+  - per anisotropy the panels take the point that reaches furthest in
+    time, of those the largest chi_max (a running top rung does not hide
+    a finished one);
   - a Python without h5py/matplotlib gives a clear message and exit 2;
     bad arguments exit 2."""
 import hashlib
@@ -73,7 +76,35 @@ def verify_sidecar(arch, side):
     return bad
 
 
+def check_rung_choice():
+    """Per anisotropy the panels show the point that reaches furthest in
+    time, of those the largest chi_max: a rung `kapitza refine` added and
+    that is still running must not hide the finished one below it."""
+    import importlib.util
+    from types import SimpleNamespace as NS
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..", "engine", "post", "kapitza_plot.py")
+    spec = importlib.util.spec_from_file_location("kapitza_plot", src)
+    kp = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(kp)
+
+    def pt(pid, dr, chi, tlast):
+        return NS(id=pid, state=kp.GROUND, dl=0.0, dr=dr, chi=chi,
+                  rows=np.arange(3), tlast=tlast, ds={"energy_current"},
+                  an=set())
+    arch = object.__new__(kp.Archive)
+    arch.points = [pt(0, 0.5, 128, 40.0), pt(1, 0.5, 192, 40.0),
+                   pt(2, 0.5, 288, 1.8),  # running
+                   pt(3, 0.7, 128, 40.0), pt(4, 0.7, 192, 12.0)]
+    got = [p.id for p in arch.usable(kp.GROUND, ["energy_current"])]
+    check(got == [1, 3], "furthest in time, then largest chi_max: %s" % got)
+    arch.points[2].tlast = 40.0  # the rung finished
+    got = [p.id for p in arch.usable(kp.GROUND, ["energy_current"])]
+    check(got == [2, 3], "the finished top rung: %s" % got)
+
+
 def main():
+    check_rung_choice()
     full = "--full" in sys.argv
     argv = [x for x in sys.argv if x != "--full"]
     e = Env(argv, "plot")
