@@ -385,8 +385,10 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
 			   "checked)\n");
 		return;
 	}
-	fprintf(f, "%6s %8s %8s %5s %17s %17s  %s\n", "ladder", "delta_r",
-		"point", "chi", "v'_R +- sd", "v'_L +- sd", "verdict");
+	fprintf(f, "  (win: v'_R's change over the window's halves, shown beside "
+		   "the sd the verdict uses)\n");
+	fprintf(f, "%6s %8s %8s %5s %17s %7s %17s  %s\n", "ladder", "delta_r",
+		"point", "chi", "v'_R +- sd", "win", "v'_L +- sd", "verdict");
 	for (int k = 0; k < nl; k++) {
 		const chiconv_ladder_t *l = &lad[k];
 		for (int j = 0; j < l->nrungs; j++) {
@@ -395,11 +397,13 @@ void chiconv_print(FILE *f, const chiconv_point_t *pts,
 			fprintf(f, "%6d %8.5f %8d %5d ", l->ladder,
 				l->delta_right, q->p->id, q->p->chi_max);
 			if (q->has_v)
-				fprintf(f, "%8.4f +- %-6.4f %8.4f +- %-6.4f",
-					q->v_right, q->v_right_sd, q->v_left,
+				fprintf(f, "%8.4f +- %-6.4f %7.4f %8.4f +- "
+					   "%-6.4f",
+					q->v_right, q->v_right_sd,
+					q->v_right_win, q->v_left,
 					q->v_left_sd);
 			else
-				fprintf(f, "%17s %17s", "-", "-");
+				fprintf(f, "%17s %7s %17s", "-", "-", "-");
 			if (top)
 				fprintf(f, "  %s%s%s%s", chiconv_verdict_name(
 							      l->verdict),

@@ -56,6 +56,8 @@ typedef struct {
 	const archive_point_row_t *p;
 	int has_v;       /* 1: v'_R, v'_L fitted */
 	double v_right, v_right_sd, v_left, v_left_sd;
+	double v_right_win; /* v'_R's change over the window's halves (only
+			     * printed: the verdict is by sd and tol) */
 	const char *why; /* why not fitted (may be NULL) */
 } chiconv_point_t;
 

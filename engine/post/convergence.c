@@ -114,6 +114,7 @@ int chi_verdicts(const pt_t *pts, int np, const an_opts_t *o, chi_t *c,
 		x->has_v = q->lc.ok;
 		x->v_right = q->lc.v_right;
 		x->v_right_sd = q->lc.v_right_sd;
+		x->v_right_win = q->lc.v_right_win;
 		x->v_left = q->lc.v_left;
 		x->v_left_sd = q->lc.v_left_sd;
 		x->why = q->lc.message;

@@ -74,6 +74,15 @@ def check_ladders(e):
           "the verdict and its reason printed")
     check("left out: 3 (chi_max 4 -> 8: v'_R moved by " in p.stdout,
           "the left-out point named with its reason")
+    # every rung's row shows v'_R +- sd and its change over the window's
+    # halves, as stored in /analysis/lightcone
+    with h5py.File(a, "r") as f:
+        for r in f["analysis/lightcone"][()]:
+            cell = "%8.4f +- %-6.4f %7.4f" % (r["v_right"], r["v_right_sd"],
+                                               r["v_right_win"])
+            check(" %5d %s" % (r["chi_max"], cell) in p.stdout,
+                  "per-chi row of point %d shows '%s'" % (r["point_id"],
+                                                          cell))
     vel = {}
     for pid, (t, pr, d, chi) in truth.items():
         w = (t >= 4 - 1e-9) & (t <= 10 + 1e-9)
