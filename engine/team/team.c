@@ -530,9 +530,10 @@ static void rebalance(team_t *t)
 	}
 }
 
-/* The leader's discard sums and largest bond after a run. */
+/* The leader's discard sums and largest bond after a run of nl layers
+ * applied. */
 static int run_results(team_t *t, int rc, size_t nl, char *err)
-{ /* nl: the layers applied */
+{
 	size_t n = nl * (size_t)t->L;
 	int mx = 0;
 	for (int b = team_lo(t); b <= team_hi(t); b++)
