@@ -42,7 +42,11 @@ typedef struct {
 	double energy_tol; /* > 0: energy change per sweep */
 	double trunc_tol;  /* > 0: largest discarded weight in the sweep */
 	int lanczos_iter;  /* >= 2: Krylov vectors per local update */
-	double lanczos_tol;/* > 0: stop Lanczos at residual ||H x - E x|| */
+	double lanczos_tol;/* > 0: stop Lanczos at residual ||H x - E x||
+			      below max(lanczos_tol, DMRG_LANCZOS_FRAC x
+			      sqrt(largest discarded weight of the previous
+			      sweep)): no tighter than the state the sweep
+			      keeps (dmrg.c, lanczos_tol_of) */
 	int threads;       /* >= 1: BLAS threads during the call (restored
 			      after).  The charge blocks are small, so 1 is
 			      fastest: 2 took 2.8x longer at L=140, chi=128 */

@@ -52,6 +52,7 @@ typedef struct {
 	trunc_ws_t tr;
 	size_t *uoff, *soff, *vtoff; /* [qmax] */
 	long matvecs;
+	double ltol; /* this sweep's Lanczos residual bound */
 	double t_lanczos, t_split, t_env;
 	int *mn, *keep, *olddim;     /* [qmax] */
 	int *smr, *snc;              /* [qmax] SVD shapes (dmrg_svd_layout) */
