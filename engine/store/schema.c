@@ -27,8 +27,10 @@ int schema_analysis_path(char *buf, size_t n, int id, const char *name)
 
 /* ---- compound tables ---------------------------------------------------- */
 
-/* One field of struct S: its name, offset, size and kind. */
-#define F(S, f, kind) {#f, offsetof(S, f), sizeof(((S *)0)->f), kind}
+/* One field of struct S: its name, offset, size and kind; FL: one added
+ * after archives without it were written (readers accept its absence). */
+#define F(S, f, kind) {#f, offsetof(S, f), sizeof(((S *)0)->f), kind, 0}
+#define FL(S, f, kind) {#f, offsetof(S, f), sizeof(((S *)0)->f), kind, 1}
 #define TABLE(var, dsname, S, fields)                                     \
 	const schema_table_t var = {dsname, sizeof(S), fields,            \
 				    (int)(sizeof fields / sizeof *fields)}
@@ -101,24 +103,12 @@ static const schema_field_t history_f[] = {
 	F(archive_history_t, rows, SF_INT),
 	F(archive_history_t, wall_s, SF_F64),
 	F(archive_history_t, message, SF_STR),
-	F(archive_history_t, team_size, SF_INT),
-	F(archive_history_t, team_ranks, SF_STR),
+	/* the team of an attempt came after the first archives with
+	 * /history: theirs read as team_size 0, team_ranks "" */
+	FL(archive_history_t, team_size, SF_INT),
+	FL(archive_history_t, team_ranks, SF_STR),
 };
 TABLE(schema_history, SCHEMA_HISTORY, archive_history_t, history_f);
-
-int schema_field_optional(const schema_table_t *t, const schema_field_t *f)
-{
-	/* the team of an attempt came after the first archives with
-	 * /history: theirs lack it and read as team_size 0, team_ranks "" */
-	if (t == &schema_history)
-		return !strcmp(f->name, "team_size") ||
-		       !strcmp(f->name, "team_ranks");
-	/* a light cone's window change and truncated weight came after the
-	 * first /analysis tables: theirs lack them until fit runs again */
-	return t == &schema_lightcone && (!strcmp(f->name, "v_right_win") ||
-					  !strcmp(f->name, "v_left_win") ||
-					  !strcmp(f->name, "discarded"));
-}
 
 static const schema_field_t lc_f[] = {
 	F(lc_row_t, point_id, SF_INT),
@@ -135,9 +125,11 @@ static const schema_field_t lc_f[] = {
 	F(lc_row_t, v_left, SF_F64),
 	F(lc_row_t, v_left_sd, SF_F64),
 	F(lc_row_t, c_left, SF_F64),
-	F(lc_row_t, v_right_win, SF_F64),
-	F(lc_row_t, v_left_win, SF_F64),
-	F(lc_row_t, discarded, SF_F64),
+	/* came after the first /analysis tables: theirs lack them until fit
+	 * runs again */
+	FL(lc_row_t, v_right_win, SF_F64),
+	FL(lc_row_t, v_left_win, SF_F64),
+	FL(lc_row_t, discarded, SF_F64),
 	F(lc_row_t, ok, SF_INT),
 	F(lc_row_t, message, SF_STR),
 };

@@ -54,6 +54,9 @@ typedef struct {
 	const char *name;
 	size_t offset, size;
 	schema_kind_t kind;
+	int late; /* 1: added after archives without it were written: the
+		   * validating reader accepts its absence, and a read leaves
+		   * it as the reader's buffer had it (zero) */
 } schema_field_t;
 
 typedef struct {
@@ -70,12 +73,6 @@ extern const schema_table_t schema_status, schema_points_table,
 	schema_provenance, schema_history, schema_lightcone,
 	schema_velocity_fit, schema_convergence, schema_thermal_profiles,
 	schema_chi_verdict, schema_velocity_fit_chi;
-
-/* Whether field f of table t may be missing from an archive (a field added
- * after archives without it were written): the validating reader accepts
- * such an archive, and a read leaves the field as the reader's buffer had
- * it (zero). */
-int schema_field_optional(const schema_table_t *t, const schema_field_t *f);
 
 /* The HDF5 compound of table t (caller closes); negative on failure. */
 hid_t schema_type(const schema_table_t *t);

@@ -59,7 +59,7 @@ static int fields_match(hid_t ft, const schema_table_t *t,
 	for (int k = 0; k < t->nfields; k++) {
 		const schema_field_t *f = &t->fields[k];
 		int i = H5Tget_member_index(ft, f->name);
-		if (i < 0 && schema_field_optional(t, f))
+		if (i < 0 && f->late)
 			continue;
 		hid_t mt = i >= 0 ? H5Tget_member_type(ft, (unsigned)i) : -1;
 		H5T_class_t c = mt >= 0 ? H5Tget_class(mt) : H5T_NO_CLASS;

@@ -10,9 +10,9 @@ v = 1.33 Delta - 0.03, eta a zig-zag that differs between points (so that
 every standard error is non-zero), b = 0.0005 to 0.0015 a bend that makes the
 window's halves differ (so that the change of v'_R over them is not
 trivial).  Near each maximum the profile is an exact parabola, so the
-3-bond smoothing and the parabolic vertex of engine/post/fit.c recover the positions exactly; v'_R, sd(v'_R), A, B, sd(A),
-sd(B) (and the weighted A, B), and the change of v' over the window's
-halves must equal a closed-form least-squares computation on the true
+3-bond smoothing and the parabolic vertex of engine/post/fit.c recover the
+positions exactly; v'_R, sd(v'_R), A, B, sd(A), sd(B) (and the weighted A,
+B), and the change of v' over the window's halves must equal a closed-form least-squares computation on the true
 positions (tests/engine/posttest.py: lsq); the truncated weight is the
 point's own at the window's end.
 Also: convergence times against a direct numpy computation; a window
