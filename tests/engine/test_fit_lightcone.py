@@ -12,9 +12,9 @@ window's halves differ (so that the change of v'_R over them is not
 trivial).  Near each maximum the profile is an exact parabola, so the
 3-bond smoothing and the parabolic vertex of engine/post/fit.c recover the
 positions exactly; v'_R, sd(v'_R), A, B, sd(A), sd(B) (and the weighted A,
-B), and the change of v' over the window's halves must equal a closed-form least-squares computation on the true
-positions (tests/engine/posttest.py: lsq); the truncated weight is the
-point's own at the window's end.
+B), and the change of v' over the window's halves must equal a closed-form
+least-squares computation on the true positions (tests/engine/posttest.py:
+lsq); the truncated weight is the point's own at the window's end.
 Also: convergence times against a direct numpy computation; a window
 outside the data and a window with too few times are errors that say so;
 running points, bad arguments, the former --thermal (tables are farmed by
