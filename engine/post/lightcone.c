@@ -143,10 +143,6 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		goto out;
 	}
 	q->has_je = 1;
-	e = an_read_doubles(f, p->id, schema_point_ds[DS_DISCARDED].name,
-			    (size_t)q->n, &disc, err);
-	if (e < 0)
-		goto out;
 	if (!q->nw) {
 		an_msg(r->message, "no rows measured (the point is %s%s%s)",
 		    archive_state_name(q->st->state),
@@ -154,6 +150,10 @@ int lightcone_point(hid_t f, pt_t *q, const an_opts_t *o, char *err)
 		rc = 0;
 		goto out;
 	}
+	e = an_read_doubles(f, p->id, schema_point_ds[DS_DISCARDED].name,
+			    (size_t)q->n, &disc, err);
+	if (e < 0)
+		goto out;
 	q->n_left = malloc((size_t)q->n * sizeof *q->n_left);
 	q->n_right = malloc((size_t)q->n * sizeof *q->n_right);
 	q->found = malloc((size_t)q->n);
