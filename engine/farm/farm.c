@@ -303,10 +303,8 @@ static void print_progress(sched_t *S, int force)
 				 S->hist[k].team_ranks);
 		double fr = frac_done(S, k);
 		/* a resumed attempt has done only the part after t_resumed */
-		double f0 = isfinite(st->t_resumed) && p->t_max > 0
-				    ? st->t_resumed / p->t_max
-				    : 0;
-		progressed += fr * S->cost[k];
+		double f0 = 1 - farm_todo_share(p, st->t_resumed);
+		progressed += fmax(0.0, fr - f0) * S->cost[k];
 		double eta = fr > f0 ? st->wall_s * (1 - fr) / (fr - f0) : NAN;
 		fmt_dur(e1, sizeof e1, eta);
 		if (p->state == SPEC_STATE_THERMAL)
@@ -511,7 +509,8 @@ static void finish(sched_t *S, int rank, int k, const worker_result_t *r)
 	/* done, and the status row says so: the checkpoint has served */
 	if (r->state == ARCHIVE_DONE && S->o->ckpt_dir)
 		ckpt_remove(S->o->ckpt_dir, S->s->points[k].hash_hex);
-	S->cost_done += S->cost[k];
+	S->cost_done +=
+		S->cost[k] * farm_todo_share(&S->s->points[k], S->resume_t[k]);
 	S->busy[rank] = -1;
 	if (r->state == ARCHIVE_FAILED && S->o->out) {
 		fprintf(S->o->out, "  point %d FAILED on rank %d: %s\n", k, rank,
@@ -791,8 +790,11 @@ static int sched_init(sched_t *S, MPI_Comm c, int size, archive_t *a,
 		const int todo = !pl->todo || pl->todo[k];
 		S->cost[k] = spec_point_cost(&s->points[k]);
 		S->nteam[k] = farm_point_team(o, &s->points[k], size);
+		S->resume_t[k] = pl->resume_t && todo ? pl->resume_t[k] : NAN;
 		if (todo)
-			S->cost_total += S->cost[k];
+			S->cost_total +=
+				S->cost[k] *
+				farm_todo_share(&s->points[k], S->resume_t[k]);
 		if (pl->initial)
 			S->st[k] = pl->initial[k];
 		else
@@ -800,7 +802,6 @@ static int sched_init(sched_t *S, MPI_Comm c, int size, archive_t *a,
 		if (S->st[k].state < 0 || S->st[k].state >= ARCHIVE_NSTATES)
 			S->st[k].state = ARCHIVE_PENDING;
 		S->counts[S->st[k].state]++;
-		S->resume_t[k] = pl->resume_t && todo ? pl->resume_t[k] : NAN;
 		archive_history_init(&S->hist[k]);
 	}
 	for (int r = 0; r < size; r++)

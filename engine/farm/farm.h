@@ -80,6 +80,13 @@ int farm_team_cap(int size, int dedicated);
  * (a cap below 2 means alone). */
 int farm_point_team(const farm_opts_t *o, const spec_point_t *p, int size);
 
+/* The share of point p's work (spec_point_cost) that a run starting it
+ * from t_resumed still has to do: 1 - t_resumed / t_max for a time
+ * evolution resumed from a checkpoint, 1 from the start (t_resumed NaN)
+ * and for a thermal table.  The sweep's ETA counts only this share, so a
+ * resumed point is not taken for work the run has done. */
+double farm_todo_share(const spec_point_t *p, double t_resumed);
+
 /* Splits the points of s (borrowed) into nshards disjoint shards, writing
  * each point's shard to shard_of[npoints] (caller-owned): the points sorted
  * by cost (largest first, ties by id) go one by one to the shard with the

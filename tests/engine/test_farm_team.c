@@ -9,7 +9,11 @@
  * - the team is capped at the job's ranks: 8 asked on 4 ranks gives 4, on
  *   4 ranks with a dedicated scheduler 3; a cap below 2 (1 rank; 2 ranks
  *   with a dedicated scheduler) means alone;
- * - a thermal table or an unknown state never runs on a team. */
+ * - a thermal table or an unknown state never runs on a team.
+ * Also farm_todo_share (engine/farm/farm_plan.c), which keeps the sweep's
+ * ETA from counting a resumed point's checkpointed part as work of the run:
+ * from the start 1, resumed at t = 1 of t_max = 4 0.75, at t_max 0, and 1
+ * for a thermal table. */
 #include <math.h>
 #include <string.h>
 
@@ -91,6 +95,13 @@ int main(void)
 	CHECK(farm_point_team(&o, &q, 4) == 1, "a thermal table runs alone");
 	q.state = 77;
 	CHECK(farm_point_team(&o, &q, 4) == 1, "an unknown state runs alone");
+
+	CHECK(farm_todo_share(pb, NAN) == 1, "share from the start: 1");
+	CHECK(fabs(farm_todo_share(pb, 1.0) - 0.75) < 1e-15,
+	      "share resumed at t = 1 of 4: %g", farm_todo_share(pb, 1.0));
+	CHECK(farm_todo_share(pb, 4.0) == 0, "share resumed at t_max: 0");
+	q.state = SPEC_STATE_THERMAL;
+	CHECK(farm_todo_share(&q, 1.0) == 1, "a thermal table's share: 1");
 out:
 	spec_destroy(&s);
 	return check_done("farm_team");
