@@ -23,7 +23,8 @@ Figures (the paper's numbering; engine/POSTSTAGE.md):
         time of its gamma as the black line
   fig8  d_n of the homogeneous XX chain (Supplementary Fig. 8)
   convergence  junction current for every chi_max of the focal point, with
-        the agreement times of `kapitza fit`
+        the agreement times of `kapitza fit`; v'_R against chi_max for
+        every ladder, and every rung's right maximum n'_R(t)
 A panel without data is left out; a figure without any is skipped with a
 message.  Every DIR/figX.png has a DIR/figX.json sidecar listing, per panel,
 each archive dataset drawn (path, rows, columns) with the SHA-256 of the
@@ -756,9 +757,95 @@ def convergence_fig(a, sc, dpi):
                      (p.gamma_label(), state_name(p.state)))
         ax.legend(loc="best")
 
+    lads = chi_ladders(a)
+    lcp = "/" + N["paths"]["lightcone"]
+    byid = {q.id: q for q in a.points}
+
+    def name(ids):
+        q = byid.get(ids[-1])
+        return q.gamma_label() if q is not None else "point %d" % ids[-1]
+
+    def draw_v(ax):
+        # v'_R of every rung: how the velocity moves with chi_max, against
+        # its sd (bars) and its change over the window's halves (grey)
+        lc = a.f[lcp][()]
+        cols = gcolors(len(lads))
+        for j, (ids, verdict) in enumerate(lads):
+            rows = [int(np.flatnonzero(lc["point_id"] == i)[0]) for i in ids
+                    if (lc["point_id"] == i).any()]
+            if not rows:
+                continue
+            chi = sc.take_field(lcp, "chi_max", rows)
+            v = sc.take_field(lcp, "v_right", rows)
+            e = sc.take_field(lcp, "v_right_sd", rows)
+            if "v_right_win" in lc.dtype.names:
+                w = sc.take_field(lcp, "v_right_win", rows)
+                fin = np.isfinite(w) & np.isfinite(v)
+                ax.errorbar(chi[fin], v[fin], yerr=w[fin], fmt="none",
+                            ecolor=cols[j], elinewidth=5, alpha=0.25)
+            ax.errorbar(chi, v, yerr=e, fmt="-", color=cols[j], capsize=3)
+            # the top rung carries the verdict: open if not converged
+            ax.plot(chi[:-1], v[:-1], "o", color=cols[j], zorder=3)
+            ax.plot(chi[-1:], v[-1:], "o", color=cols[j], zorder=3,
+                    mfc=cols[j] if verdict else "white",
+                    label="%s: %s" % (name(ids), "converged" if verdict
+                                      else "not converged"))
+        ax.set_xlabel(r"$\chi_{max}$")
+        ax.set_ylabel("$v'_R$")
+        ax.set_title("$v'_R$ against $\\chi_{max}$\n(bars: sd; wide: "
+                     "change over the window's halves)")
+        ax.legend(loc="best")
+
+    def draw_tracks(ax):
+        # n'_R(t) of every rung: where and when the internal maximum forms
+        # at each chi_max (0: one maximum, not drawn)
+        cols = gcolors(len(lads))
+        styles = ["-", "--", ":", "-."]
+        for j, (ids, _) in enumerate(lads):
+            for r, i in enumerate(ids):
+                q = byid.get(i)
+                if q is None or "n_right" not in q.an:
+                    continue
+                rows = [int(x) for x in q.rows]
+                t = sc.take(P(i, "time"), rows=rows)
+                nr = sc.take(A(i, "n_right"), rows=rows)
+                on = nr != 0
+                if not on.any():
+                    continue
+                ax.plot(nr[on], t[on], styles[r % len(styles)],
+                        color=cols[j], label="%s, $\\chi_{max}$ = %d"
+                        % (name(ids), q.chi))
+        at = a.f[N["paths"]["analysis"]].attrs
+        ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
+                   color="0.88", zorder=0, label="fit window")
+        ax.set_xlabel("$n'_R$")
+        ax.set_ylabel("t")
+        ax.set_title("right maximum $n'_R(t)$ of every $\\chi_{max}$")
+        ax.legend(loc="best", fontsize=6)
+
+    no_ladder = lambda: None if lads else \
+        "no velocity ladder of two chi_max (kapitza fit on an archive " \
+        "with the same point at several chi_max)"
     return make_figure(sc, [("a", lambda: None if len(ladder) >= 2 else
                              "fewer than two chi_max values to compare",
-                             draw)], size=(6.4, 4.4))
+                             draw), ("b", no_ladder, draw_v),
+                            ("c", no_ladder, draw_tracks)], size=(6.4, 4.4))
+
+
+
+def chi_ladders(a):
+    """The chi_max ladders of the last `kapitza fit` with at least two
+    rungs: [(point ids by rising chi_max, converged)], from
+    /analysis/chi_verdict (verdict 1: converged, as in chi_verdicts)."""
+    path = N["paths"]["chi_verdict"]
+    if path not in a.f or N["paths"]["lightcone"] not in a.f:
+        return []
+    out = []
+    for r in a.f[path][()]:
+        ids = [int(x) for x in r["point_ids"].decode().split(",") if x]
+        if len(ids) >= 2:
+            out.append((ids, int(r["verdict"]) == 1))
+    return out
 
 
 # ---- the GHD side (kapitza ghd, /analysis/ghd) -------------------------

@@ -16,6 +16,9 @@ A and B must equal numpy's closed-form least squares over the converged
 top rungs (posttest.lsq); --use-largest-chi uses all four; --v-tol 0 makes
 every ladder with a non-zero change unconverged.
 
+`kapitza plot`: Fig. 3d reads the verdicts; the convergence figure draws
+v'_R of every rung (b) and every rung's n'_R track (c).
+
 Tracker: a second archive (one point) whose left maximum has a ripple 7
 bonds further out, alternating just above and below it: `--no-track`
 (fit_peaks row by row) jumps to the ripple in every other row, the default
@@ -162,6 +165,24 @@ def check_plot(e, a):
     check("/analysis/chi_verdict" in used and
           "/analysis/velocity_fit_chi" in used,
           "Fig. 3d reads the verdicts and the converged fit: %s" % used)
+    # the convergence figure: (b) v'_R of every rung of every ladder,
+    # (c) every rung's n'_R track
+    with h5py.File(a, "r") as f:
+        lc = f["analysis/lightcone"][()]
+        ids = sorted(int(x) for r in f["analysis/chi_verdict"][()]
+                     for x in r["point_ids"].decode().split(","))
+    check(len(ids) == 8, "8 rungs in the ladders: %s" % ids)
+    with open(e.path("figs/convergence.json")) as fh:
+        j = json.load(fh)
+    rows = sorted(r for x in j["panels"].get("b", [])
+                  if x.get("field") == "v_right" for r in x["rows"])
+    check([int(lc["point_id"][r]) for r in rows] == ids,
+          "convergence (b) draws v'_R of every rung: rows %s" % rows)
+    tracks = sorted(int(x["dataset"].split("/")[3])
+                    for x in j["panels"].get("c", [])
+                    if x["dataset"].endswith("/n_right"))
+    check(tracks == ids, "convergence (c) draws every rung's n'_R: %s"
+          % tracks)
 
 
 def check_tracker(e):
