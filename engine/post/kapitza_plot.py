@@ -493,6 +493,13 @@ def current_panel(a, sc, st, ds, ylabel, what):
     return need_focal(a, st, [ds], ds), draw
 
 
+def window_band(a, ax):
+    """The last fit's window as a grey band across a track panel (t up)."""
+    at = a.f[N["paths"]["analysis"]].attrs
+    ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
+               color="0.88", zorder=0, label="fit window")
+
+
 def chi_verdicts(a, sc):
     """{point id: converged} for the top rungs of the chi_verdict table,
     or None when no point has two chi_max (convergence not checked)."""
@@ -542,9 +549,7 @@ def fig3(a, sc, dpi):
             nr = sc.take(A(p.id, "n_right"), rows=rows)
             ax.plot(nl, t, ".", ms=3, color=cols[j], label=p.gamma_label())
             ax.plot(nr, t, ".", ms=3, color=cols[j])
-        at = a.f[N["paths"]["analysis"]].attrs
-        ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
-                   color="0.88", zorder=0, label="fit window")
+        window_band(a, ax)
         ax.set_xlabel("n'")
         ax.set_ylabel("t")
         ax.set_title("maxima $n'_L < 0 < n'_R$ of $J^E_n$ (0: one maximum)")
@@ -815,9 +820,7 @@ def convergence_fig(a, sc, dpi):
                 ax.plot(nr[on], t[on], styles[r % len(styles)],
                         color=cols[j], label="%s, $\\chi_{max}$ = %d"
                         % (name(ids), q.chi))
-        at = a.f[N["paths"]["analysis"]].attrs
-        ax.axhspan(float(at["window_t0"]), float(at["window_t1"]),
-                   color="0.88", zorder=0, label="fit window")
+        window_band(a, ax)
         ax.set_xlabel("$n'_R$")
         ax.set_ylabel("t")
         ax.set_title("right maximum $n'_R(t)$ of every $\\chi_{max}$")
