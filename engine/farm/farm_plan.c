@@ -39,8 +39,6 @@ int farm_point_team(const farm_opts_t *o, const spec_point_t *p, int size)
 	return n >= 2 ? n : 1;
 }
 
-/* "1-3,7": the ranks of a team, leader first, runs of 3 or more as
- * ranges, cut at the buffer's end ("..."). */
 double farm_todo_share(const spec_point_t *p, double t_resumed)
 {
 	if (!isfinite(t_resumed) || p->state == SPEC_STATE_THERMAL ||
@@ -49,6 +47,8 @@ double farm_todo_share(const spec_point_t *p, double t_resumed)
 	return fmin(1.0, fmax(0.0, 1 - t_resumed / p->t_max));
 }
 
+/* "1-3,7": the ranks of a team, leader first, runs of 3 or more as
+ * ranges, cut at the buffer's end ("..."). */
 void farm_team_text(char *buf, size_t n, const int *ranks, int nr)
 {
 	size_t at = 0;
