@@ -725,6 +725,21 @@ def fig8(a, sc, dpi):
                              "chain", draw)], size=(6.4, 4.2))
 
 
+def chi_ladders(a):
+    """The chi_max ladders of the last `kapitza fit` with at least two
+    rungs: [(point ids by rising chi_max, converged)], from
+    /analysis/chi_verdict (verdict 1: converged, as in chi_verdicts)."""
+    path = N["paths"]["chi_verdict"]
+    if path not in a.f or N["paths"]["lightcone"] not in a.f:
+        return []
+    out = []
+    for r in a.f[path][()]:
+        ids = [int(x) for x in r["point_ids"].decode().split(",") if x]
+        if len(ids) >= 2:
+            out.append((ids, int(r["verdict"]) == 1))
+    return out
+
+
 def convergence_fig(a, sc, dpi):
     # the focal point of |Psi1>, else of the domain wall, whose chi_max
     # ladder has at least two runs with data
@@ -833,22 +848,6 @@ def convergence_fig(a, sc, dpi):
                              "fewer than two chi_max values to compare",
                              draw), ("b", no_ladder, draw_v),
                             ("c", no_ladder, draw_tracks)], size=(6.4, 4.4))
-
-
-
-def chi_ladders(a):
-    """The chi_max ladders of the last `kapitza fit` with at least two
-    rungs: [(point ids by rising chi_max, converged)], from
-    /analysis/chi_verdict (verdict 1: converged, as in chi_verdicts)."""
-    path = N["paths"]["chi_verdict"]
-    if path not in a.f or N["paths"]["lightcone"] not in a.f:
-        return []
-    out = []
-    for r in a.f[path][()]:
-        ids = [int(x) for x in r["point_ids"].decode().split(",") if x]
-        if len(ids) >= 2:
-            out.append((ids, int(r["verdict"]) == 1))
-    return out
 
 
 # ---- the GHD side (kapitza ghd, /analysis/ghd) -------------------------
