@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "h5x.h"
 #include "spec.h"
@@ -29,8 +28,10 @@ int schema_analysis_path(char *buf, size_t n, int id, const char *name)
 
 /* One field of struct S: its name, offset, size and kind; FL: one added
  * after archives without it were written (readers accept its absence). */
-#define F(S, f, kind) {#f, offsetof(S, f), sizeof(((S *)0)->f), kind, 0}
-#define FL(S, f, kind) {#f, offsetof(S, f), sizeof(((S *)0)->f), kind, 1}
+#define FIELD(S, f, kind, late)                                           \
+	{#f, offsetof(S, f), sizeof(((S *)0)->f), kind, late}
+#define F(S, f, kind) FIELD(S, f, kind, 0)
+#define FL(S, f, kind) FIELD(S, f, kind, 1)
 #define TABLE(var, dsname, S, fields)                                     \
 	const schema_table_t var = {dsname, sizeof(S), fields,            \
 				    (int)(sizeof fields / sizeof *fields)}
