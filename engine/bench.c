@@ -265,6 +265,37 @@ static int bench_steps(bench_run_t *b, int nsteps, double dt, double *step_s,
 	return 0;
 }
 
+/* The decomposition time by sector size n = min(rows, cols), one line on
+ * stderr: per bin, its share of the decomposition time, the sectors
+ * decomposed and the microseconds per sector (what says whether small
+ * sectors are worth batching).  Nothing on a team (its members' sectors
+ * are not binned). */
+static void size_report(const tebd_stats_t *st)
+{
+	double tot = 0;
+	for (int b = 0; b < TEBD_SIZE_BINS; b++)
+		tot += st->size_s[b];
+	if (!(tot > 0))
+		return;
+	fprintf(stderr, "decomposition by sector size:");
+	for (int b = 0; b < TEBD_SIZE_BINS; b++) {
+		char n[24];
+		if (!st->size_n[b])
+			continue;
+		if (b == TEBD_SIZE_BINS - 1)
+			snprintf(n, sizeof n, ">%d", 1 << (b - 1));
+		else if (b < 2)
+			snprintf(n, sizeof n, "%d", 1 << b);
+		else
+			snprintf(n, sizeof n, "%d-%d", (1 << (b - 1)) + 1,
+				 1 << b);
+		fprintf(stderr, "  n %s: %.0f%% (%ld, %.3g us)", n,
+			100 * st->size_s[b] / tot, st->size_n[b],
+			1e6 * st->size_s[b] / st->size_n[b]);
+	}
+	fprintf(stderr, "\n");
+}
+
 /* The time split on stderr and the one line of figures on stdout: sat_gflops
  * is the counted flops of the last 30 steps (the saturated ones, once the
  * bonds are at chi) over their wall time (on a team, all members' flops),
@@ -304,6 +335,7 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 	if (p->decomp == TEBD_DECOMP_QR)
 		fprintf(stderr, "QR sectors %ld, of them redone by SVD %ld\n",
 			st.qr_sectors, st.qr_redone);
+	size_report(&st);
 	printf("bench L=%d chi=%d threads=%d order=%d decomp=%s t_end=%g "
 	       "wall_s=%.2f s_per_step_last30=%.4f bonds_at_chi=%d "
 	       "max_bond=%d discarded=%.4e gflops=%.2f cpu_s=%.2f "

@@ -239,8 +239,11 @@ void team_do_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts)
 		return;
 	double tot = t->bal_total > 0 ? t->bal_total : 1;
 	*ts = (team_stats_t){r[8], t->bal_used / tot, t->bal_best / tot};
-	sum = (tebd_stats_t){r[0], r[1], r[2], w, r[3], r[4], (long)r[5],
-			     (long)r[6], (long)r[7]};
+	/* the size bins stay 0: a team's sectors are split over members */
+	sum = (tebd_stats_t){.svd_s = r[0], .gemm_s = r[1], .other_s = r[2],
+			     .wall_s = w, .gemm_flops = r[3],
+			     .svd_flops = r[4], .gates = (long)r[5],
+			     .qr_sectors = (long)r[6], .qr_redone = (long)r[7]};
 	*s = sum;
 }
 

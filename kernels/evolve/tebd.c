@@ -82,6 +82,8 @@ typedef struct {
 	kz_cplx *lf;
 	long n_qr, n_redone;
 	long gates;
+	double size_s[TEBD_SIZE_BINS]; /* t_svd by sector size */
+	long size_n[TEBD_SIZE_BINS];
 	int rc;
 	char err[KZ_ERRLEN];
 } ws_t;
@@ -258,6 +260,10 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 		s->gates += t->ws[k].gates;
 		s->qr_sectors += t->ws[k].n_qr;
 		s->qr_redone += t->ws[k].n_redone;
+		for (int b = 0; b < TEBD_SIZE_BINS; b++) {
+			s->size_s[b] += t->ws[k].size_s[b];
+			s->size_n[b] += t->ws[k].size_n[b];
+		}
 	}
 	s->wall_s = t->wall;
 }
@@ -610,6 +616,17 @@ static int uses_outside(const tebd_t *t, int rows, int cols)
 	return t->svd_fn && (rows < cols ? rows : cols) >= t->svd_min;
 }
 
+/* Adds the decomposition time of sector k since t_svd was `before` to
+ * its size bin (tebd_stats_t.size_s); counts the sector if `count`. */
+static void size_bin(ws_t *w, int k, double before, int count)
+{
+	int n = w->rows[k] < w->cols[k] ? w->rows[k] : w->cols[k], b = 0;
+	while (b < TEBD_SIZE_BINS - 1 && (1 << b) < n)
+		b++;
+	w->size_s[b] += w->t_svd - before;
+	w->size_n[b] += count;
+}
+
 /* The one switch between the decompositions: sector k of the update on
  * bond i by the outside decomposition when it is set and the sector is
  * large enough; else by QR where it is chosen and pays, else by SVD. */
@@ -637,9 +654,11 @@ static int redo_full_sectors(const tebd_t *t, ws_t *w, const mps_t *m, int i,
 			w->kt[k] = 0;
 			w->rest[k] = 0;
 			w->n_redone++;
+			double before = w->t_svd;
 			int rc = sector_svd(w, &m->bond[i], k, bm->qlo + k, i);
 			if (rc)
 				return rc;
+			size_bin(w, k, before, 0);
 			redo = 1;
 		}
 	return redo ? truncate_sectors(t, w, bm->nq, i, disc) : KZ_OK;
@@ -727,9 +746,14 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	if ((rc = svd_layout(w, nq, nphi, t->p.decomp == TEBD_DECOMP_QR)))
 		return rc;
 	w->t_other += kz_wtime() - t2;
-	for (int k = 0; k < nq; k++)
-		if (w->kfull[k] && (rc = sector_decompose(t, w, m, k, qlo + k, i)))
+	for (int k = 0; k < nq; k++) {
+		double before = w->t_svd;
+		if (!w->kfull[k])
+			continue;
+		if ((rc = sector_decompose(t, w, m, k, qlo + k, i)))
 			return rc;
+		size_bin(w, k, before, 1);
+	}
 	double t3 = kz_wtime();
 	if ((rc = truncate_sectors(t, w, nq, i, disc)))
 		return rc;
@@ -737,9 +761,12 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 	    (rc = redo_full_sectors(t, w, m, i, disc)))
 		return rc;
 	w->t_other += kz_wtime() - t3;
-	for (int k = 0; k < nq; k++)
+	for (int k = 0; k < nq; k++) {
+		double before = w->t_svd;
 		if (w->keep[k] && (rc = vt_rows(w, k, w->keep[k])))
 			return rc;
+		size_bin(w, k, before, 0);
+	}
 	double t4 = kz_wtime();
 	if (mps_bond_resize(m, i + 1, w->keep) || mps_site_layout(m, i) ||
 	    mps_site_layout(m, i + 1))

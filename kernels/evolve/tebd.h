@@ -159,6 +159,10 @@ void tebd_reset_discarded(tebd_t *t);
  * per-bond sums restart from 0 (nothing saves them). */
 void tebd_restore_discarded(tebd_t *t, double total, double max);
 
+/* Bins of the decomposition time by sector size n = min(rows, cols):
+ * bin 0 holds n = 1, bin b n in (2^(b-1), 2^b], the last bin all larger. */
+#define TEBD_SIZE_BINS 10
+
 /* Where the time went, seconds summed over threads since creation:
  * SVDs, matrix products, the rest of the updates; and counted flops. */
 typedef struct {
@@ -167,6 +171,9 @@ typedef struct {
 	long gates;
 	/* sectors decomposed by QR, and those of them redone by SVD */
 	long qr_sectors, qr_redone;
+	/* svd_s split by sector size (TEBD_SIZE_BINS): seconds, sectors */
+	double size_s[TEBD_SIZE_BINS];
+	long size_n[TEBD_SIZE_BINS];
 } tebd_stats_t;
 void tebd_stats(const tebd_t *t, tebd_stats_t *s);
 

@@ -45,6 +45,23 @@ static tebd_t *make(const chain_t *c, int chi, int threads, tebd_decomp_t d)
 	return t;
 }
 
+/* The decomposition time split by sector size (bench's histogram) adds up
+ * to the decomposition time, and every gate decomposed a sector. */
+static void check_bins(const tebd_stats_t *st, const char *what)
+{
+	double tot = 0;
+	long n = 0;
+	for (int b = 0; b < TEBD_SIZE_BINS; b++) {
+		tot += st->size_s[b];
+		n += st->size_n[b];
+	}
+	CHECK(fabs(tot - st->svd_s) <= 1e-9 * st->svd_s && st->svd_s > 0,
+	      "%s: size bins sum to %.9g s, decomposition %.9g s", what, tot,
+	      st->svd_s);
+	CHECK(n >= st->gates, "%s: %ld sectors binned for %ld gates", what, n,
+	      st->gates);
+}
+
 static int cmp_desc(const void *x, const void *y)
 {
 	double a = *(const double *)x, b = *(const double *)y;
@@ -86,7 +103,10 @@ static void test_l140_vs_svd(void)
 		CHECK_CLOSE(o[d]->norm, 1, 1e-8, d ? "norm, QR" : "norm, SVD");
 	}
 	tebd_stats_t st;
+	tebd_stats(t[0], &st);
+	check_bins(&st, "SVD");
 	tebd_stats(t[1], &st);
+	check_bins(&st, "QR");
 	double dsz = 0, djm = 0, dlam = 0;
 	for (int i = 0; i < L; i++)
 		dsz = fmax(dsz, fabs(o[0]->sz[i] - o[1]->sz[i]));
