@@ -52,7 +52,8 @@ static void bench_usage(FILE *f)
 		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
-		"  Prints progress to stderr and one final line of figures.\n");
+		"  Prints progress, the time split and the decomposition time "
+		"by sector size\n  to stderr, and one final line of figures.\n");
 }
 
 typedef struct {

@@ -617,11 +617,12 @@ static int uses_outside(const tebd_t *t, int rows, int cols)
 }
 
 /* Adds the decomposition time of sector k since t_svd was `before` to
- * its size bin (tebd_stats_t.size_s); counts the sector if `count`. */
+ * the bin of its size kfull = min(rows, cols) (tebd_stats_t.size_s);
+ * counts the sector if `count`. */
 static void size_bin(ws_t *w, int k, double before, int count)
 {
-	int n = w->rows[k] < w->cols[k] ? w->rows[k] : w->cols[k], b = 0;
-	while (b < TEBD_SIZE_BINS - 1 && (1 << b) < n)
+	int b = 0;
+	while (b < TEBD_SIZE_BINS - 1 && (1 << b) < w->kfull[k])
 		b++;
 	w->size_s[b] += w->t_svd - before;
 	w->size_n[b] += count;
@@ -747,9 +748,9 @@ static int gate(tebd_t *t, ws_t *w, mps_t *m, int i, const gate_t *G,
 		return rc;
 	w->t_other += kz_wtime() - t2;
 	for (int k = 0; k < nq; k++) {
-		double before = w->t_svd;
 		if (!w->kfull[k])
 			continue;
+		double before = w->t_svd;
 		if ((rc = sector_decompose(t, w, m, k, qlo + k, i)))
 			return rc;
 		size_bin(w, k, before, 1);
