@@ -41,19 +41,6 @@ static void usage(FILE *f)
 		   "them.\n");
 }
 
-static void fmt_dur(char *buf, size_t n, double s)
-{
-	if (!isfinite(s) || s < 0)
-		snprintf(buf, n, "-");
-	else if (s < 60)
-		snprintf(buf, n, "%.1fs", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-	else
-		snprintf(buf, n, "%dh%02dm", (int)(s / 3600),
-			 (int)fmod(s / 60, 60));
-}
-
 static void fmt_t(char *buf, size_t n, double t)
 {
 	if (isfinite(t))
@@ -145,13 +132,17 @@ static void print_point(const archive_point_row_t *p,
 		e = st->wall_s * (p->n_measure - st->rows) / st->rows;
 	} else if (state == ARCHIVE_RUNNING && st->rows > 0 &&
 		   st->t_reached > 0 && p->t_max > 0) {
+		/* this attempt's rate on the work it did (after t_resumed),
+		 * the work by the cost model (spec_done_share) */
 		double t0 = isfinite(st->t_resumed) ? st->t_resumed : 0;
-		if (st->t_reached > t0)
-			e = st->wall_s * (p->t_max - st->t_reached) /
-			    (st->t_reached - t0);
+		double f0 = spec_done_share(p->state, p->L, p->t_max, t0);
+		double f = spec_done_share(p->state, p->L, p->t_max,
+					   st->t_reached);
+		if (f > f0)
+			e = st->wall_s * (1 - f) / (f - f0);
 	}
-	fmt_dur(wall, sizeof wall, st->wall_s);
-	fmt_dur(eta, sizeof eta, e);
+	eu_fmt_dur(wall, sizeof wall, st->wall_s);
+	eu_fmt_dur(eta, sizeof eta, e);
 	fmt_t(tr, sizeof tr, st->t_reached);
 	fmt_t(res, sizeof res, st->t_resumed);
 	snprintf(tmax, sizeof tmax, table ? "-" : "%g", p->t_max);

@@ -253,19 +253,6 @@ static void put_status(sched_t *S, int k)
 		io_fail(S, err);
 }
 
-static void fmt_dur(char *buf, size_t n, double s)
-{
-	if (!isfinite(s) || s < 0)
-		snprintf(buf, n, "?");
-	else if (s < 60)
-		snprintf(buf, n, "%.0fs", s);
-	else if (s < 3600)
-		snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-	else
-		snprintf(buf, n, "%dh%02dm", (int)(s / 3600),
-			 (int)fmod(s / 60, 60));
-}
-
 /* Fraction of point k's work done, from its status row (a thermal table:
  * its mu rows). */
 static double frac_done(const sched_t *S, int k)
@@ -276,9 +263,7 @@ static double frac_done(const sched_t *S, int k)
 		return 0;
 	if (p->state == SPEC_STATE_THERMAL)
 		return fmin(1.0, (double)st->rows / p->n_measure);
-	if (p->t_max <= 0)
-		return 0;
-	return fmin(1.0, st->t_reached / p->t_max);
+	return spec_done_share(p->state, p->L, p->t_max, st->t_reached);
 }
 
 static void print_progress(sched_t *S, int force)
@@ -306,7 +291,7 @@ static void print_progress(sched_t *S, int force)
 		double f0 = 1 - farm_todo_share(p, st->t_resumed);
 		progressed += fmax(0.0, fr - f0) * S->cost[k];
 		double eta = fr > f0 ? st->wall_s * (1 - fr) / (fr - f0) : NAN;
-		fmt_dur(e1, sizeof e1, eta);
+		eu_fmt_dur(e1, sizeof e1, eta);
 		if (p->state == SPEC_STATE_THERMAL)
 			fprintf(f,
 				"  table %4d rank %3d  delta = %-8.5g mu rows "
@@ -332,8 +317,8 @@ static void print_progress(sched_t *S, int force)
 				   ? (S->cost_total - progressed) * el /
 					     progressed
 				   : NAN;
-	fmt_dur(e1, sizeof e1, el);
-	fmt_dur(e2, sizeof e2, eta);
+	eu_fmt_dur(e1, sizeof e1, el);
+	eu_fmt_dur(e2, sizeof e2, eta);
 	fprintf(f,
 		"[%s] %d done, %d failed, %d running, %d pending%s; elapsed "
 		"%s, ETA %s\n",

@@ -81,9 +81,9 @@ int farm_team_cap(int size, int dedicated);
 int farm_point_team(const farm_opts_t *o, const spec_point_t *p, int size);
 
 /* The share of point p's work (spec_point_cost) that a run starting it
- * from t_resumed still has to do: 1 - t_resumed / t_max for a time
- * evolution resumed from a checkpoint, 1 from the start (t_resumed NaN)
- * and for a thermal table.  The sweep's ETA counts only this share, so a
+ * from t_resumed still has to do: 1 - spec_done_share(t_resumed) for a
+ * time evolution resumed from a checkpoint, 1 from the start (t_resumed
+ * NaN) and for a thermal table.  The sweep's ETA counts only this share, so a
  * resumed point is not taken for work the run has done. */
 double farm_todo_share(const spec_point_t *p, double t_resumed);
 

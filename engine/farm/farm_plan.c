@@ -44,7 +44,7 @@ double farm_todo_share(const spec_point_t *p, double t_resumed)
 	if (!isfinite(t_resumed) || p->state == SPEC_STATE_THERMAL ||
 	    !(p->t_max > 0))
 		return 1;
-	return fmin(1.0, fmax(0.0, 1 - t_resumed / p->t_max));
+	return 1 - spec_done_share(p->state, p->L, p->t_max, t_resumed);
 }
 
 /* "1-3,7": the ranks of a team, leader first, runs of 3 or more as

@@ -110,29 +110,44 @@ double spec_point_archive_bytes(const spec_point_t *p)
 	return (double)p->n_measure * bytes;
 }
 
+/* Bonds at the cap summed over time from 0 to t (bond x time units): n(t)
+ * = min(L-1, 1 + v t) bonds for the domain wall, a product state whose
+ * light cone (v = 1 + pi/2: v_L = 1 for XX, v_R <= pi/2 for XXZ) fills
+ * the chain at tsat; all L - 1 from t = 0 for |Psi1> (DMRG at the cap). */
+static double bond_time(int state, int L, double t)
+{
+	const double v = 1 + SPEC_PI / 2;
+	double tsat = state == SPEC_STATE_GROUND ? 0 : (L - 2) / v;
+	double t1 = t < tsat ? t : tsat;
+	double s = t1 + v * t1 * t1 / 2; /* growing part */
+	if (t > tsat)
+		s += (L - 1) * (t - tsat);
+	return s;
+}
+
 double spec_point_core_hours(const spec_point_t *p)
 {
-	double chi = chi_eff(p), steps, s = 0, v = 1 + SPEC_PI / 2;
+	double chi = chi_eff(p);
 	double per = TEBD_C * chi * chi * chi + TEBD_C0;
 
 	if (is_table(p))
 		return table_work(p) * THERMAL_C / 3600;
 	if (!(p->dt > 0) || p->L < 2)
 		return 0;
-	steps = p->t_max / p->dt;
-	/* sum over steps of the bonds in the light cone, in closed form:
-	 * n(t) = min(L-1, 1 + v t); |Psi1> (DMRG) is at the cap on every bond
-	 * from the start, the domain wall is a product state */
-	double tsat = p->state == SPEC_STATE_GROUND ? 0 : (p->L - 2) / v;
-	double t1 = p->t_max < tsat ? p->t_max : tsat;
-	s = (t1 + v * t1 * t1 / 2) / p->dt;           /* growing part */
-	if (p->t_max > tsat)
-		s += (p->L - 1) * (p->t_max - tsat) / p->dt;
-	s = s > steps * (p->L - 1) ? steps * (p->L - 1) : s;
-	double sec = s * per * order_factor(p->order, TROTTER_REAL);
+	double sec = bond_time(p->state, p->L, p->t_max) / p->dt * per *
+		     order_factor(p->order, TROTTER_REAL);
 	if (p->state == SPEC_STATE_GROUND)
 		sec += DMRG_SWEEPS * DMRG_C * p->L * chi * chi * chi;
 	return sec / 3600;
+}
+
+double spec_done_share(int state, int L, double t_max, double t)
+{
+	if (!(t_max > 0) || L < 2 || !(t > 0))
+		return 0;
+	if (t >= t_max)
+		return 1;
+	return bond_time(state, L, t) / bond_time(state, L, t_max);
 }
 
 double spec_thermal_core_hours(const spec_t *s)

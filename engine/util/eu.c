@@ -103,3 +103,16 @@ int eu_parse_int(const char *s, int *v)
 	*v = (int)x;
 	return 0;
 }
+
+void eu_fmt_dur(char *buf, size_t n, double s)
+{
+	if (!isfinite(s) || s < 0)
+		snprintf(buf, n, "-");
+	else if (s < 60)
+		snprintf(buf, n, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, n, "%dh%02dm", (int)(s / 3600),
+			 (int)fmod(s / 60, 60));
+}

@@ -1,7 +1,7 @@
 /* eu: what every engine module shares -- one error formatter with one buffer
  * size, the UTC time stamp of archives and checkpoints, the FNV-1a hash of
- * spec hashes and checkpoint checksums, whole-file reading, and the
- * numbers of the command lines.
+ * spec hashes and checkpoint checksums, whole-file reading, the numbers
+ * of the command lines and the durations of progress lines.
  *
  * Errors: every engine function that can fail takes a caller-owned `char
  * *err` of EU_ERRLEN bytes (may be NULL), writes one line into it and returns
@@ -41,5 +41,9 @@ int eu_parse_double(const char *s, double *v);
 /* The whole of s as a decimal integer in [-1e9, 1e9]: 0, or -1 (*v
  * unchanged). */
 int eu_parse_int(const char *s, int *v);
+
+/* A duration of s seconds as "12.3s", "4m05s" or "2h07m"; "-" if s is
+ * negative or not finite (an unknown ETA). */
+void eu_fmt_dur(char *buf, size_t n, double s);
 
 #endif

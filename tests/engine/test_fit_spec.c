@@ -285,6 +285,24 @@ static void test_core_hours(void)
 		      (40 + v * 40 * 40 / 2);
 	CHECK_CLOSE(h3 / h2, want, 1e-9, "t_max x2: light-cone bond count");
 	CHECK(h4 > h3, "ground_state adds the DMRG (%g > %g)", h4, h3);
+	/* the share of the evolution done by t, by the same model */
+	const int dw = SPEC_STATE_DOMAIN_WALL, gs = SPEC_STATE_GROUND;
+	CHECK(spec_done_share(gs, 140, 80, 20) == 0.25,
+	      "ground_state: constant cost per step (%g)",
+	      spec_done_share(gs, 140, 80, 20));
+	CHECK_CLOSE(spec_done_share(dw, 140, 40, 20),
+		    (20 + v * 200) / (40 + v * 800), 1e-12,
+		    "domain wall before the cone fills the chain");
+	CHECK_CLOSE(spec_done_share(dw, 140, 80, 60),
+		    ((ts + v * ts * ts / 2) + 139 * (60 - ts)) /
+			    ((ts + v * ts * ts / 2) + 139 * (80 - ts)),
+		    1e-12, "domain wall after the cone fills the chain");
+	CHECK(spec_done_share(dw, 140, 80, 0) == 0 &&
+		      spec_done_share(dw, 140, 80, NAN) == 0 &&
+		      spec_done_share(dw, 140, 80, 80) == 1 &&
+		      spec_done_share(dw, 140, 80, 90) == 1 &&
+		      spec_done_share(dw, 140, 0, 1) == 0,
+	      "share: 0 at the start or without t_max, 1 at and past t_max");
 	/* rank 0 takes the most expensive point unless its rows are estimated
 	 * at over a minute: the chi = 256 |Psi1> point with 2 rows (t_max 80:
 	 * ~2.4 h each) is left to the workers, the same with 2001 rows (~9 s
