@@ -52,8 +52,9 @@ static void bench_usage(FILE *f)
 		"kapitza bench --scalapack --help).\n"
 		"  --dmrg instead times the DMRG ground state |Psi1> (see "
 		"kapitza bench --dmrg --help).\n"
-		"  Prints progress, the time split and the decomposition time "
-		"by sector size\n  to stderr, and one final line of figures.\n");
+		"  Prints progress, the time split (the SVD path's by LAPACK "
+		"step) and the\n  decomposition time by sector size to stderr, "
+		"and one final line of figures.\n");
 }
 
 typedef struct {
@@ -333,6 +334,11 @@ static void bench_report(const bench_opts_t *o, const tebd_params_t *p,
 		st.gates ? 1e6 * (st.svd_s + st.gemm_s + st.other_s) / st.gates
 			 : 0,
 		st.gemm_flops, st.svd_flops);
+	if (st.brd_s > 0)
+		fprintf(stderr,
+			"SVD sectors (thread-seconds): bidiagonalisation %.2f  "
+			"bidiagonal SVD %.2f  back-transformation %.2f\n",
+			st.brd_s, st.bdsvd_s, st.back_s);
 	if (p->decomp == TEBD_DECOMP_QR)
 		fprintf(stderr, "QR sectors %ld, of them redone by SVD %ld\n",
 			st.qr_sectors, st.qr_redone);

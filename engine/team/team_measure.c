@@ -239,7 +239,8 @@ void team_do_stats(team_t *t, tebd_stats_t *s, team_stats_t *ts)
 		return;
 	double tot = t->bal_total > 0 ? t->bal_total : 1;
 	*ts = (team_stats_t){r[8], t->bal_used / tot, t->bal_best / tot};
-	/* the size bins stay 0: a team's sectors are split over members */
+	/* the size bins and the SVD path's split stay 0: a team's sectors are
+	 * split over members */
 	sum = (tebd_stats_t){.svd_s = r[0], .gemm_s = r[1], .other_s = r[2],
 			     .wall_s = w, .gemm_flops = r[3],
 			     .svd_flops = r[4], .gates = (long)r[5],

@@ -82,6 +82,7 @@ typedef struct {
 	kz_cplx *lf;
 	long n_qr, n_redone;
 	long gates;
+	double t_brd, t_bd, t_back; /* the SVD path's part of t_svd */
 	double size_s[TEBD_SIZE_BINS]; /* t_svd by sector size */
 	long size_n[TEBD_SIZE_BINS];
 	int rc;
@@ -260,6 +261,9 @@ void tebd_stats(const tebd_t *t, tebd_stats_t *s)
 		s->gates += t->ws[k].gates;
 		s->qr_sectors += t->ws[k].n_qr;
 		s->qr_redone += t->ws[k].n_redone;
+		s->brd_s += t->ws[k].t_brd;
+		s->bdsvd_s += t->ws[k].t_bd;
+		s->back_s += t->ws[k].t_back;
 		for (int b = 0; b < TEBD_SIZE_BINS; b++) {
 			s->size_s[b] += t->ws[k].size_s[b];
 			s->size_n[b] += t->ws[k].size_n[b];
@@ -332,6 +336,7 @@ static int sector_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 	int info = LAPACKE_zgebrd_work(LAPACK_COL_MAJOR, mr, nc, A, mr, d, e,
 				       tauq, w->taup + w->soff[k], w->work,
 				       (int)lwork);
+	double tc = kz_wtime();
 	char uplo = mr >= nc ? 'U' : 'L';
 	if (!info && mn <= BDSQR_MAX) {
 		memset(vb, 0, n * n * sizeof *vb);
@@ -360,7 +365,10 @@ static int sector_svd(ws_t *w, const mps_bond_t *bl, int k, int c, int bond)
 				      bond, info);
 		w->vtdone[k] = 1;
 	}
-	w->t_svd += kz_wtime() - tb;
+	double te = kz_wtime();
+	w->t_brd += tc - tb;
+	w->t_bd += te - tc;
+	w->t_svd += te - tb;
 	double M = mr > nc ? mr : nc, N = mn;
 	/* bidiagonalisation 4 M N^2 - 4/3 N^3 (Golub & Van Loan), times 4
 	 * for complex arithmetic; the real bidiagonal SVD not counted */
@@ -389,7 +397,9 @@ static int vt_rows(ws_t *w, int k, int kk)
 	if (info)
 		return kz_err(w->err, KZ_ELAPACK,
 			      "tebd: back-transformation failed (info %d)", info);
-	w->t_svd += kz_wtime() - tb;
+	double te = kz_wtime();
+	w->t_back += te - tb;
+	w->t_svd += te - tb;
 	/* applying N reflectors to kk rows of length nc: 4 kk nc N, complex */
 	w->f_svd += 4.0 * 4 * kk * nc * (double)mn;
 	return KZ_OK;

@@ -171,6 +171,10 @@ typedef struct {
 	long gates;
 	/* sectors decomposed by QR, and those of them redone by SVD */
 	long qr_sectors, qr_redone;
+	/* the SVD path's part of svd_s: the bidiagonalisation (zgebrd), the
+	 * bidiagonal SVD (dbdsqr/dbdsdc; a zgesvd fallback counts here) and
+	 * the back-transformation of the kept rows of V^dag (zunmbr) */
+	double brd_s, bdsvd_s, back_s;
 	/* svd_s split by sector size (TEBD_SIZE_BINS): seconds, sectors */
 	double size_s[TEBD_SIZE_BINS];
 	long size_n[TEBD_SIZE_BINS];

@@ -60,6 +60,19 @@ static void check_bins(const tebd_stats_t *st, const char *what)
 	      st->svd_s);
 	CHECK(n >= st->gates, "%s: %ld sectors binned for %ld gates", what, n,
 	      st->gates);
+	/* the SVD path's three steps: all of the decomposition time on the
+	 * SVD path, a part of it on the QR path (small and redone sectors) */
+	double parts = st->brd_s + st->bdsvd_s + st->back_s;
+	CHECK(st->brd_s > 0 && st->bdsvd_s > 0 && st->back_s > 0,
+	      "%s: SVD steps %.3g %.3g %.3g s", what, st->brd_s, st->bdsvd_s,
+	      st->back_s);
+	if (st->qr_sectors)
+		CHECK(parts < st->svd_s, "%s: SVD steps %.9g s of %.9g s", what,
+		      parts, st->svd_s);
+	else
+		CHECK(fabs(parts - st->svd_s) <= 1e-9 * st->svd_s,
+		      "%s: SVD steps sum to %.9g s, decomposition %.9g s", what,
+		      parts, st->svd_s);
 }
 
 static int cmp_desc(const void *x, const void *y)
