@@ -1,6 +1,7 @@
 /* kz: shared helpers for the kernel library (errors, buffers, clock). */
 #include "kz.h"
 
+#include <lapacke.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,27 @@ size_t kz_blas_pad(size_t bytes)
 void *kz_blas_alloc(size_t bytes)
 {
 	return malloc(bytes + kz_blas_pad(bytes));
+}
+
+int kz_zheev(char jobz, int n, kz_cplx *a, int lda, double *w)
+{
+	kz_cplx q;
+	size_t nr = n > 1 ? 3 * (size_t)n - 2 : 1;
+	double *rw = kz_blas_alloc(nr * sizeof *rw);
+	if (!rw)
+		return KZ_ENOMEM;
+	int info = LAPACKE_zheev_work(LAPACK_COL_MAJOR, jobz, 'U', n, a, lda,
+				      w, &q, -1, rw);
+	size_t lw = (size_t)creal(q);
+	kz_cplx *wk = info ? NULL : kz_blas_alloc((lw ? lw : 1) * sizeof *wk);
+	if (!info && !wk)
+		info = KZ_ENOMEM;
+	if (!info)
+		info = LAPACKE_zheev_work(LAPACK_COL_MAJOR, jobz, 'U', n, a,
+					  lda, w, wk, (int)lw, rw);
+	free(wk);
+	free(rw);
+	return info;
 }
 
 int kz_reserve(void **buf, size_t *cap, size_t need, size_t size)

@@ -44,6 +44,14 @@ size_t kz_blas_pad(size_t bytes);
  * LAPACK.  Free with free(). */
 void *kz_blas_alloc(size_t bytes);
 
+/* LAPACK's zheev (jobz 'N': eigenvalues only, 'V': and eigenvectors into
+ * a) on the upper triangle of the n x n Hermitian matrix a, eigenvalues
+ * ascending into w, with kz_blas_alloc() workspaces: OpenBLAS 0.3.21's
+ * zhetrd reads past the end of zheev's work array from n = 33 on
+ * (test_blas_pad), and LAPACKE_zheev allocates it without slack.  Returns
+ * LAPACK's info, or KZ_ENOMEM. */
+int kz_zheev(char jobz, int n, kz_cplx *a, int lda, double *w);
+
 /* malloc/realloc that grow a buffer to at least `need` elements of `size`
  * bytes, geometrically, so that repeated calls at saturation allocate
  * nothing, each with kz_blas_pad() bytes of slack after its capacity (the

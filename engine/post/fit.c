@@ -5,9 +5,9 @@
  * the rules and why they were chosen in engine/POSTSTAGE.md. */
 #include "fit.h"
 #include "eu.h"
+#include "kz.h"
 
 #include <complex.h>
-#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,8 +245,7 @@ int fit_hermitian_eigvals(int n, const double complex *a0, double *w,
 		}
 	/* LAPACK zheev (eigenvalues only, upper triangle, ascending); the
 	 * strictly lower triangle is workspace */
-	lapack_int info = LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', n,
-					(lapack_complex_double *)a, n, w);
+	int info = kz_zheev('N', n, a, n, w);
 	if (info)
 		return eu_err(err, "fit_hermitian_eigvals: zheev failed (info "
 				   "%d)",

@@ -268,7 +268,7 @@ static int cut_modes(const ff_t *f, int i, double *nu)
 	for (int b = 0; b < m; b++)
 		for (int a = 0; a < m; a++)
 			A[a + (size_t)m * b] = Cij(f, first + a, first + b);
-	if (LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', m, A, m, nu))
+	if (kz_zheev('N', m, A, m, nu))
 		m = -1;
 	free(A);
 	return m;
@@ -372,7 +372,7 @@ int ff_rho3(const ff_t *f, int i, kz_cplx rho[64], char *err)
 	for (int q = 0; q < 3; q++)
 		for (int p = 0; p < 3; p++)
 			W[p + 3 * q] = Cij(f, i + p, i + q);
-	lapack_int info = LAPACKE_zheev(LAPACK_COL_MAJOR, 'V', 'U', 3, W, 3, nu);
+	int info = kz_zheev('V', 3, W, 3, nu);
 	if (info)
 		return kz_err(err, KZ_ELAPACK, "ff_rho3: zheev failed, info=%d",
 			      (int)info);

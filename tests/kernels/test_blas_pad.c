@@ -2,7 +2,8 @@
  * routine kapitza calls, on every OpenBLAS kernel set this CPU can run.
  *
  * OpenBLAS 0.3.21 reads past the end of a matrix with its Haswell and
- * SkylakeX kernels (zgebrd inside zgesdd/zgesvd, dsyev; see kz.h).  Each
+ * SkylakeX kernels (zgebrd inside zgesdd/zgesvd, dsyev; see kz.h), and
+ * zheev past the end of its work array (kz_zheev gives it slack).  Each
  * case here puts an m x n matrix so that it ends exactly `pad` bytes before
  * a page that cannot be read, runs the routine in a child process and
  * checks that the child was not killed.  The kernel set is chosen when the
@@ -106,9 +107,19 @@ static int run_case(int op, int m, int n, int with_pad)
 	case DSYEV:
 		info = LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', n, x, n, d);
 		break;
-	case ZHEEV:
-		info = LAPACKE_zheev(LAPACK_COL_MAJOR, 'N', 'U', n, z, n, d);
+	case ZHEEV: { /* its work array too: zhetrd reads past its end */
+		kz_cplx q;
+		info = LAPACKE_zheev_work(LAPACK_COL_MAJOR, 'N', 'U', n, z, n, d,
+					  &q, -1, d + n);
+		size_t lw = (size_t)creal(q);
+		kz_cplx *wk = guarded(lw * sizeof *wk, with_pad);
+		if (!info)
+			info = wk ? LAPACKE_zheev_work(LAPACK_COL_MAJOR, 'N', 'U',
+						       n, z, n, d, wk, (int)lw,
+						       d + n)
+				  : -1;
 		break;
+	}
 	case ZGEQRF:
 		info = LAPACKE_zgeqrf(LAPACK_COL_MAJOR, m, n, z, m, w);
 		if (!info && m >= n)
@@ -159,8 +170,9 @@ static int run_all(int with_pad)
 				}
 			}
 		if (op_killed)
-			printf("  %s: %d shapes read past the matrix%s\n", op_name[op],
-			       op_killed, with_pad ? " AND past the slack" : "");
+			printf("  %s: %d shapes read past a matrix or workspace"
+			       "%s\n", op_name[op], op_killed,
+			       with_pad ? " AND past the slack" : "");
 		killed += op_killed;
 	}
 	printf("  %d cases\n", cases);
