@@ -222,8 +222,9 @@ int psvd_svd_at(psvd_t *p, int root, int m, int n, const kz_cplx *a,
 		 1, 1);
 	lwork = (int)creal(wq) + 1;
 	size_t lrw = (size_t)rq + 1;
-	/* slack after both: OpenBLAS 0.3.21's zgemv, called by pzlabrd,
-	 * reads past the end of pzgesvd's workspace (kz.h) */
+	/* slack after both, as after every buffer kapitza hands to LAPACK
+	 * (kz.h): OpenBLAS 0.3.21's zgemv, called by pzlabrd, reads past the
+	 * ends of buffers (ScaLAPACK's own ones too: tests/sanitize.sh) */
 	kz_cplx *work = kz_blas_alloc((size_t)lwork * sizeof(kz_cplx));
 	double *rwork = kz_blas_alloc(lrw * sizeof(double));
 	if (agree(p, info || !work || !rwork)) {
