@@ -320,6 +320,22 @@ int track_profiles(const double *f, int nrow, int nb, int n0,
 			st.on = 0; /* lost: read the row afresh */
 		}
 		highest(s, idx, n, j0, &l, &rr);
+		if (!(l >= 0 && rr >= 0 &&
+		      has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) &&
+		    o->prominence > 0) {
+			/* no pair among the prominent maxima: read the row by
+			 * fit_peaks' rule on every maximum, so that a maximum
+			 * the noise estimate hides is not taken for one
+			 * maximum (n' = 0, the paper's rule for a profile
+			 * without a slow region) */
+			track_opts_t all = *o;
+			all.prominence = 0;
+			n = candidates(f + (size_t)k * nb, nb, n0, &all, s,
+				       ws + nb, ws + 2 * nb, idx, pos, err);
+			if (n < 0)
+				break; /* cannot fail: the same row passed */
+			highest(s, idx, n, j0, &l, &rr);
+		}
 		if (l >= 0 && rr >= 0 &&
 		    has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) {
 			r->found = 1;

@@ -28,7 +28,10 @@
  *      min_dip (fit_peaks' rule); otherwise, or when a side has no
  *      candidate in its gate, the track ends and the row is read like
  *      fit_peaks reads it (highest candidate per side), which starts a new
- *      track when it finds a pair (a restart, counted);
+ *      track when it finds a pair (a restart, counted); when the prominent
+ *      candidates hold no pair, fit_peaks' rule on every maximum reads the
+ *      row, so that a maximum the noise estimate hides is not taken for
+ *      one maximum;
  *   4. a row with one maximum has n'_L = n'_R = 0 (the paper's rule) and
  *      ends the track.
  *

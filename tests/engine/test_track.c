@@ -200,6 +200,43 @@ static void test_lost(void)
 	      "bad options: %s", err);
 }
 
+/* A maximum the noise estimate hides: lattice-scale noise over the left
+ * cap raises its prominence threshold above the cap's height, so the
+ * prominent candidates hold the right cap alone.  The row must be read
+ * by fit_peaks' rule on every maximum (a pair), not taken for one maximum
+ * (n' = 0, which the paper's rule keeps for a profile without a slow
+ * region). */
+static void test_hidden(void)
+{
+	const double pl = -20.3, pr = 25.2;
+	double f[NB], pos[64], h[64], t = 12;
+	int n3 = 0;
+	track_row_t r;
+	caps(f, pl, pr, 0.11, 0.13);
+	for (int i = 0; i < NB; i++)
+		if (fabs(N0 + i - pl) <= 10)
+			f[i] += 0.06 * ((i % 2) ? 1 : -1);
+	track_opts_t o;
+	track_opts_default(&o);
+	CHECK(!track_candidates(f, NB, N0, &o, pos, h, 64, &n3, NULL, err),
+	      "%s", err);
+	CHECK(n3 == 1 && pos[0] > 0, "prominent: the right cap alone (%d)",
+	      n3);
+	fit_peaks_t p;
+	CHECK(!fit_peaks(f, NB, N0, NULL, &p, err) && p.found == 1,
+	      "fit_peaks sees the pair");
+	CHECK(!track_profiles(f, 1, NB, N0, &t, NULL, &r, NULL, err), "%s",
+	      err);
+	CHECK(r.found == 1 && !r.linked, "the hidden maximum's row: a pair "
+	      "(found %d)", r.found);
+	CHECK(fabs(r.n_left - p.n_left) < 1e-12 &&
+		      fabs(r.n_right - p.n_right) < 1e-12,
+	      "fit_peaks' positions: %g %g against %g %g", r.n_left,
+	      r.n_right, p.n_left, p.n_right);
+	CHECK(fabs(r.n_left - pl) < 1 && fabs(r.n_right - pr) < 1e-9,
+	      "near the caps: %g %g", r.n_left, r.n_right);
+}
+
 enum { RL = 120, RNB = RL - 1, RMAX = 64 };
 
 /* the rows of the real-data file; returns their number (0: unreadable) */
@@ -288,5 +325,6 @@ int main(int argc, char **argv)
 	test_ripple();
 	test_prominence();
 	test_lost();
+	test_hidden();
 	return check_done("test_track");
 }
