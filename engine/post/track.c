@@ -265,6 +265,23 @@ static void track_set(state_t *st, double t, double nl, double nr)
 	st->rows++;
 }
 
+/* The row f read by fit_peaks' rule on every maximum, prominent or not,
+ * when the candidates hold no pair: a maximum that only the noise estimate
+ * hides is not taken for one maximum (n' = 0, the paper's rule for a
+ * profile without a slow region).  1 and the positions if it finds a
+ * pair. */
+static int plain_pair(const double *f, int nb, int n0, const track_opts_t *o,
+		      double *nl, double *nr)
+{
+	fit_peaks_t p;
+	if (!(o->prominence > 0) || fit_peaks(f, nb, n0, &o->peaks, &p, NULL) ||
+	    p.found != 1)
+		return 0;
+	*nl = p.n_left;
+	*nr = p.n_right;
+	return 1;
+}
+
 int track_profiles(const double *f, int nrow, int nb, int n0,
 		   const double *time, const track_opts_t *o,
 		   track_row_t *out, int *restarts, char *err)
@@ -320,33 +337,22 @@ int track_profiles(const double *f, int nrow, int nb, int n0,
 			st.on = 0; /* lost: read the row afresh */
 		}
 		highest(s, idx, n, j0, &l, &rr);
-		if (!(l >= 0 && rr >= 0 &&
-		      has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) &&
-		    o->prominence > 0) {
-			/* no pair among the prominent maxima: read the row by
-			 * fit_peaks' rule on every maximum, so that a maximum
-			 * the noise estimate hides is not taken for one
-			 * maximum (n' = 0, the paper's rule for a profile
-			 * without a slow region) */
-			track_opts_t all = *o;
-			all.prominence = 0;
-			n = candidates(f + (size_t)k * nb, nb, n0, &all, s,
-				       ws + nb, ws + 2 * nb, idx, pos, err);
-			if (n < 0)
-				break; /* cannot fail: the same row passed */
-			highest(s, idx, n, j0, &l, &rr);
-		}
+		double nl, nr;
 		if (l >= 0 && rr >= 0 &&
 		    has_dip(s, idx[l], idx[rr], o->peaks.min_dip)) {
-			r->found = 1;
-			r->n_left = pos[l];
-			r->n_right = pos[rr];
-			nres += was_on;
-			track_set(&st, time[k], pos[l], pos[rr]);
-		} else {
+			nl = pos[l];
+			nr = pos[rr];
+		} else if (!plain_pair(f + (size_t)k * nb, nb, n0, o, &nl,
+				       &nr)) {
 			r->found = 0;
 			r->n_left = r->n_right = 0;
+			continue;
 		}
+		r->found = 1;
+		r->n_left = nl;
+		r->n_right = nr;
+		nres += was_on;
+		track_set(&st, time[k], nl, nr);
 	}
 	if (restarts)
 		*restarts = nres;
